@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "aioring",
+      "sources": [
+        "native/binding.cc",
+        "native/aio_engine.cc",
+        "native/uring_engine.cc",
+        "native/pool_engine.cc",
+        "native/probe.cc",
+        "native/device.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_DISABLE_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
+      ],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-fno-exceptions"],
+      "ldflags": ["-pthread"]
+    }
+  ]
+}

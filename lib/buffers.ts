@@ -1,0 +1,25 @@
+import { native } from './native';
+import { checkInteger } from './validate';
+
+const pageSize = 4096;
+
+/**
+ * Allocates a zero-filled Buffer whose memory starts on `alignment` bytes
+ * (a power of two; a page by default), as O_DIRECT needs and Buffer.alloc
+ * cannot promise. The memory is freed when the Buffer is garbage-collected.
+ */
+export function allocAligned(size: number, alignment: number = pageSize): Buffer {
+  checkInteger('size', size, 1, 2 ** 32);
+  checkInteger('alignment', alignment, 1, 1 << 30);
+  if ((alignment & (alignment - 1)) !== 0) {
+    throw Object.assign(new RangeError(`The value of "alignment" must be a power of two. Received ${alignment}`), {
+      code: 'ERR_OUT_OF_RANGE',
+    });
+  }
+  // posix_memalign wants at least pointer alignment.
+  const buffer = native.allocAligned(size, Math.max(alignment, 8));
+  if (buffer === null) {
+    throw Object.assign(new Error(`could not allocate ${size} bytes aligned to ${alignment}`), { code: 'ENOMEM' });
+  }
+  return buffer;
+}

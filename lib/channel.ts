@@ -1,0 +1,345 @@
+// One native ring and everything needed to drive it from JS: request slots,
+// the shared submission and completion arrays, batching of everything asked
+// in one synchronous turn into one native call, and the queue that holds
+// requests beyond the ring's depth (backpressure) instead of failing them.
+import { AioError, LibraryCodes, OpName, libraryError, systemError } from './errors';
+import { NativeRing, native } from './native';
+
+export type EngineName = 'libaio' | 'io_uring' | 'threadpool';
+
+export const OpCodes = { read: 0, write: 1, readv: 2, writev: 3, fsync: 4, fdatasync: 5 } as const;
+const opNames: readonly OpName[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
+const flagDsync = 1;
+
+/** What a request needs to know about the file it targets. */
+export interface RequestTarget {
+  readonly fd: number;
+  readonly path: string;
+  readonly memAlign: number;
+  /** Called once each time a request on this target has settled. */
+  requestSettled(): void;
+}
+
+export interface IoRequest {
+  target: RequestTarget;
+  op: number;
+  buffers: ArrayBufferView | ArrayBufferView[] | undefined;
+  position: number;
+  length: number;
+  dsync: boolean;
+}
+
+/** The settlement of a batch: one entry per request, a byte count or its error. */
+export interface BatchState {
+  results: Array<number | AioError>;
+  remaining: number;
+  resolve(results: Array<number | AioError>): void;
+}
+
+type Settle = { resolve(bytes: number): void; reject(error: AioError): void } | { batch: BatchState; index: number };
+
+interface WaitingRequest {
+  request: IoRequest;
+  settle: Settle;
+}
+
+const recordInts = native.recordBytes / 4;
+const positionIndex = recordInts / 2 - 1; // the record's trailing double, in Float64 units
+
+export interface ChannelCounters {
+  submitted: number;
+  completed: number;
+  inflight: number;
+  queued: number;
+  syscalls: number;
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+export class Channel {
+  readonly engine: EngineName;
+  private readonly nativeRing: NativeRing;
+  private readonly depth: number;
+  private readonly records: Int32Array;
+  private readonly positions: Float64Array;
+  private readonly completions: Int32Array;
+
+  private readonly freeSlots: Int32Array;
+  private freeCount: number;
+  private readonly slotRequest: Array<IoRequest | undefined>;
+  private readonly slotSettle: Array<Settle | undefined>;
+
+  // Requests placed in slots and written to the shared records, not yet submitted.
+  private batchSlots: number[] = [];
+  private batchBuffers: ArrayBufferView[] = [];
+  private waiting: WaitingRequest[] = [];
+  private waitingHead = 0;
+  private flushScheduled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private inflight = 0;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly counters = { submitted: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
+  private readonly flushBound = () => this.flush();
+
+  static open(engine: EngineName, depth: number): Channel | { errno: number; reason: string } {
+    const submissions = new ArrayBuffer(depth * native.recordBytes);
+    const completions = new ArrayBuffer(depth * 8);
+    let channel: Channel | undefined;
+    const onComplete = (count: number) => channel!.onComplete(count);
+    const opened = native.openRing(engine, depth, submissions, completions, onComplete);
+    if (!('submit' in opened)) return opened;
+    channel = new Channel(engine, depth, opened, submissions, completions, onComplete);
+    return channel;
+  }
+
+  private constructor(
+    engine: EngineName,
+    depth: number,
+    nativeRing: NativeRing,
+    submissions: ArrayBuffer,
+    completions: ArrayBuffer,
+    // Native code holds this only weakly while the ring is idle (so a forgotten
+    // ring can be collected); the channel keeps it alive for as long as it lives.
+    private readonly completionCallback: (count: number) => void,
+  ) {
+    this.engine = engine;
+    this.depth = depth;
+    this.nativeRing = nativeRing;
+    this.records = new Int32Array(submissions);
+    this.positions = new Float64Array(submissions);
+    this.completions = new Int32Array(completions);
+    this.freeSlots = new Int32Array(depth);
+    for (let i = 0; i < depth; i++) this.freeSlots[i] = depth - 1 - i;
+    this.freeCount = depth;
+    this.slotRequest = new Array(depth).fill(undefined);
+    this.slotSettle = new Array(depth).fill(undefined);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  enqueue(request: IoRequest, settle: Settle): void {
+    if (this.closed) {
+      this.settle(settle, closedError(request));
+      return;
+    }
+    if (this.freeCount > 0 && this.waitingHead === this.waiting.length) {
+      this.place(request, settle);
+    } else {
+      this.waiting.push({ request, settle });
+    }
+  }
+
+  request(request: IoRequest): Promise<number> {
+    return new Promise<number>((resolve, reject) => this.enqueue(request, { resolve, reject }));
+  }
+
+  counts(): ChannelCounters {
+    return {
+      ...this.counters,
+      inflight: this.inflight,
+      queued: this.batchSlots.length + this.waiting.length - this.waitingHead,
+      syscalls: this.nativeRing.syscalls(),
+    };
+  }
+
+  /** Stops taking requests, waits for every queued and in-flight one, then frees the native ring. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (!this.idle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.nativeRing.close();
+  }
+
+  private idle(): boolean {
+    return this.inflight === 0 && this.batchSlots.length === 0 && this.waitingHead === this.waiting.length;
+  }
+
+  private place(request: IoRequest, settle: Settle): void {
+    const slot = this.freeSlots[--this.freeCount]!;
+    this.slotRequest[slot] = request;
+    this.slotSettle[slot] = settle;
+    this.writeRecord(this.batchSlots.length, slot, request);
+    this.batchSlots.push(slot);
+    const buffers = request.buffers;
+    if (buffers !== undefined) {
+      if (Array.isArray(buffers)) {
+        for (const buffer of buffers) this.batchBuffers.push(buffer);
+      } else {
+        this.batchBuffers.push(buffers);
+      }
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flushBound);
+    }
+  }
+
+  private writeRecord(index: number, slot: number, request: IoRequest): void {
+    const base = index * recordInts;
+    const records = this.records;
+    records[base] = slot;
+    records[base + 1] = request.target.fd;
+    records[base + 2] = request.op;
+    records[base + 3] = request.dsync ? flagDsync : 0;
+    records[base + 4] = Array.isArray(request.buffers) ? request.buffers.length : request.length;
+    records[base + 5] = request.target.memAlign;
+    records[base + 6] = 0;
+    this.positions[(index * recordInts) / 2 + positionIndex] = request.position;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    this.retryTimer = undefined;
+    const count = this.batchSlots.length;
+    if (count === 0) return;
+    const consumed = this.nativeRing.submit(count, this.batchBuffers);
+    if (consumed === native.submitForked || consumed === native.submitClosed) {
+      this.failBatch(consumed === native.submitForked);
+      return;
+    }
+    for (let index = 0; index < consumed; index++) {
+      const slot = this.batchSlots[index]!;
+      const status = this.records[index * recordInts + 6];
+      if (status === 0) {
+        this.inflight++;
+        this.counters.submitted++;
+      } else {
+        this.finish(slot, rejectionFor(status!, this.slotRequest[slot]!));
+      }
+    }
+    if (consumed === count) {
+      this.batchSlots.length = 0;
+      this.batchBuffers.length = 0;
+    } else {
+      this.keepUnsubmitted(consumed);
+    }
+    // Requests refused before submission freed their slots at once.
+    if (this.freeCount > 0) this.admitWaiting();
+    this.notifyIfIdle();
+  }
+
+  // The engine was full (EAGAIN, or a full submission queue). What it did not
+  // take stays in its slots and goes again once completions make room.
+  private keepUnsubmitted(consumed: number): void {
+    const remaining = this.batchSlots.slice(consumed);
+    this.batchSlots = [];
+    this.batchBuffers = [];
+    for (const slot of remaining) {
+      const request = this.slotRequest[slot]!;
+      this.writeRecord(this.batchSlots.length, slot, request);
+      this.batchSlots.push(slot);
+      if (Array.isArray(request.buffers)) this.batchBuffers.push(...request.buffers);
+      else if (request.buffers !== undefined) this.batchBuffers.push(request.buffers);
+    }
+    if (this.inflight === 0) {
+      this.flushScheduled = true;
+      this.retryTimer = setTimeout(this.flushBound, 1);
+    }
+  }
+
+  private failBatch(forked: boolean): void {
+    for (const slot of this.batchSlots) {
+      const request = this.slotRequest[slot]!;
+      const error = forked
+        ? libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context(request))
+        : closedError(request);
+      this.finish(slot, error);
+    }
+    this.batchSlots.length = 0;
+    this.batchBuffers.length = 0;
+  }
+
+  private onComplete(count: number): void {
+    const completions = this.completions;
+    for (let i = 0; i < count; i++) {
+      const slot = completions[2 * i]!;
+      const result = completions[2 * i + 1]!;
+      const request = this.slotRequest[slot]!;
+      this.inflight--;
+      this.counters.completed++;
+      if (result >= 0) {
+        if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += result;
+        else if (request.op === OpCodes.write || request.op === OpCodes.writev) this.counters.bytesWritten += result;
+        this.finish(slot, result);
+      } else {
+        this.finish(slot, systemError(-result, opNames[request.op]!, context(request, this.engine)));
+      }
+    }
+    this.admitWaiting();
+    if (this.batchSlots.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flushBound);
+    }
+    this.notifyIfIdle();
+  }
+
+  private admitWaiting(): void {
+    while (this.freeCount > 0 && this.waitingHead < this.waiting.length) {
+      const next = this.waiting[this.waitingHead]!;
+      this.waiting[this.waitingHead++] = undefined!;
+      this.place(next.request, next.settle);
+    }
+    if (this.waitingHead === this.waiting.length && this.waitingHead > 0) {
+      this.waiting = [];
+      this.waitingHead = 0;
+    }
+  }
+
+  private finish(slot: number, outcome: number | AioError): void {
+    const request = this.slotRequest[slot]!;
+    const settle = this.slotSettle[slot]!;
+    this.slotRequest[slot] = undefined;
+    this.slotSettle[slot] = undefined;
+    this.freeSlots[this.freeCount++] = slot;
+    this.settle(settle, outcome);
+    request.target.requestSettled();
+  }
+
+  private settle(settle: Settle, outcome: number | AioError): void {
+    if ('batch' in settle) {
+      const batch = settle.batch;
+      batch.results[settle.index] = outcome;
+      if (--batch.remaining === 0) batch.resolve(batch.results);
+    } else if (typeof outcome === 'number') {
+      settle.resolve(outcome);
+    } else {
+      settle.reject(outcome);
+    }
+  }
+
+  private notifyIfIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.idle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function context(request: IoRequest, engine?: string) {
+  const op = opNames[request.op]!;
+  const transfers = request.buffers !== undefined;
+  return {
+    op,
+    path: request.target.path,
+    ...(transfers ? { position: request.position, length: request.length } : {}),
+    ...(engine ? { engine } : {}),
+  };
+}
+
+function closedError(request: IoRequest): AioError {
+  return libraryError(LibraryCodes.closed, 'the ring is closed', context(request));
+}
+
+function rejectionFor(status: number, request: IoRequest): AioError {
+  if (status === native.statusMisaligned) {
+    return libraryError(
+      LibraryCodes.alignment,
+      `buffer memory must start on a ${request.target.memAlign}-byte boundary for direct I/O on this file; allocate it with allocAligned()`,
+      context(request),
+    );
+  }
+  return libraryError(LibraryCodes.buffer, 'buffer is smaller than the transfer, empty, or detached', context(request));
+}

@@ -1,0 +1,79 @@
+// Which engine a ring runs on, and why: the selection rules and the probe.
+import { Channel, EngineName } from './channel';
+import { LibraryCodes, libraryError, systemError } from './errors';
+import { native } from './native';
+import { checkOneOf } from './validate';
+
+export type EngineChoice = EngineName | 'auto';
+export const engineNames: readonly EngineName[] = ['libaio', 'io_uring', 'threadpool'];
+const engineChoices: readonly EngineChoice[] = ['auto', ...engineNames];
+
+export interface EngineAvailability {
+  available: boolean;
+  /** The errno name behind a refusal (ENOSYS, EPERM, EAGAIN, ENOMEM). */
+  code?: string;
+  errno?: number;
+  reason: string;
+}
+
+/** Reports, for each engine, whether this kernel and process can use it and why not. */
+export function probeEngines(): Record<EngineName, EngineAvailability> {
+  const report = {} as Record<EngineName, EngineAvailability>;
+  for (const name of engineNames) report[name] = availability(name, native.probeEngine(name));
+  return report;
+}
+
+function availability(name: EngineName, refusal: { errno: number; reason: string }): EngineAvailability {
+  if (refusal.errno === 0) return { available: true, reason: `${name} is available` };
+  const error = systemError(refusal.errno, 'probe', { op: 'open' });
+  return { available: false, code: error.code, errno: error.errno!, reason: refusal.reason };
+}
+
+export interface Selection {
+  channel: Channel;
+  reason: string;
+}
+
+/** The engine asked for: the ring's option, or AIORING_ENGINE when the option is 'auto'. */
+export function requestedEngine(option: unknown): EngineChoice {
+  const choice = checkOneOf('engine', option ?? 'auto', engineChoices);
+  if (choice !== 'auto' || process.env.AIORING_ENGINE === undefined || process.env.AIORING_ENGINE === '') return choice;
+  return checkOneOf('AIORING_ENGINE', process.env.AIORING_ENGINE, engineChoices);
+}
+
+function unavailable(name: EngineName, refusal: { errno: number; reason: string }) {
+  const cause = systemError(refusal.errno, 'probe', { op: 'open' });
+  return Object.assign(
+    libraryError(LibraryCodes.engineUnavailable, `engine '${name}' cannot be used here: ${refusal.reason}`),
+    { errno: cause.errno, cause },
+  );
+}
+
+/** Opens the forced engine, or throws ERR_AIO_ENGINE_UNAVAILABLE with the kernel's reason. */
+export function openForced(name: EngineName, depth: number, why: string): Selection {
+  const opened = Channel.open(name, depth);
+  if (!(opened instanceof Channel)) throw unavailable(name, opened);
+  return { channel: opened, reason: why };
+}
+
+/**
+ * Walks `preference` in order and opens the first engine the kernel allows,
+ * recording why each earlier one was passed over.
+ */
+export function openFirstAvailable(preference: readonly EngineName[], depth: number, purpose: string): Selection {
+  const refused: string[] = [];
+  for (const name of preference) {
+    const opened = Channel.open(name, depth);
+    if (opened instanceof Channel) {
+      const passedOver = refused.length ? ` (${refused.join('; ')})` : '';
+      return { channel: opened, reason: `${name} ${purpose}${passedOver}` };
+    }
+    refused.push(`${name} refused: ${opened.reason}`);
+  }
+  throw libraryError(LibraryCodes.engineUnavailable, `no engine can run here: ${refused.join('; ')}`);
+}
+
+/** Linux AIO first for direct I/O, io_uring when it is refused, the thread pool as the last resort. */
+export const directPreference: readonly EngineName[] = ['libaio', 'io_uring', 'threadpool'];
+/** Linux AIO would block the event loop on buffered files, so it is never used for them. */
+export const bufferedPreference: readonly EngineName[] = ['io_uring', 'threadpool'];

@@ -1,0 +1,162 @@
+// An open file or block device, and the checks every request on it passes
+// before it is queued: types, ranges, and the direct-I/O alignment rules.
+import type { FileHandle } from 'node:fs/promises';
+import { Channel, IoRequest, OpCodes, RequestTarget } from './channel';
+import { AioError, LibraryCodes, OpName, fromNodeError, libraryError } from './errors';
+import type { FileInfo, WriteOptions } from './types';
+import { checkBoolean, checkBuffer, checkBufferList, checkOptions, checkPosition } from './validate';
+
+export class AioFile implements RequestTarget {
+  readonly path: string;
+  readonly fd: number;
+  readonly info: FileInfo;
+  readonly memAlign: number;
+  /** @internal the ring that opened this file, for ring.submit's ownership check */
+  readonly owner: object;
+  private readonly handle: FileHandle;
+  private readonly channel: Channel;
+  private readonly onClosed: (file: AioFile) => void;
+  private pending = 0;
+  private closing: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+
+  /** @internal files are made by Ring.open */
+  constructor(owner: object, path: string, handle: FileHandle, info: FileInfo, channel: Channel, onClosed: (file: AioFile) => void) {
+    this.owner = owner;
+    this.path = path;
+    this.handle = handle;
+    this.fd = handle.fd;
+    this.info = info;
+    this.memAlign = info.direct ? info.memAlign : 0;
+    this.channel = channel;
+    this.onClosed = onClosed;
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** Reads into the whole buffer from `position`; resolves with the bytes read (fewer at end of file). */
+  read(buffer: ArrayBufferView, position: number): Promise<number> {
+    return this.run(() => this.transfer(OpCodes.read, checkBuffer('buffer', buffer), position, false));
+  }
+
+  /** Writes the whole buffer at `position`; resolves with the bytes written. */
+  write(buffer: ArrayBufferView, position: number, options?: WriteOptions): Promise<number> {
+    return this.run(() => this.transfer(OpCodes.write, checkBuffer('buffer', buffer), position, dsyncOption(options)));
+  }
+
+  readv(buffers: ArrayBufferView[], position: number): Promise<number> {
+    return this.run(() => this.transfer(OpCodes.readv, checkBufferList('buffers', buffers), position, false));
+  }
+
+  writev(buffers: ArrayBufferView[], position: number, options?: WriteOptions): Promise<number> {
+    return this.run(() => this.transfer(OpCodes.writev, checkBufferList('buffers', buffers), position, dsyncOption(options)));
+  }
+
+  /** fdatasync(2), asynchronously: completed writes' data (and the metadata needed to read it) are durable. */
+  datasync(): Promise<void> {
+    return this.run(() => this.flushRequest(OpCodes.fdatasync)).then(ignoreCount);
+  }
+
+  /** fsync(2), asynchronously: data and all metadata are durable. */
+  sync(): Promise<void> {
+    return this.run(() => this.flushRequest(OpCodes.fsync)).then(ignoreCount);
+  }
+
+  /**
+   * Waits for every request already made on this file, then closes it.
+   * Requests made after close() reject with ERR_AIO_CLOSED. Calling it again
+   * returns the same promise.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = this.closeWhenDrained();
+    return this.closing;
+  }
+
+  /** @internal checks, builds and queues a request; used by Ring.submit too */
+  prepare(op: OpName, buffers: ArrayBufferView | ArrayBufferView[] | undefined, position: number, dsync: boolean): IoRequest | AioError {
+    if (op === 'fsync' || op === 'fdatasync') return this.flushRequest(OpCodes[op]);
+    if (op === 'readv' || op === 'writev') return this.transfer(OpCodes[op], checkBufferList('buffers', buffers), position, dsync);
+    if (op === 'read' || op === 'write') return this.transfer(OpCodes[op], checkBuffer('buffer', buffers), position, dsync);
+    throw Object.assign(new TypeError(`unknown op '${String(op)}'`), { code: 'ERR_INVALID_ARG_VALUE' });
+  }
+
+  /** @internal */
+  closedError(op: OpName): AioError {
+    return libraryError(LibraryCodes.closed, 'the file is closed', { op, path: this.path });
+  }
+
+  /** @internal counts requests so close() can wait for them */
+  requestStarted(): void {
+    this.pending++;
+  }
+
+  requestSettled(): void {
+    if (--this.pending === 0 && this.drained) this.drained();
+  }
+
+  private run(build: () => IoRequest | AioError): Promise<number> {
+    let request: IoRequest | AioError;
+    try {
+      request = build();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (request instanceof AioError) return Promise.reject(request);
+    if (this.closing) return Promise.reject(this.closedError(opNameOf(request.op)));
+    this.pending++;
+    return this.channel.request(request);
+  }
+
+  private transfer(op: number, buffers: ArrayBufferView | ArrayBufferView[], position: number, dsync: boolean): IoRequest | AioError {
+    checkPosition('position', position);
+    const list = Array.isArray(buffers) ? buffers : [buffers];
+    let length = 0;
+    for (const buffer of list) length += buffer.byteLength;
+    const request: IoRequest = { target: this, op, buffers, position, length, dsync };
+    const align = this.info.direct ? this.info.offsetAlign : 1;
+    if (align > 1) {
+      for (const buffer of list) {
+        if (buffer.byteLength % align !== 0) return this.misaligned(op, position, length, `each buffer's length must be a multiple of ${align} bytes`);
+      }
+      if (position % align !== 0) return this.misaligned(op, position, length, `the position must be a multiple of ${align} bytes`);
+    }
+    return request;
+  }
+
+  private misaligned(op: number, position: number, length: number, rule: string): AioError {
+    return libraryError(LibraryCodes.alignment, `direct I/O on this file needs ${this.info.offsetAlign}-byte alignment: ${rule}`, {
+      op: opNameOf(op),
+      path: this.path,
+      position,
+      length,
+    });
+  }
+
+  private flushRequest(op: number): IoRequest {
+    return { target: this, op, buffers: undefined, position: 0, length: 0, dsync: false };
+  }
+
+  private async closeWhenDrained(): Promise<void> {
+    if (this.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    this.onClosed(this);
+    try {
+      await this.handle.close();
+    } catch (error) {
+      throw fromNodeError(error as NodeJS.ErrnoException, { op: 'close', path: this.path });
+    }
+  }
+}
+
+function dsyncOption(options: WriteOptions | undefined): boolean {
+  return checkBoolean('dsync', checkOptions('options', options).dsync, false);
+}
+
+function ignoreCount(): void {}
+
+const opNameByCode: readonly OpName[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
+function opNameOf(op: number): OpName {
+  return opNameByCode[op]!;
+}

@@ -1,0 +1,9 @@
+export { Ring } from './ring';
+export { AioFile } from './file';
+export { allocAligned } from './buffers';
+export { AioError, LibraryCodes } from './errors';
+export type { AioErrorDetails, OpName } from './errors';
+export { probeEngines } from './engines';
+export type { EngineAvailability, EngineChoice } from './engines';
+export type { EngineName } from './channel';
+export type { BatchOp, FileInfo, OpenOptions, RingOptions, RingStats, WriteOptions } from './types';

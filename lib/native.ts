@@ -1,0 +1,75 @@
+// Loads the compiled addon and describes its shape. The addon is deliberately
+// small: everything that can be checked or decided in JS is done in lib/.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface NativeRing {
+  submit(count: number, buffers: ArrayBufferView[]): number;
+  close(): void;
+  syscalls(): number;
+}
+
+export interface NativeRefusal {
+  errno: number;
+  reason: string;
+}
+
+export interface NativeDeviceInfo {
+  errno: number;
+  size: number;
+  logicalBlockSize: number;
+  physicalBlockSize: number;
+  memAlign: number;
+  offsetAlign: number;
+  blockDevice: boolean;
+  readOnly: boolean;
+}
+
+export interface NativeAddon {
+  openRing(
+    engine: string,
+    depth: number,
+    submissions: ArrayBuffer,
+    completions: ArrayBuffer,
+    onComplete: (count: number) => void,
+  ): NativeRing | NativeRefusal;
+  probeEngine(engine: string): NativeRefusal;
+  describeFd(fd: number): NativeDeviceInfo;
+  allocAligned(size: number, alignment: number): Buffer | null;
+  readonly recordBytes: number;
+  readonly submitClosed: number;
+  readonly submitForked: number;
+  readonly statusMisaligned: number;
+  readonly statusTooSmall: number;
+}
+
+function packageRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'binding.gyp'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve(__dirname, '..', '..');
+    dir = parent;
+  }
+  return dir;
+}
+
+function load(): NativeAddon {
+  // Bundlers and packagers move files around; operators can point at the .node file directly.
+  const override = process.env.AIORING_NATIVE_PATH;
+  try {
+    if (override) return require(path.resolve(override)) as NativeAddon;
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
+    return nodeGypBuild(packageRoot());
+  } catch (cause) {
+    throw new Error(
+      'aioring: could not load its native addon. It runs on Linux only, and needs either a ' +
+        'prebuild in prebuilds/ matching this platform and libc, or a local build: run ' +
+        '`npm rebuild aioring` with a C++ compiler, make and python3 installed. ' +
+        'Set AIORING_NATIVE_PATH to the aioring.node file if a bundler moved it. ' +
+        `Cause: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+export const native: NativeAddon = load();

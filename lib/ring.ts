@@ -1,0 +1,174 @@
+// The public entry point: a ring of requests on one engine, the files opened
+// through it, and batches of operations across them.
+import * as fs from 'node:fs';
+import { BatchState, Channel, EngineName } from './channel';
+import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
+import { AioError, LibraryCodes, fromNodeError, libraryError } from './errors';
+import { AioFile } from './file';
+import { native } from './native';
+import type { BatchOp, FileInfo, OpenOptions, RingOptions, RingStats } from './types';
+import { checkBoolean, checkInteger, checkOptions, checkString } from './validate';
+
+const defaultDepth = 128;
+const maxDepth = 4096;
+
+export class Ring {
+  /** Most requests in flight at once. */
+  readonly depth: number;
+  /** The engine direct I/O runs on. */
+  readonly engine: EngineName;
+  /** Why that engine was chosen (and why any preferred one was passed over). */
+  readonly engineReason: string;
+  private readonly direct: Channel;
+  private buffered: Selection | undefined;
+  private readonly files = new Set<AioFile>();
+  private closing: Promise<void> | undefined;
+
+  constructor(options?: RingOptions) {
+    const opts = checkOptions('options', options);
+    this.depth = opts.depth === undefined ? defaultDepth : checkInteger('depth', opts.depth, 1, maxDepth);
+    const requested = requestedEngine(opts.engine);
+    const selection =
+      requested === 'auto'
+        ? openFirstAvailable(directPreference, this.depth, 'chosen for direct I/O')
+        : openForced(requested, this.depth, `${requested} was requested`);
+    this.direct = selection.channel;
+    this.engine = selection.channel.engine;
+    this.engineReason = selection.reason;
+  }
+
+  /** Opens a file or block device; O_DIRECT unless `direct: false`. */
+  async open(path: string, options?: OpenOptions): Promise<AioFile> {
+    checkString('path', path);
+    const opts = checkOptions('options', options);
+    const write = checkBoolean('write', opts.write, false);
+    const direct = checkBoolean('direct', opts.direct, true);
+    const flags =
+      (write ? fs.constants.O_RDWR : fs.constants.O_RDONLY) |
+      (checkBoolean('create', opts.create, false) ? fs.constants.O_CREAT : 0) |
+      (checkBoolean('exclusive', opts.exclusive, false) ? fs.constants.O_EXCL : 0) |
+      (checkBoolean('truncate', opts.truncate, false) ? fs.constants.O_TRUNC : 0) |
+      (direct ? fs.constants.O_DIRECT : 0) |
+      (checkBoolean('dsync', opts.dsync, false) ? fs.constants.O_DSYNC : 0);
+    const mode = opts.mode === undefined ? 0o644 : checkInteger('mode', opts.mode, 0, 0o7777);
+    if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'open', path });
+
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(path, flags, mode);
+    } catch (error) {
+      const wrapped = fromNodeError(error as NodeJS.ErrnoException, { op: 'open', path });
+      if (direct && wrapped.code === 'EINVAL') {
+        wrapped.message += '; this file system may not support O_DIRECT (open with direct: false)';
+      }
+      throw wrapped;
+    }
+    const device = native.describeFd(handle.fd);
+    if (device.errno !== 0) {
+      await handle.close();
+      throw fromNodeError(Object.assign(new Error(), { errno: -device.errno, syscall: 'statx' }), { op: 'open', path });
+    }
+    const info: FileInfo = {
+      size: device.size,
+      logicalBlockSize: device.logicalBlockSize,
+      physicalBlockSize: device.physicalBlockSize,
+      memAlign: direct ? device.memAlign : 1,
+      offsetAlign: direct ? device.offsetAlign : 1,
+      blockDevice: device.blockDevice,
+      direct,
+      readOnly: !write || device.readOnly,
+    };
+    const file = new AioFile(this, path, handle, info, direct ? this.direct : this.bufferedChannel(), (closed) => this.files.delete(closed));
+    this.files.add(file);
+    return file;
+  }
+
+  /**
+   * Submits many operations as one batch. Resolves with one entry per
+   * operation, in order: its byte count (0 for syncs), or its AioError. One
+   * failed operation never loses the others' results.
+   */
+  submit(ops: readonly BatchOp[]): Promise<Array<number | AioError>> {
+    if (!Array.isArray(ops)) {
+      return Promise.reject(Object.assign(new TypeError('The "ops" argument must be an array'), { code: 'ERR_INVALID_ARG_TYPE' }));
+    }
+    const results = new Array<number | AioError>(ops.length);
+    if (ops.length === 0) return Promise.resolve(results);
+    let prepared;
+    try {
+      prepared = ops.map((op, index) => this.prepareBatchOp(op, index));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve) => {
+      const batch: BatchState = { results, remaining: ops.length, resolve };
+      prepared.forEach((request, index) => {
+        if (request instanceof AioError) {
+          results[index] = request;
+          if (--batch.remaining === 0) resolve(results);
+          return;
+        }
+        const file = request.target as AioFile;
+        file.requestStarted();
+        (file.info.direct ? this.direct : this.bufferedChannel()).enqueue(request, { batch, index });
+      });
+    });
+  }
+
+  stats(): RingStats {
+    const totals = this.direct.counts();
+    if (this.buffered && this.buffered.channel !== this.direct) {
+      const extra = this.buffered.channel.counts();
+      for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += extra[key];
+    }
+    return { ...totals, bytes: totals.bytesRead + totals.bytesWritten };
+  }
+
+  /**
+   * Waits for every request already made (queued or in flight), closes every
+   * file opened through the ring, and releases the engine. Later requests
+   * reject with ERR_AIO_CLOSED.
+   */
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.closeAll();
+    return this.closing;
+  }
+
+  private async closeAll(): Promise<void> {
+    await Promise.all([...this.files].map((file) => file.close()));
+    const channels = new Set([this.direct, this.buffered?.channel]);
+    await Promise.all([...channels].map((channel) => channel?.close()));
+  }
+
+  private prepareBatchOp(op: BatchOp, index: number) {
+    const entry = checkOptions(`ops[${index}]`, op) as Partial<BatchOp> & Record<string, unknown>;
+    const file = entry.file;
+    if (!(file instanceof AioFile)) {
+      throw Object.assign(new TypeError(`ops[${index}].file must be a file opened by Ring.open`), { code: 'ERR_INVALID_ARG_TYPE' });
+    }
+    if (file.owner !== this) {
+      return libraryError(LibraryCodes.foreignFile, 'the file was opened by another ring', { op: 'open', path: file.path });
+    }
+    const kind = entry.op as BatchOp['op'];
+    if (kind === 'fsync' || kind === 'fdatasync') {
+      return file.closed ? file.closedError(kind) : file.prepare(kind, undefined, 0, false);
+    }
+    const buffers = kind === 'readv' || kind === 'writev' ? entry.buffers : entry.buffer;
+    const dsync = checkBoolean(`ops[${index}].dsync`, entry.dsync, false);
+    const request = file.prepare(kind, buffers as ArrayBufferView, entry.position as number, dsync);
+    return file.closed && !(request instanceof AioError) ? file.closedError(kind) : request;
+  }
+
+  // Buffered files must not go through Linux AIO, which completes them
+  // synchronously inside io_submit and would block the event loop.
+  private bufferedChannel(): Channel {
+    if (this.engine !== 'libaio') return this.direct;
+    if (!this.buffered) this.buffered = openFirstAvailable(bufferedPreference, this.depth, 'chosen for buffered files');
+    return this.buffered.channel;
+  }
+
+  /** The engine buffered (non-O_DIRECT) files use, once one has been opened. */
+  get bufferedEngine(): EngineName | undefined {
+    return this.engine === 'libaio' ? this.buffered?.channel.engine : this.engine;
+  }
+}

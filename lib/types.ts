@@ -1,0 +1,66 @@
+import type { AioFile } from './file';
+import type { EngineChoice } from './engines';
+
+export interface RingOptions {
+  /** Most requests in flight at once; more wait in a queue. Default 128. */
+  depth?: number;
+  /** Default 'auto' (overridable by the AIORING_ENGINE environment variable). */
+  engine?: EngineChoice;
+}
+
+export interface OpenOptions {
+  /** Open for reading and writing. Default false (read-only). */
+  write?: boolean;
+  /** Create the file if it does not exist (needs write). */
+  create?: boolean;
+  /** With create: fail with EEXIST if the file exists. */
+  exclusive?: boolean;
+  /** Truncate an existing file to zero length (needs write). */
+  truncate?: boolean;
+  /** O_DIRECT: bypass the page cache. Default true. */
+  direct?: boolean;
+  /** O_DSYNC: every write is durable when it completes. Default false. */
+  dsync?: boolean;
+  /** Permission bits for a created file. Default 0o644. */
+  mode?: number;
+}
+
+export interface FileInfo {
+  /** Bytes: the file's size when opened, or the block device's (BLKGETSIZE64). */
+  size: number;
+  logicalBlockSize: number;
+  physicalBlockSize: number;
+  /** Buffer addresses must be multiples of this (1 when not direct). */
+  memAlign: number;
+  /** Positions and lengths must be multiples of this (1 when not direct). */
+  offsetAlign: number;
+  blockDevice: boolean;
+  direct: boolean;
+  /** Opened without write, or the block device itself is read-only. */
+  readOnly: boolean;
+}
+
+export interface WriteOptions {
+  /** RWF_DSYNC on this write alone: durable when it completes. */
+  dsync?: boolean;
+}
+
+export type BatchOp =
+  | { op: 'read' | 'write'; file: AioFile; buffer: ArrayBufferView; position: number; dsync?: boolean }
+  | { op: 'readv' | 'writev'; file: AioFile; buffers: ArrayBufferView[]; position: number; dsync?: boolean }
+  | { op: 'fsync' | 'fdatasync'; file: AioFile };
+
+export interface RingStats {
+  /** Requests handed to the engine. */
+  submitted: number;
+  completed: number;
+  inflight: number;
+  /** Requests waiting in JS for room in the ring. */
+  queued: number;
+  /** System calls made by the engine (submission, reaping, wake-ups). */
+  syscalls: number;
+  bytesRead: number;
+  bytesWritten: number;
+  /** bytesRead + bytesWritten */
+  bytes: number;
+}

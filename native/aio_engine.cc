@@ -1,0 +1,230 @@
+#include "aio_engine.h"
+
+#include <linux/aio_abi.h>
+#include <linux/fs.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+#include "completion_queue.h"
+#include "event_notifier.h"
+
+#ifndef RWF_DSYNC
+#define RWF_DSYNC 0x00000002
+#endif
+
+namespace aioring {
+namespace {
+
+// The header the kernel maps at the address io_setup returns. It is not in the
+// uapi headers, but its layout and magic are stable ABI that user-space reapers
+// (libaio's fast path, fio) rely on.
+struct AioRingHeader {
+  unsigned id;
+  unsigned nr;
+  unsigned head;
+  unsigned tail;
+  unsigned magic;
+  unsigned compat_features;
+  unsigned incompat_features;
+  unsigned header_length;
+  struct io_event events[];
+};
+constexpr unsigned kAioRingMagic = 0xa10a10a1;
+
+long sysIoSetup(unsigned nr, aio_context_t* ctx) { return syscall(__NR_io_setup, nr, ctx); }
+long sysIoDestroy(aio_context_t ctx) { return syscall(__NR_io_destroy, ctx); }
+long sysIoSubmit(aio_context_t ctx, long n, struct iocb** iocbs) {
+  return syscall(__NR_io_submit, ctx, n, iocbs);
+}
+long sysIoGetevents(aio_context_t ctx, long min, long max, struct io_event* events,
+                    struct timespec* timeout) {
+  return syscall(__NR_io_getevents, ctx, min, max, events, timeout);
+}
+
+uint16_t aioOpcode(OpCode op) {
+  switch (op) {
+    case OpCode::kRead: return IOCB_CMD_PREAD;
+    case OpCode::kWrite: return IOCB_CMD_PWRITE;
+    case OpCode::kReadv: return IOCB_CMD_PREADV;
+    case OpCode::kWritev: return IOCB_CMD_PWRITEV;
+    case OpCode::kFsync: return IOCB_CMD_FSYNC;
+    case OpCode::kFdatasync: return IOCB_CMD_FDSYNC;
+  }
+  return IOCB_CMD_NOOP;
+}
+
+class AioEngine final : public Engine {
+ public:
+  AioEngine(uint32_t depth, aio_context_t ctx)
+      : depth_(depth),
+        ctx_(ctx),
+        iocbs_(new struct iocb[depth]),
+        iocbPointers_(new struct iocb*[depth]),
+        events_(new struct io_event[depth]),
+        parked_(depth) {
+    auto* header = reinterpret_cast<AioRingHeader*>(ctx_);
+    // Only reap from user space when the ring is the layout we know; otherwise
+    // io_getevents with a zero timeout does the same job with one syscall.
+    userRing_ = header->magic == kAioRingMagic && header->incompat_features == 0 ? header : nullptr;
+  }
+
+  ~AioEngine() override {
+    waitIdle();
+    sysIoDestroy(ctx_);
+  }
+
+  bool ready() const { return notifier_.valid(); }
+  const char* name() const override { return "libaio"; }
+  int notifyFd() const override { return notifier_.fd(); }
+  void drainNotifications() override {
+    ++syscalls_;
+    notifier_.drain();
+  }
+  uint32_t inFlight() const override { return inFlight_; }
+  uint64_t syscalls() const override { return syscalls_; }
+
+  uint32_t submit(const Request* reqs, uint32_t count) override {
+    uint32_t room = depth_ - inFlight_;
+    if (count > room) count = room;
+    for (uint32_t i = 0; i < count; ++i) prepare(reqs[i], &iocbs_[i]);
+
+    uint32_t consumed = 0;
+    while (consumed < count) {
+      ++syscalls_;
+      long accepted = sysIoSubmit(ctx_, count - consumed, iocbPointers_.get() + consumed);
+      if (accepted > 0) {
+        consumed += static_cast<uint32_t>(accepted);
+        inFlight_ += static_cast<uint32_t>(accepted);
+        continue;
+      }
+      int error = accepted == 0 ? EAGAIN : errno;
+      if (error == EINTR) continue;
+      if (error == EAGAIN) break;  // the context is full: the caller resubmits later
+      // The kernel refused the first remaining iocb outright (EBADF, EINVAL...).
+      // Report it as that request's completion so one bad request never stalls
+      // or loses the ones behind it.
+      parked_.push(Completion{reqs[consumed].slot, -error});
+      ++inFlight_;
+      ++consumed;
+      notifier_.signal();
+    }
+    return consumed;
+  }
+
+  uint32_t reap(Completion* out, uint32_t max) override {
+    uint32_t taken = parked_.popInto(out, max);
+    if (taken < max && inFlight_ > parked_.size()) {
+      taken += userRing_ ? reapUserRing(out + taken, max - taken)
+                         : reapSyscall(out + taken, max - taken, 0);
+    }
+    inFlight_ -= taken;
+    return taken;
+  }
+
+  void waitIdle() override {
+    while (inFlight_ > parked_.size()) {
+      Completion batch[64];
+      uint32_t want = inFlight_ - parked_.size();
+      uint32_t got = reapSyscall(batch, want < 64 ? want : 64, 1);
+      for (uint32_t i = 0; i < got; ++i) parked_.push(batch[i]);
+    }
+  }
+
+ private:
+  void prepare(const Request& req, struct iocb* cb) {
+    std::memset(cb, 0, sizeof *cb);
+    cb->aio_data = req.slot;
+    cb->aio_lio_opcode = aioOpcode(req.op);
+    cb->aio_fildes = static_cast<uint32_t>(req.fd);
+    cb->aio_flags = IOCB_FLAG_RESFD;
+    cb->aio_resfd = static_cast<uint32_t>(notifier_.fd());
+    cb->aio_offset = req.offset;
+    if (req.flags & kFlagDsync) cb->aio_rw_flags = RWF_DSYNC;
+    if (req.op == OpCode::kReadv || req.op == OpCode::kWritev) {
+      cb->aio_buf = reinterpret_cast<uintptr_t>(req.iov);
+      cb->aio_nbytes = req.iovcnt;
+    } else if (req.op == OpCode::kRead || req.op == OpCode::kWrite) {
+      cb->aio_buf = reinterpret_cast<uintptr_t>(req.buf);
+      cb->aio_nbytes = req.len;
+    }
+    iocbPointers_[cb - iocbs_.get()] = cb;
+  }
+
+  static Completion toCompletion(const struct io_event& event) {
+    return Completion{static_cast<uint32_t>(event.data), static_cast<int32_t>(event.res)};
+  }
+
+  // The kernel publishes events by storing tail after writing them; acquiring
+  // tail makes those writes visible, and releasing head tells the kernel (which
+  // reads head when refilling its free-slot count) that the slots are reusable.
+  uint32_t reapUserRing(Completion* out, uint32_t max) {
+    unsigned head = userRing_->head;
+    unsigned tail = __atomic_load_n(&userRing_->tail, __ATOMIC_ACQUIRE);
+    uint32_t taken = 0;
+    while (head != tail && taken < max) {
+      out[taken++] = toCompletion(userRing_->events[head]);
+      head = (head + 1) % userRing_->nr;
+    }
+    if (taken > 0) __atomic_store_n(&userRing_->head, head, __ATOMIC_RELEASE);
+    return taken;
+  }
+
+  uint32_t reapSyscall(Completion* out, uint32_t max, long minimum) {
+    struct timespec immediately = {0, 0};
+    long got;
+    do {
+      ++syscalls_;
+      got = sysIoGetevents(ctx_, minimum, max, events_.get(), minimum ? nullptr : &immediately);
+    } while (got < 0 && errno == EINTR);
+    if (got <= 0) return 0;
+    for (long i = 0; i < got; ++i) out[i] = toCompletion(events_[i]);
+    return static_cast<uint32_t>(got);
+  }
+
+  uint32_t depth_;
+  aio_context_t ctx_;
+  AioRingHeader* userRing_;
+  std::unique_ptr<struct iocb[]> iocbs_;
+  std::unique_ptr<struct iocb*[]> iocbPointers_;
+  std::unique_ptr<struct io_event[]> events_;
+  CompletionQueue parked_;
+  EventNotifier notifier_;
+  uint32_t inFlight_ = 0;
+  uint64_t syscalls_ = 0;
+};
+
+const char* refusalReason(int error) {
+  switch (error) {
+    case ENOSYS: return "io_setup failed with ENOSYS: the kernel was built without Linux AIO (CONFIG_AIO)";
+    case EPERM: return "io_setup failed with EPERM: a seccomp profile (for example a container runtime's) forbids the AIO syscalls";
+    case EAGAIN: return "io_setup failed with EAGAIN: fs.aio-max-nr is exhausted (see fs.aio-nr); raise it with sysctl";
+    case ENOMEM: return "io_setup failed with ENOMEM: not enough kernel memory for the AIO ring";
+    default: return "io_setup failed";
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> createAioEngine(uint32_t depth, EngineRefusal* refusal) {
+  aio_context_t ctx = 0;
+  if (sysIoSetup(depth, &ctx) < 0) {
+    refusal->error = errno;
+    refusal->reason = refusalReason(errno);
+    return nullptr;
+  }
+  std::unique_ptr<AioEngine> engine(new (std::nothrow) AioEngine(depth, ctx));
+  if (!engine || !engine->ready()) {
+    refusal->error = engine ? EMFILE : ENOMEM;
+    refusal->reason = "could not create the eventfd that signals AIO completions";
+    if (!engine) sysIoDestroy(ctx);
+    return nullptr;
+  }
+  return engine;
+}
+
+}  // namespace aioring

@@ -1,0 +1,375 @@
+// The only file that knows about Node-API. It turns JS calls into engine calls
+// and engine completions into one JS callback per batch; everything about I/O
+// itself lives behind engine.h.
+#include <napi.h>
+#include <uv.h>
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "device.h"
+#include "engine.h"
+#include "probe.h"
+
+namespace aioring {
+namespace {
+
+// One submission record as lib/channel.ts writes it into the shared buffer.
+// Passing requests through memory both sides can see costs no N-API call per
+// field; only the buffers themselves have to be looked up.
+constexpr uint32_t kRecordBytes = 40;
+struct SubmissionRecord {
+  int32_t slot;
+  int32_t fd;
+  int32_t op;
+  int32_t flags;
+  int32_t length;    // bytes for read/write, buffer count for readv/writev
+  int32_t memAlign;  // required buffer address alignment for this file
+  int32_t status;    // written back: kStatus*
+  int32_t reserved;
+  double position;
+};
+static_assert(sizeof(SubmissionRecord) == kRecordBytes, "record layout is shared with JS");
+
+enum RecordStatus : int32_t { kStatusOk = 0, kStatusMisaligned = 1, kStatusTooSmall = 2 };
+
+// Submit's answers that are not a count of consumed records.
+constexpr int32_t kSubmitClosed = -1;
+constexpr int32_t kSubmitForked = -2;
+
+bool isAligned(const void* address, int32_t alignment) {
+  return alignment <= 1 || (reinterpret_cast<uintptr_t>(address) % static_cast<uint32_t>(alignment)) == 0;
+}
+
+// Returns the bytes a typed array covers, or nullptr if the value is not one.
+void* typedArrayBytes(napi_env env, napi_value value, size_t* byteLength) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok) {
+    return nullptr;
+  }
+  static const size_t kElementSize[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
+  *byteLength = length * (type < sizeof kElementSize / sizeof kElementSize[0] ? kElementSize[type] : 1);
+  return data;
+}
+
+class NativeRing : public Napi::ObjectWrap<NativeRing> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeRing",
+                       {InstanceMethod<&NativeRing::Submit>("submit"),
+                        InstanceMethod<&NativeRing::Close>("close"),
+                        InstanceMethod<&NativeRing::Syscalls>("syscalls")});
+  }
+
+  // (engine: External<Engine>, depth, submissions: ArrayBuffer, completions: ArrayBuffer, onComplete)
+  explicit NativeRing(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<NativeRing>(info),
+        engine_(info[0].As<Napi::External<Engine>>().Data()),
+        depth_(info[1].As<Napi::Number>().Uint32Value()),
+        ownerPid_(getpid()),
+        requests_(depth_),
+        requestRecords_(depth_),
+        completions_(depth_),
+        iovecs_(depth_),
+        asyncContext_(info.Env(), "aioring:ring") {
+    Napi::Env env = info.Env();
+    Napi::ArrayBuffer submissions = info[2].As<Napi::ArrayBuffer>();
+    Napi::ArrayBuffer completions = info[3].As<Napi::ArrayBuffer>();
+    submissionsRef_ = Napi::Persistent(submissions);
+    completionsRef_ = Napi::Persistent(completions);
+    submissionBytes_ = static_cast<uint8_t*>(submissions.Data());
+    completionPairs_ = static_cast<int32_t*>(completions.Data());
+    // Weak until something is in flight, so an idle, forgotten ring can be collected.
+    onComplete_ = Napi::Reference<Napi::Function>::New(info[4].As<Napi::Function>(), 0);
+
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    uv_poll_init(loop, poll_, engine_->notifyFd());
+    uv_poll_start(poll_, UV_READABLE, &NativeRing::OnReadable);
+    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    napi_add_env_cleanup_hook(env, &NativeRing::OnEnvCleanup, this);
+  }
+
+  ~NativeRing() override {
+    if (engine_) napi_remove_env_cleanup_hook(Env(), &NativeRing::OnEnvCleanup, this);
+    Shutdown();
+  }
+
+ private:
+  // (count, buffers) -> records consumed, or kSubmitClosed / kSubmitForked
+  Napi::Value Submit(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!engine_) return Napi::Number::New(env, kSubmitClosed);
+    // The kernel context and the worker threads belong to the creating process.
+    if (getpid() != ownerPid_) return Napi::Number::New(env, kSubmitForked);
+
+    uint32_t count = info[0].As<Napi::Number>().Uint32Value();
+    napi_value buffers = info[1];
+    if (count > depth_) count = depth_;
+    uint32_t nextBuffer = 0;
+    uint32_t valid = 0;
+    for (uint32_t index = 0; index < count; ++index) {
+      auto* record = reinterpret_cast<SubmissionRecord*>(submissionBytes_ + index * kRecordBytes);
+      Request& request = requests_[valid];
+      record->status = describe(env, *record, buffers, &nextBuffer, &request);
+      if (record->status == kStatusOk) requestRecords_[valid++] = index;
+    }
+
+    uint32_t accepted = engine_->submit(requests_.data(), valid);
+    holdWhileBusy();
+    // Records the engine did not take (it was full) are resubmitted by JS later;
+    // rejected records in front of them count as consumed.
+    uint32_t consumed = accepted == valid ? count : requestRecords_[accepted];
+    return Napi::Number::New(env, consumed);
+  }
+
+  int32_t describe(napi_env env, const SubmissionRecord& record, napi_value buffers,
+                   uint32_t* nextBuffer, Request* request) {
+    if (record.slot < 0 || static_cast<uint32_t>(record.slot) >= depth_) return kStatusTooSmall;
+    request->slot = static_cast<uint32_t>(record.slot);
+    request->fd = record.fd;
+    request->op = static_cast<OpCode>(record.op);
+    request->flags = static_cast<uint32_t>(record.flags);
+    request->offset = static_cast<int64_t>(record.position);
+    request->buf = nullptr;
+    request->len = 0;
+    request->iov = nullptr;
+    request->iovcnt = 0;
+    switch (request->op) {
+      case OpCode::kRead:
+      case OpCode::kWrite: {
+        napi_value buffer;
+        napi_get_element(env, buffers, (*nextBuffer)++, &buffer);
+        size_t byteLength = 0;
+        void* data = typedArrayBytes(env, buffer, &byteLength);
+        if (!data || byteLength < static_cast<size_t>(record.length)) return kStatusTooSmall;
+        if (!isAligned(data, record.memAlign)) return kStatusMisaligned;
+        request->buf = data;
+        request->len = static_cast<uint32_t>(record.length);
+        return kStatusOk;
+      }
+      case OpCode::kReadv:
+      case OpCode::kWritev: {
+        std::vector<iovec>& iov = iovecs_[request->slot];
+        iov.resize(static_cast<size_t>(record.length));
+        int32_t status = kStatusOk;
+        for (int32_t i = 0; i < record.length; ++i) {
+          napi_value buffer;
+          napi_get_element(env, buffers, (*nextBuffer)++, &buffer);
+          size_t byteLength = 0;
+          void* data = typedArrayBytes(env, buffer, &byteLength);
+          if (!data || byteLength == 0) status = kStatusTooSmall;
+          if (status == kStatusOk && !isAligned(data, record.memAlign)) status = kStatusMisaligned;
+          iov[i] = iovec{data, byteLength};
+        }
+        request->iov = iov.data();
+        request->iovcnt = static_cast<uint32_t>(record.length);
+        return status;
+      }
+      case OpCode::kFsync:
+      case OpCode::kFdatasync:
+        return kStatusOk;
+    }
+    return kStatusTooSmall;
+  }
+
+  // Waits for anything still in flight, then releases the engine and the poll handle.
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (engine_) napi_remove_env_cleanup_hook(info.Env(), &NativeRing::OnEnvCleanup, this);
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Syscalls(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), engine_ ? static_cast<double>(engine_->syscalls()) : 0);
+  }
+
+  static void OnReadable(uv_poll_t* handle, int status, int) {
+    auto* ring = static_cast<NativeRing*>(handle->data);
+    if (status < 0 || !ring) return;
+    ring->deliverCompletions();
+  }
+
+  void deliverCompletions() {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    engine_->drainNotifications();
+    while (engine_) {
+      uint32_t count = engine_->reap(completions_.data(), depth_);
+      if (count == 0) break;
+      for (uint32_t i = 0; i < count; ++i) {
+        completionPairs_[2 * i] = static_cast<int32_t>(completions_[i].slot);
+        completionPairs_[2 * i + 1] = completions_[i].result;
+      }
+      onComplete_.Value().MakeCallback(Value(), {Napi::Number::New(env, count)}, asyncContext_);
+      if (env.IsExceptionPending()) {
+        napi_fatal_exception(env, env.GetAndClearPendingException().Value());
+      }
+    }
+    holdWhileBusy();
+  }
+
+  // While the kernel holds requests, the ring must stay alive and keep the loop
+  // running; when idle it must do neither, so a forgotten ring can be collected.
+  void holdWhileBusy() {
+    bool busy = engine_ && engine_->inFlight() > 0;
+    if (busy == held_) return;
+    held_ = busy;
+    if (busy) {
+      uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+      onComplete_.Ref();
+      Ref();
+    } else {
+      uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+      onComplete_.Unref();
+      Unref();
+    }
+  }
+
+  static void OnEnvCleanup(void* self) { static_cast<NativeRing*>(self)->Shutdown(); }
+
+  void Shutdown() {
+    if (!engine_) return;
+    // Destroying the engine waits for every request the kernel or a worker still
+    // holds, so no memory is released while it may still be written.
+    delete engine_;
+    engine_ = nullptr;
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+             [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+    if (held_) {
+      held_ = false;
+      onComplete_.Unref();
+      Unref();
+    }
+  }
+
+  Engine* engine_;
+  uint32_t depth_;
+  pid_t ownerPid_;
+  std::vector<Request> requests_;
+  std::vector<uint32_t> requestRecords_;
+  std::vector<Completion> completions_;
+  std::vector<std::vector<iovec>> iovecs_;
+  Napi::AsyncContext asyncContext_;
+  Napi::Reference<Napi::ArrayBuffer> submissionsRef_;
+  Napi::Reference<Napi::ArrayBuffer> completionsRef_;
+  uint8_t* submissionBytes_ = nullptr;
+  int32_t* completionPairs_ = nullptr;
+  Napi::FunctionReference onComplete_;
+  uv_poll_t* poll_ = nullptr;
+  bool held_ = false;
+};
+
+struct AddonData {
+  Napi::FunctionReference ringConstructor;
+};
+
+Napi::Object refusalObject(Napi::Env env, const EngineRefusal& refusal) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("errno", Napi::Number::New(env, refusal.error));
+  result.Set("reason", Napi::String::New(env, refusal.reason));
+  return result;
+}
+
+// (engineName, depth, submissions, completions, onComplete) -> NativeRing | { errno, reason }
+Napi::Value OpenRing(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EngineKind kind;
+  EngineRefusal refusal;
+  if (!parseEngineKind(info[0].As<Napi::String>().Utf8Value(), &kind)) {
+    refusal.error = EINVAL;
+    refusal.reason = "unknown engine name";
+    return refusalObject(env, refusal);
+  }
+  uint32_t depth = info[1].As<Napi::Number>().Uint32Value();
+  std::unique_ptr<Engine> engine = createEngine(kind, depth, &refusal);
+  if (!engine) return refusalObject(env, refusal);
+  auto* data = env.GetInstanceData<AddonData>();
+  return data->ringConstructor.New({Napi::External<Engine>::New(env, engine.release()), info[1],
+                                    info[2], info[3], info[4]});
+}
+
+Napi::Value ProbeEngine(const Napi::CallbackInfo& info) {
+  EngineKind kind;
+  EngineRefusal refusal;
+  if (!parseEngineKind(info[0].As<Napi::String>().Utf8Value(), &kind)) {
+    refusal.error = EINVAL;
+    refusal.reason = "unknown engine name";
+  } else {
+    refusal = probeEngine(kind);
+  }
+  return refusalObject(info.Env(), refusal);
+}
+
+Napi::Value DescribeFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  DeviceInfo device = describeDevice(info[0].As<Napi::Number>().Int32Value());
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("errno", Napi::Number::New(env, device.error));
+  result.Set("size", Napi::Number::New(env, static_cast<double>(device.size)));
+  result.Set("logicalBlockSize", Napi::Number::New(env, device.logicalBlockSize));
+  result.Set("physicalBlockSize", Napi::Number::New(env, device.physicalBlockSize));
+  result.Set("memAlign", Napi::Number::New(env, device.memAlign));
+  result.Set("offsetAlign", Napi::Number::New(env, device.offsetAlign));
+  result.Set("blockDevice", Napi::Boolean::New(env, device.blockDevice));
+  result.Set("readOnly", Napi::Boolean::New(env, device.readOnly));
+  return result;
+}
+
+// (size, alignment) -> zero-filled Buffer whose memory starts on `alignment`
+Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t size = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
+  size_t alignment = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  void* memory = nullptr;
+  if (posix_memalign(&memory, alignment, size) != 0) return env.Null();
+  std::memset(memory, 0, size);
+  // V8 cannot see this memory, so tell it, or large aligned buffers never
+  // trigger the collections that would free them.
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
+  return Napi::Buffer<uint8_t>::New(
+      env, static_cast<uint8_t*>(memory), size,
+      [](Napi::Env finalizeEnv, uint8_t* bytes, size_t* hint) {
+        Napi::MemoryManagement::AdjustExternalMemory(finalizeEnv, -static_cast<int64_t>(*hint));
+        std::free(bytes);
+        delete hint;
+      },
+      new size_t(size));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  data->ringConstructor = Napi::Persistent(NativeRing::Define(env));
+  env.SetInstanceData<AddonData>(data);
+  exports.Set("openRing", Napi::Function::New(env, OpenRing));
+  exports.Set("probeEngine", Napi::Function::New(env, ProbeEngine));
+  exports.Set("describeFd", Napi::Function::New(env, DescribeFd));
+  exports.Set("allocAligned", Napi::Function::New(env, AllocAligned));
+  exports.Set("recordBytes", Napi::Number::New(env, kRecordBytes));
+  exports.Set("submitClosed", Napi::Number::New(env, kSubmitClosed));
+  exports.Set("submitForked", Napi::Number::New(env, kSubmitForked));
+  exports.Set("statusMisaligned", Napi::Number::New(env, kStatusMisaligned));
+  exports.Set("statusTooSmall", Napi::Number::New(env, kStatusTooSmall));
+  return exports;
+}
+
+}  // namespace
+}  // namespace aioring
+
+static Napi::Object InitAioring(Napi::Env env, Napi::Object exports) {
+  return aioring::Init(env, exports);
+}
+
+NODE_API_MODULE(aioring, InitAioring)

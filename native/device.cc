@@ -1,0 +1,89 @@
+#include "device.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/stat.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+#ifndef STATX_DIOALIGN
+#define STATX_DIOALIGN 0x00002000U
+#endif
+
+namespace aioring {
+namespace {
+
+uint32_t readSysfsNumber(unsigned major, unsigned minor, const char* attribute) {
+  char path[128];
+  std::snprintf(path, sizeof path, "/sys/dev/block/%u:%u/queue/%s", major, minor, attribute);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    // A partition keeps its queue attributes on the parent disk.
+    std::snprintf(path, sizeof path, "/sys/dev/block/%u:%u/../queue/%s", major, minor, attribute);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+  }
+  char text[32] = {0};
+  ssize_t got = read(fd, text, sizeof text - 1);
+  close(fd);
+  return got > 0 ? static_cast<uint32_t>(std::strtoul(text, nullptr, 10)) : 0;
+}
+
+uint32_t larger(uint32_t a, uint32_t b) { return a > b ? a : b; }
+
+void describeBlockDevice(int fd, DeviceInfo* info) {
+  info->blockDevice = true;
+  uint64_t bytes = 0;
+  int logical = 0;
+  unsigned physical = 0;
+  int readOnly = 0;
+  if (ioctl(fd, BLKGETSIZE64, &bytes) < 0 || ioctl(fd, BLKSSZGET, &logical) < 0 ||
+      ioctl(fd, BLKPBSZGET, &physical) < 0 || ioctl(fd, BLKROGET, &readOnly) < 0) {
+    info->error = errno;
+    return;
+  }
+  info->size = bytes;
+  info->logicalBlockSize = static_cast<uint32_t>(logical);
+  info->physicalBlockSize = physical;
+  info->readOnly = readOnly != 0;
+}
+
+}  // namespace
+
+DeviceInfo describeDevice(int fd) {
+  DeviceInfo info;
+  struct statx sx = {};
+  if (syscall(__NR_statx, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_DIOALIGN, &sx) < 0) {
+    info.error = errno;
+    return info;
+  }
+  uint32_t dioMemAlign = (sx.stx_mask & STATX_DIOALIGN) ? sx.stx_dio_mem_align : 0;
+  uint32_t dioOffsetAlign = (sx.stx_mask & STATX_DIOALIGN) ? sx.stx_dio_offset_align : 0;
+
+  if (S_ISBLK(sx.stx_mode)) {
+    describeBlockDevice(fd, &info);
+    if (info.error) return info;
+  } else {
+    info.size = sx.stx_size;
+    // A file's blocks live on the device that holds its file system; its queue
+    // limits are the honest answer where statx has none (tmpfs, older kernels).
+    info.logicalBlockSize = readSysfsNumber(sx.stx_dev_major, sx.stx_dev_minor, "logical_block_size");
+    info.physicalBlockSize = readSysfsNumber(sx.stx_dev_major, sx.stx_dev_minor, "physical_block_size");
+    if (info.logicalBlockSize == 0) info.logicalBlockSize = dioOffsetAlign ? dioOffsetAlign : 512;
+    if (info.physicalBlockSize == 0) info.physicalBlockSize = larger(info.logicalBlockSize, sx.stx_blksize);
+  }
+  info.offsetAlign = dioOffsetAlign ? dioOffsetAlign : info.logicalBlockSize;
+  // Some drivers advertise a smaller memory alignment than they honour, so never
+  // accept buffers aligned to less than a logical block.
+  info.memAlign = larger(dioMemAlign, info.logicalBlockSize);
+  return info;
+}
+
+}  // namespace aioring

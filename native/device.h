@@ -1,0 +1,22 @@
+// What direct I/O on an open file or block device needs to know: its size and
+// the alignments the kernel will accept.
+#pragma once
+
+#include <cstdint>
+
+namespace aioring {
+
+struct DeviceInfo {
+  int error = 0;  // errno if the descriptor could not be examined
+  uint64_t size = 0;
+  uint32_t logicalBlockSize = 0;
+  uint32_t physicalBlockSize = 0;
+  uint32_t memAlign = 0;     // what buffer addresses must be aligned to
+  uint32_t offsetAlign = 0;  // what positions and lengths must be multiples of
+  bool blockDevice = false;
+  bool readOnly = false;  // the device itself refuses writes (BLKROGET)
+};
+
+DeviceInfo describeDevice(int fd);
+
+}  // namespace aioring

@@ -1,0 +1,91 @@
+// The one interface every I/O engine implements. No Node-API in here: engines are
+// plain C++ so they can be unit-built, sanitised and reasoned about on their own.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace aioring {
+
+enum class OpCode : uint8_t {
+  kRead = 0,
+  kWrite = 1,
+  kReadv = 2,
+  kWritev = 3,
+  kFsync = 4,
+  kFdatasync = 5,
+};
+
+// Per-request flags, mapped by each engine onto its own interface.
+constexpr uint32_t kFlagDsync = 1u << 0;  // RWF_DSYNC on this write alone
+
+struct Request {
+  uint32_t slot;     // caller's identifier, handed back unchanged in the completion
+  int fd;
+  OpCode op;
+  uint32_t flags;
+  int64_t offset;
+  // For kRead/kWrite: one buffer. For kReadv/kWritev: `iov` points at `iovcnt`
+  // entries that stay valid until the request completes (the caller owns them).
+  void* buf;
+  uint32_t len;
+  const struct iovec* iov;
+  uint32_t iovcnt;
+};
+
+struct Completion {
+  uint32_t slot;
+  int32_t result;  // bytes transferred, or -errno
+};
+
+// Result of an engine constructor: either an engine, or the errno and a sentence
+// explaining why this engine cannot run here (used by probing and selection).
+struct EngineRefusal {
+  int error = 0;
+  std::string reason;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  Engine() = default;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  virtual const char* name() const = 0;
+
+  // An eventfd that becomes readable when completions may be waiting. The
+  // owner polls it and calls drainNotifications() then reap() until empty.
+  virtual int notifyFd() const = 0;
+
+  // Clears the notification counter so the next completion wakes the poller again.
+  virtual void drainNotifications() = 0;
+
+  // Hands up to `count` requests to the kernel (or workers). Returns how many
+  // were consumed from the front of `reqs`; every consumed request produces
+  // exactly one Completion later, including those the kernel refused at
+  // submission time (their -errno is delivered as a completion). A return
+  // below `count` means the engine is temporarily full (EAGAIN, SQ full): the
+  // caller keeps the rest and submits them again after some completions.
+  // Never blocks on I/O.
+  virtual uint32_t submit(const Request* reqs, uint32_t count) = 0;
+
+  // Copies up to `max` finished requests into `out` without blocking.
+  virtual uint32_t reap(Completion* out, uint32_t max) = 0;
+
+  // Blocks until every consumed request has completed, discarding nothing:
+  // completions stay available to reap(). Used by close paths that must not
+  // free memory the kernel is still writing.
+  virtual void waitIdle() = 0;
+
+  // Requests consumed and not yet reaped.
+  virtual uint32_t inFlight() const = 0;
+
+  // Number of system calls made so far (submission, reaping, waking), for stats.
+  virtual uint64_t syscalls() const = 0;
+};
+
+}  // namespace aioring

@@ -1,0 +1,81 @@
+// io_uring engine: raw io_uring_setup/enter/register system calls over mmap'd
+// rings, no liburing. Completions are announced through a registered eventfd.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "engine.h"
+
+struct io_uring_params;
+struct io_uring_sqe;
+struct io_uring_cqe;
+
+namespace aioring {
+
+// An io_uring engine able to hold at least `depth` requests in flight, or
+// nullptr with `refusal` filled when io_uring is missing, too old or forbidden.
+// Must be called on the thread that will use the engine: with
+// IORING_SETUP_SINGLE_ISSUER the ring belongs to the task that submits to it.
+std::unique_ptr<Engine> createUringEngine(uint32_t depth, EngineRefusal* refusal);
+
+class UringEngine final : public Engine {
+ public:
+  ~UringEngine() override;
+
+  const char* name() const override { return "io_uring"; }
+  int notifyFd() const override { return eventFd_; }
+  void drainNotifications() override;
+  uint32_t submit(const Request* reqs, uint32_t count) override;
+  uint32_t reap(Completion* out, uint32_t max) override;
+  void waitIdle() override;
+  uint32_t inFlight() const override { return inFlight_; }
+  uint64_t syscalls() const override { return syscalls_; }
+
+  // The IORING_SETUP_* flags this kernel accepted, for diagnostics.
+  uint32_t setupFlags() const { return setupFlags_; }
+
+ private:
+  friend std::unique_ptr<Engine> createUringEngine(uint32_t, EngineRefusal*);
+  UringEngine() = default;
+
+  bool init(uint32_t depth, EngineRefusal* refusal);
+  bool mapRings(const io_uring_params& params, EngineRefusal* refusal);
+  int enter(uint32_t toSubmit, uint32_t minComplete, uint32_t flags);
+  uint32_t completionsReady() const;
+  uint32_t copyCompletions(Completion* out, uint32_t max);
+  bool kernelHoldsCompletions() const;
+
+  int ringFd_ = -1;
+  int eventFd_ = -1;
+  uint32_t setupFlags_ = 0;
+
+  void* sqRing_ = nullptr;
+  size_t sqRingSize_ = 0;
+  void* cqRing_ = nullptr;  // the same mapping as sqRing_ with IORING_FEAT_SINGLE_MMAP
+  size_t cqRingSize_ = 0;
+  io_uring_sqe* sqes_ = nullptr;
+  size_t sqesSize_ = 0;
+
+  // Pointers into the shared rings. The kernel writes sqHead_, cqTail_ and
+  // sqFlags_; we write sqTail_ and cqHead_, and keep private copies of those
+  // two (only we change them) so reading them never touches the shared ring.
+  uint32_t* sqHead_ = nullptr;
+  uint32_t* sqTail_ = nullptr;
+  uint32_t* sqFlags_ = nullptr;
+  uint32_t sqMask_ = 0;
+  uint32_t sqEntries_ = 0;
+  uint32_t sqTailLocal_ = 0;
+  uint32_t* cqHead_ = nullptr;
+  uint32_t* cqTail_ = nullptr;
+  io_uring_cqe* cqes_ = nullptr;
+  uint32_t cqMask_ = 0;
+  uint32_t cqEntries_ = 0;
+  uint32_t cqHeadLocal_ = 0;
+
+  uint32_t inFlight_ = 0;
+  uint64_t syscalls_ = 0;
+};
+
+}  // namespace aioring
