@@ -1,0 +1,40 @@
+// Buffered (non-O_DIRECT) files: any buffer, any position, and never through
+// Linux AIO, whose io_submit would complete them synchronously on the loop thread.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ring } from '../lib/index';
+import { firstDifference } from './helpers/data';
+import { availableEngines } from './helpers/engines';
+import { Place, makePlaces, removePlaces } from './helpers/places';
+
+let places: Place[];
+beforeAll(() => {
+  places = makePlaces();
+});
+afterAll(() => removePlaces(places));
+
+describe.each(availableEngines)('buffered files on a %s ring', (engine) => {
+  it('take unaligned buffers, positions and lengths, and read back what was written', async () => {
+    const ring = new Ring({ depth: 16, engine });
+    const target = path.join(places[0]!.dir, `buffered-${engine}.dat`);
+    const file = await ring.open(target, { write: true, create: true, direct: false });
+    expect(file.info).toMatchObject({ direct: false, memAlign: 1, offsetAlign: 1 });
+    expect(ring.bufferedEngine).not.toBe('libaio');
+    const pieces = Array.from({ length: 50 }, (_, i) => randomBytes(100 + i * 7));
+    let position = 3;
+    const positions = pieces.map((piece) => {
+      const at = position;
+      position += piece.length;
+      return at;
+    });
+    expect(await Promise.all(pieces.map((piece, i) => file.write(piece, positions[i]!)))).toEqual(pieces.map((p) => p.length));
+    await file.datasync();
+    const back = pieces.map((piece) => Buffer.alloc(piece.length));
+    expect(await Promise.all(back.map((buffer, i) => file.read(buffer, positions[i]!)))).toEqual(pieces.map((p) => p.length));
+    back.forEach((buffer, i) => expect(firstDifference(buffer, pieces[i]!)).toBe(-1));
+    expect(firstDifference(fs.readFileSync(target).subarray(3), Buffer.concat(pieces))).toBe(-1);
+    await ring.close();
+  });
+});
