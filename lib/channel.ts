@@ -77,6 +77,7 @@ export class Channel {
   private flushScheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private inflight = 0;
+  private idleRetries = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
   private readonly counters = { submitted: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
@@ -197,9 +198,10 @@ export class Channel {
     if (count === 0) return;
     const consumed = this.nativeRing.submit(count, this.batchBuffers);
     if (consumed === native.submitForked || consumed === native.submitClosed) {
-      this.failBatch(consumed === native.submitForked);
+      this.failBatch(consumed === native.submitForked ? forkedError : closedError);
       return;
     }
+    if (consumed > 0) this.idleRetries = 0;
     for (let index = 0; index < consumed; index++) {
       const slot = this.batchSlots[index]!;
       const status = this.records[index * recordInts + 6];
@@ -234,22 +236,21 @@ export class Channel {
       if (Array.isArray(request.buffers)) this.batchBuffers.push(...request.buffers);
       else if (request.buffers !== undefined) this.batchBuffers.push(request.buffers);
     }
-    if (this.inflight === 0) {
-      this.flushScheduled = true;
-      this.retryTimer = setTimeout(this.flushBound, 1);
+    if (this.inflight > 0) return; // a completion will make room and flush again
+    if (this.idleRetries >= maxIdleRetries) {
+      this.failBatch(systemErrorFor(this.engine));
+      return;
     }
+    // Nothing in flight means no completion will come to wake us: poll, backing off.
+    this.flushScheduled = true;
+    this.retryTimer = setTimeout(this.flushBound, Math.min(2 ** this.idleRetries++, 100));
   }
 
-  private failBatch(forked: boolean): void {
-    for (const slot of this.batchSlots) {
-      const request = this.slotRequest[slot]!;
-      const error = forked
-        ? libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context(request))
-        : closedError(request);
-      this.finish(slot, error);
-    }
-    this.batchSlots.length = 0;
-    this.batchBuffers.length = 0;
+  private failBatch(errorFor: (request: IoRequest) => AioError): void {
+    const slots = this.batchSlots;
+    this.batchSlots = [];
+    this.batchBuffers = [];
+    for (const slot of slots) this.finish(slot, errorFor(this.slotRequest[slot]!));
   }
 
   private onComplete(count: number): void {
@@ -327,6 +328,21 @@ function context(request: IoRequest, engine?: string) {
     ...(transfers ? { position: request.position, length: request.length } : {}),
     ...(engine ? { engine } : {}),
   };
+}
+
+// With nothing in flight, an engine that still takes nothing after this many
+// backed-off retries (about three seconds) is not going to: fail the requests
+// rather than leave their promises pending forever.
+const maxIdleRetries = 36;
+const submitSyscalls: Record<EngineName, string> = { libaio: 'io_submit', io_uring: 'io_uring_enter', threadpool: 'submit' };
+const eagain = 11;
+
+function systemErrorFor(engine: EngineName) {
+  return (request: IoRequest) => systemError(eagain, submitSyscalls[engine], context(request, engine));
+}
+
+function forkedError(request: IoRequest): AioError {
+  return libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context(request));
 }
 
 function closedError(request: IoRequest): AioError {
