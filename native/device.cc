@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +16,9 @@
 
 #ifndef STATX_DIOALIGN
 #define STATX_DIOALIGN 0x00002000U
+#endif
+#ifndef BTRFS_SUPER_MAGIC
+#define BTRFS_SUPER_MAGIC 0x9123683E
 #endif
 
 namespace aioring {
@@ -37,6 +41,21 @@ uint32_t readSysfsNumber(unsigned major, unsigned minor, const char* attribute) 
 }
 
 uint32_t larger(uint32_t a, uint32_t b) { return a > b ? a : b; }
+
+// For a file whose device has no queue in sysfs and whose statx has no
+// STATX_DIOALIGN. btrfs is such a file system (its st_dev is anonymous), and it
+// keeps direct I/O direct only when positions, lengths and addresses are
+// multiples of its sector size, which it reports as stx_blksize; anything less
+// aligned it quietly serves through the page cache. stx_blksize is not a safe
+// answer in general (NFS reports its 1 MiB rsize), so only btrfs gets it.
+uint32_t fallbackBlockSize(int fd, const struct statx& sx) {
+  struct statfs fs;
+  if (fstatfs(fd, &fs) == 0 && static_cast<unsigned long>(fs.f_type) == BTRFS_SUPER_MAGIC &&
+      sx.stx_blksize >= 512) {
+    return sx.stx_blksize;
+  }
+  return 512;
+}
 
 void describeBlockDevice(int fd, DeviceInfo* info) {
   info->blockDevice = true;
@@ -76,7 +95,9 @@ DeviceInfo describeDevice(int fd) {
     // limits are the honest answer where statx has none (tmpfs, older kernels).
     info.logicalBlockSize = readSysfsNumber(sx.stx_dev_major, sx.stx_dev_minor, "logical_block_size");
     info.physicalBlockSize = readSysfsNumber(sx.stx_dev_major, sx.stx_dev_minor, "physical_block_size");
-    if (info.logicalBlockSize == 0) info.logicalBlockSize = dioOffsetAlign ? dioOffsetAlign : 512;
+    if (info.logicalBlockSize == 0) {
+      info.logicalBlockSize = dioOffsetAlign ? dioOffsetAlign : fallbackBlockSize(fd, sx);
+    }
     if (info.physicalBlockSize == 0) info.physicalBlockSize = larger(info.logicalBlockSize, sx.stx_blksize);
   }
   info.offsetAlign = dioOffsetAlign ? dioOffsetAlign : info.logicalBlockSize;
