@@ -8,6 +8,33 @@ export interface LoopDevice {
   backingFile: string;
   sectorSize: number;
   size: number;
+  /** False when the backing file was the caller's (attachLoopFile): detachLoop leaves it alone. */
+  ownsBackingFile?: boolean;
+}
+
+export interface AttachOptions {
+  /** Logical sector size (--sector-size). Default 512. */
+  sectorSize?: number;
+  /** The loop driver reads and writes its backing file with O_DIRECT (--direct-io=on). Default true. */
+  directIo?: boolean;
+}
+
+// Loop devices are shared with every other process on the machine: two
+// `losetup -f` racing for the same free device make one of them fail with
+// EBUSY, so that one simply asks again.
+function losetupAttach(backingFile: string, sectorSize: number, directIo: boolean): string {
+  const args = ['-f', '--show', `--direct-io=${directIo ? 'on' : 'off'}`, '--sector-size', String(sectorSize), backingFile];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return sh('losetup', args);
+    } catch (error) {
+      const stderr = String((error as { stderr?: unknown }).stderr ?? '');
+      if (attempt >= 5 || !/busy/i.test(stderr)) {
+        throw new Error(`losetup ${args.join(' ')} failed: ${stderr.trim() || (error as Error).message}`, { cause: error });
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 * attempt);
+    }
+  }
 }
 
 /**
@@ -20,12 +47,23 @@ export function attachLoop(size: number, sectorSize: number, dir: string = os.tm
   fs.writeFileSync(backingFile, '');
   fs.truncateSync(backingFile, size);
   try {
-    const device = sh('losetup', ['-f', '--show', '--direct-io=on', '--sector-size', String(sectorSize), backingFile]);
-    return { device, backingFile, sectorSize, size };
+    const device = losetupAttach(backingFile, sectorSize, true);
+    return { device, backingFile, sectorSize, size, ownsBackingFile: true };
   } catch (error) {
     fs.rmSync(path.dirname(backingFile), { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * Attaches a loop device over an existing file the caller owns (for example a
+ * file-system image to attach again after editing it). detachLoop detaches it
+ * but keeps the file.
+ */
+export function attachLoopFile(backingFile: string, options: AttachOptions = {}): LoopDevice {
+  const sectorSize = options.sectorSize ?? 512;
+  const device = losetupAttach(backingFile, sectorSize, options.directIo ?? true);
+  return { device, backingFile, sectorSize, size: fs.statSync(backingFile).size, ownsBackingFile: false };
 }
 
 export function detachLoop(loop: LoopDevice | undefined): void {
@@ -40,6 +78,12 @@ export function detachLoop(loop: LoopDevice | undefined): void {
   try {
     sh('losetup', ['-d', loop.device]);
   } finally {
-    fs.rmSync(path.dirname(loop.backingFile), { recursive: true, force: true });
+    if (loop.ownsBackingFile !== false) fs.rmSync(path.dirname(loop.backingFile), { recursive: true, force: true });
   }
+}
+
+/** What `blockdev` says about a device, to hold the library's own answers against. */
+export function blockdevInfo(device: string): { size: number; logicalBlockSize: number; physicalBlockSize: number } {
+  const [size, logical, physical] = sh('blockdev', ['--getsize64', '--getss', '--getpbsz', device]).split(/\s+/).map(Number);
+  return { size: size!, logicalBlockSize: logical!, physicalBlockSize: physical! };
 }
