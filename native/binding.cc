@@ -205,9 +205,19 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     engine_->drainNotifications();
+    // Each callback lets JS submit more, and cached reads can complete inline,
+    // so reaping until empty could keep the loop here forever and starve
+    // timers and other I/O. Take at most one ring's worth per wake-up; if that
+    // is used up, wake ourselves again and let libuv run a turn first.
+    uint32_t delivered = 0;
     while (engine_) {
+      if (delivered >= depth_) {
+        rearm();
+        break;
+      }
       uint32_t count = engine_->reap(completions_.data(), depth_);
       if (count == 0) break;
+      delivered += count;
       for (uint32_t i = 0; i < count; ++i) {
         completionPairs_[2 * i] = static_cast<int32_t>(completions_[i].slot);
         completionPairs_[2 * i + 1] = completions_[i].result;
@@ -218,6 +228,13 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
       }
     }
     holdWhileBusy();
+  }
+
+  void rearm() {
+    uint64_t one = 1;
+    // EAGAIN would mean the counter is already set, which is all we want.
+    while (write(engine_->notifyFd(), &one, sizeof one) < 0 && errno == EINTR) {
+    }
   }
 
   // While the kernel holds requests, the ring must stay alive and keep the loop

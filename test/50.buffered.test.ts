@@ -38,3 +38,30 @@ describe.each(availableEngines)('buffered files on a %s ring', (engine) => {
     await ring.close();
   });
 });
+
+describe.each(availableEngines)('the event loop under cached buffered reads on a %s ring', (engine) => {
+  it('keeps running timers while reads complete inline from the page cache', async () => {
+    const ring = new Ring({ depth: 8, engine });
+    const target = path.join(places[0]!.dir, `cached-${engine}.dat`);
+    fs.writeFileSync(target, randomBytes(1 << 20));
+    const file = await ring.open(target, { direct: false });
+    let stop = false;
+    let reads = 0;
+    const workers = Array.from({ length: 8 }, async () => {
+      const buffer = Buffer.alloc(4096);
+      while (!stop) {
+        await file.read(buffer, Math.floor(Math.random() * 256) * 4096);
+        reads++;
+      }
+    });
+    const started = Date.now();
+    // The timer can only fire if completions give the loop back between batches.
+    await new Promise<void>((resolve) => setTimeout(resolve, 50));
+    const waited = Date.now() - started;
+    stop = true;
+    await Promise.all(workers);
+    await ring.close();
+    expect(reads).toBeGreaterThan(0);
+    expect(waited).toBeLessThan(2000);
+  });
+});
