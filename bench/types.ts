@@ -1,0 +1,103 @@
+// Shapes shared by the parent (planning, running, reporting) and the forked
+// child that runs one trial. Everything here crosses the IPC channel as JSON.
+
+export type RwMode = 'randread' | 'randwrite' | 'read' | 'write' | 'randrw';
+export const RW_MODES: readonly RwMode[] = ['randread', 'randwrite', 'read', 'write', 'randrw'];
+
+export type EngineName = 'libaio' | 'io_uring' | 'threadpool';
+export const ENGINE_NAMES: readonly EngineName[] = ['libaio', 'io_uring', 'threadpool'];
+
+export type FioEngine = 'libaio' | 'io_uring' | 'psync';
+
+export function rwReads(rw: RwMode): boolean {
+  return rw === 'randread' || rw === 'read' || rw === 'randrw';
+}
+
+export function rwWrites(rw: RwMode): boolean {
+  return rw === 'randwrite' || rw === 'write' || rw === 'randrw';
+}
+
+export function rwRandom(rw: RwMode): boolean {
+  return rw.startsWith('rand');
+}
+
+/** Everything a child needs to run one trial of one driver. */
+export interface TrialSpec {
+  /** Canonical driver id, e.g. "aioring-io_uring-batch", "fs-promises-uv", "fio-libaio". */
+  driver: string;
+  /** Display name, e.g. "fs-promises-uv32". */
+  label: string;
+  path: string;
+  /** Bytes of the target used, from offset 0. */
+  region: number;
+  rw: RwMode;
+  bs: number;
+  qd: number;
+  /** Ops per ring.submit() call for batch drivers. */
+  batch: number;
+  direct: boolean;
+  /** Measured seconds (time-based) or null when `ops` bounds the trial. */
+  runtimeS: number | null;
+  /** Measured operations, or null when time-based. */
+  ops: number | null;
+  /** Unmeasured warm-up seconds before measuring starts. */
+  rampS: number;
+  /** Percentage of reads for randrw. */
+  rwmixread: number;
+  seed: number;
+  /** Verify every Nth read against the pattern; 0 disables verification. */
+  verifyEvery: number;
+  /** Send progress messages to the parent. */
+  progress: boolean;
+  /** Threads in libuv's pool for fs-promises-uv (set in the child's environment). */
+  uvThreads?: number;
+  /** Engine used for the aioring drivers. */
+  engine?: EngineName;
+  fioEngine?: FioEngine;
+}
+
+export interface LatencySummaryUs {
+  mean: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** What one trial measured. */
+export interface TrialMetrics {
+  ops: number;
+  readOps: number;
+  writeOps: number;
+  bytes: number;
+  elapsedS: number;
+  iops: number;
+  mibps: number;
+  latUs: LatencySummaryUs;
+  cpu: { userS: number; systemS: number };
+  /** IOPS per CPU-second: ops / (user + system seconds). */
+  iopsPerCpuS: number;
+  maxRssMiB: number | null;
+  /**
+   * Event-loop delay while the trial ran (perf_hooks.monitorEventLoopDelay,
+   * 10 ms resolution), null for fio. A large max means the driver's promises
+   * kept the loop from running timers and other callbacks.
+   */
+  loopDelayMs: { p99: number; max: number } | null;
+  /** Reads checked against the pattern. */
+  verifiedOps: number;
+  /** Driver-specific facts: engine, batch, syscallsPerOp, uvThreads, numjobs, ... */
+  extra: Record<string, number | string>;
+  /** Remarks a reader should see (cache not dropped, data not verified, ...). */
+  notes: string[];
+}
+
+export type ChildMessage =
+  /** ops is null when the driver cannot count live (fio). elapsedS counts from the start of the phase. */
+  | { type: 'progress'; phase: 'ramp' | 'run'; ops: number | null; elapsedS: number }
+  | { type: 'result'; metrics: TrialMetrics }
+  | { type: 'error'; message: string; verification: boolean };
+
+export type ParentMessage = { type: 'run'; spec: TrialSpec };

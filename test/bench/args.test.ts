@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, helpText, parseArgs, UsageError } from '../../bench/args';
+import { DEFAULT_DRIVERS, expandDriverNames, findDriver } from '../../bench/drivers/registry';
+
+describe('parseArgs: defaults', () => {
+  it('no arguments give the default comparison', () => {
+    const o = parseArgs([]);
+    expect(o.target).toBeNull();
+    expect(o.rw).toBe('randread');
+    expect(o.bs).toBe(4096);
+    expect(o.qd).toBe(DEFAULTS.qd);
+    expect(o.runtimeS).toBe(DEFAULTS.runtimeS);
+    expect(o.ops).toBeNull();
+    expect(o.direct).toBe(true);
+    expect(o.drivers).toEqual([...DEFAULT_DRIVERS]);
+    expect(o.driversGiven).toBe(false);
+    expect(o.repeat).toBe(1);
+    expect(o.sweep).toBeNull();
+    expect(o.allowWrite).toBe(false);
+  });
+});
+
+describe('parseArgs: good input', () => {
+  it('reads fio vocabulary with separate and inline values', () => {
+    const o = parseArgs([
+      '--target',
+      '/dev/loop0',
+      '--rw=randwrite',
+      '--bs',
+      '64k',
+      '--qd=8',
+      '--size',
+      '1g',
+      '--runtime',
+      '10',
+      '--drivers',
+      'fs-promises,aioring-libaio-batch',
+      '--json',
+      'out.json',
+      '--svg=out.svg',
+      '--repeat',
+      '3',
+      '--allow-write',
+    ]);
+    expect(o).toMatchObject({
+      target: '/dev/loop0',
+      rw: 'randwrite',
+      bs: 65536,
+      qd: 8,
+      size: 2 ** 30,
+      runtimeS: 10,
+      drivers: ['fs-promises', 'aioring-libaio-batch'],
+      driversGiven: true,
+      json: 'out.json',
+      svg: 'out.svg',
+      repeat: 3,
+      allowWrite: true,
+    });
+  });
+
+  it('accepts fio spellings --filename and --iodepth', () => {
+    const o = parseArgs(['--filename', '/tmp/x', '--iodepth', '16']);
+    expect(o.target).toBe('/tmp/x');
+    expect(o.qd).toBe(16);
+  });
+
+  it('--ops replaces the default runtime', () => {
+    const o = parseArgs(['--ops', '20k']);
+    expect(o.ops).toBe(20000);
+    expect(o.runtimeS).toBeNull();
+  });
+
+  it('--no-direct and --buffered turn O_DIRECT off; --direct turns it back on', () => {
+    expect(parseArgs(['--no-direct']).direct).toBe(false);
+    expect(parseArgs(['--buffered']).direct).toBe(false);
+    expect(parseArgs(['--buffered', '--direct']).direct).toBe(true);
+  });
+
+  it('parses qd and bs sweeps', () => {
+    expect(parseArgs(['--sweep', 'qd=1,8,32,128']).sweep).toEqual({ param: 'qd', values: [1, 8, 32, 128] });
+    expect(parseArgs(['--sweep=bs=4k,64k,1m']).sweep).toEqual({ param: 'bs', values: [4096, 65536, 1 << 20] });
+  });
+
+  it('expands driver groups and fs-promises-uvN', () => {
+    const o = parseArgs(['--drivers', 'aioring,fio,fs-promises-uv16']);
+    expect(o.drivers).toEqual([
+      'aioring-libaio',
+      'aioring-io_uring',
+      'aioring-threadpool',
+      'fio-libaio',
+      'fio-io_uring',
+      'fio-psync',
+      'fs-promises-uv16',
+    ]);
+    expect(findDriver('fs-promises-uv16')?.uvThreads).toBe(16);
+    expect(expandDriverNames(['all'])).toEqual([...DEFAULT_DRIVERS]);
+  });
+
+  it('randrw takes --rwmixread', () => {
+    const o = parseArgs(['--rw', 'randrw', '--rwmixread', '70']);
+    expect(o.rwmixread).toBe(70);
+  });
+
+  it('--help wins', () => {
+    expect(parseArgs(['--help']).help).toBe(true);
+    expect(parseArgs(['-h']).help).toBe(true);
+    expect(helpText()).toMatch(/--sweep/);
+    expect(helpText()).toMatch(/aioring-io_uring-batch/);
+  });
+});
+
+describe('parseArgs: bad input', () => {
+  it.each([
+    [['--drivers', 'aioring-libaio,nope'], /unknown driver "nope"/],
+    [['--drivers', 'fs-promises-uv0'], /unknown driver/],
+    [['--rw', 'randomread'], /unknown --rw "randomread"/],
+    [['--bs', '4q'], /--bs: .*malformed size/],
+    [['--size', 'big'], /--size: .*malformed size/],
+    [['--qd', '0'], /queue depth/],
+    [['--qd', 'x'], /queue depth/],
+    [['--qd', '100000'], /too large/],
+    [['--runtime', 'soon'], /--runtime/],
+    [['--runtime', '0'], /--runtime must be greater than zero/],
+    [['--runtime', '5', '--ops', '100'], /--runtime or --ops, not both/],
+    [['--sweep', 'iodepth=1,2'], /malformed --sweep/],
+    [['--sweep', 'qd=1,1'], /repeated value/],
+    [['--sweep', 'bs=4k,huge'], /--sweep bs/],
+    [['--sweep', 'qd=1,8', '--qd', '4'], /contradict/],
+    [['--rwmixread', '50'], /only applies to --rw randrw/],
+    [['--rw', 'randrw', '--rwmixread', '150'], /0\.\.100/],
+    [['--bogus'], /unknown option "--bogus"/],
+    [['stray'], /unexpected argument "stray"/],
+    [['--target'], /--target needs a value/],
+    [['--json', '--svg', 'x.svg'], /--json needs a value/],
+    [['--allow-write=yes'], /takes no value/],
+    [['--repeat', '0'], /--repeat/],
+  ])('%j', (argv, message) => {
+    let error: unknown;
+    try {
+      parseArgs(argv);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(message);
+  });
+});
