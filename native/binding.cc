@@ -41,6 +41,14 @@ static_assert(sizeof(SubmissionRecord) == kRecordBytes, "record layout is shared
 enum RecordStatus : int32_t { kStatusOk = 0, kStatusMisaligned = 1, kStatusTooSmall = 2 };
 
 // Submit's answers that are not a count of consumed records.
+// Completions handed to JS per callback. Devices often finish a whole batch at
+// once; settling all of it before the continuations resubmit leaves the device
+// idle for that long, and measured at QD 32 on the project's disk that cost a
+// third of fio's IOPS. Handing them over four at a time lets the next requests
+// go out after four continuations have run, which matched fio there, while
+// keeping CPU per I/O at fio's level (two at a time did not).
+constexpr uint32_t kCompletionsPerCallback = 4;
+
 constexpr int32_t kSubmitClosed = -1;
 constexpr int32_t kSubmitForked = -2;
 
@@ -215,7 +223,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
         rearm();
         break;
       }
-      uint32_t count = engine_->reap(completions_.data(), depth_);
+      uint32_t count = engine_->reap(completions_.data(), kCompletionsPerCallback);
       if (count == 0) break;
       delivered += count;
       for (uint32_t i = 0; i < count; ++i) {
