@@ -46,7 +46,25 @@ export interface BenchOptions {
   verifyEvery: number;
   seed: number;
   allowWrite: boolean;
+  /**
+   * Unmeasured warm-up of this many operations instead of rampS (JavaScript
+   * drivers only). Not a command-line option: the suite's memory target sets it.
+   */
+  rampOps: number | null;
+  /** A named suite (bench/suites.ts) instead of a single comparison. */
+  suite: string | null;
+  /** With --suite: run only these targets (names as the suite lists them). */
+  only: string[] | null;
 }
+
+/** The named suites --suite accepts (defined in suites.ts). */
+export const SUITE_NAMES: readonly string[] = ['targets'];
+
+/** What --suite changes when --runtime / --repeat are not given. */
+export const SUITE_DEFAULTS = { runtimeS: 5, repeat: 3 };
+
+/** Options a suite sets itself for each of its runs. */
+const SUITE_FIXED = ['target', 'rw', 'bs', 'qd', 'sweep', 'drivers', 'svg', 'batch', 'direct', 'no-direct', 'buffered', 'rwmixread', 'allow-write'];
 
 export const DEFAULTS = {
   rw: 'randread' as RwMode,
@@ -180,6 +198,21 @@ const OPTIONS: Record<string, OptionDef> = {
     },
   },
   'allow-write': { takesValue: false, handle: (_v, o) => void (o.allowWrite = true) },
+  suite: {
+    takesValue: true,
+    handle: (v, o) => {
+      if (!SUITE_NAMES.includes(v)) throw new UsageError(`unknown suite "${v}" (known: ${SUITE_NAMES.join(', ')})`);
+      o.suite = v;
+    },
+  },
+  only: {
+    takesValue: true,
+    handle: (v, o) => {
+      const names = v.split(',').map((n) => n.trim()).filter((n) => n !== '');
+      if (names.length === 0) throw new UsageError('--only needs at least one target name');
+      o.only = names;
+    },
+  },
 };
 
 const ALIASES: Record<string, string> = { h: 'help' };
@@ -207,6 +240,9 @@ export function defaultOptions(): BenchOptions {
     verifyEvery: DEFAULTS.verifyEvery,
     seed: DEFAULT_SEED,
     allowWrite: false,
+    rampOps: null,
+    suite: null,
+    only: null,
   };
 }
 
@@ -243,6 +279,15 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   }
   if (opts.help) return opts;
 
+  if (opts.suite !== null) {
+    const fixed = SUITE_FIXED.find((n) => seen.has(n));
+    if (fixed) throw new UsageError(`--suite ${opts.suite} sets its own workloads: --${fixed} cannot be combined with it`);
+    // --runtime: every time-based trial; --ops: the memory target's measured operations; --size: the files.
+    if (!seen.has('runtime')) opts.runtimeS = SUITE_DEFAULTS.runtimeS;
+    if (!seen.has('repeat')) opts.repeat = SUITE_DEFAULTS.repeat;
+    return opts;
+  }
+  if (seen.has('only')) throw new UsageError('--only needs --suite');
   if (seen.has('runtime') && seen.has('ops')) throw new UsageError('give --runtime or --ops, not both');
   if (opts.ops === null && opts.runtimeS === null) opts.runtimeS = DEFAULTS.runtimeS;
   if (opts.sweep && seen.has(opts.sweep.param)) {
@@ -298,6 +343,15 @@ Output
   --json FILE           write every result with parameters and machine info
   --svg FILE            write a chart (bars by driver; lines per driver for a sweep)
 
+Suites
+  --suite targets       run the named suite of targets: preset workloads on a 1 GiB file in the
+                        temporary directory and one on /dev/shm, each compared with fio (libaio)
+                        and fs.promises against a bar, printed with PASS/FAIL (see bench/README.md).
+                        Defaults to --runtime ${SUITE_DEFAULTS.runtimeS} --repeat ${SUITE_DEFAULTS.repeat}; also takes --ramp, --json,
+                        --seed, --verify-every, --size (the files; default 1g) and --ops (the memory
+                        target's measured operations; default 5m)
+  --only LIST           with --suite: run only these targets (comma list of names)
+
 Checking
   --verify-every N      check every Nth read against the target's pattern (default ${DEFAULTS.verifyEvery}; 0 = off)
   --no-verify           same as --verify-every 0 (needed to read a foreign target read-only)
@@ -310,6 +364,7 @@ ${driverLines.join('\n')}
 ${groupLines.join('\n')}
 
 Each trial runs in its own child process. A verification mismatch fails the run.
-Exit status: 0 success, 1 a trial failed, 2 bad usage, 3 verification failed, 130 interrupted.
+Exit status: 0 success, 1 a trial failed, 2 bad usage, 3 verification failed, 4 a suite target
+missed its bar, 130 interrupted.
 `;
 }

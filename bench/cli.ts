@@ -12,9 +12,12 @@ import { writeSvgReport } from './report/svg';
 import { renderTable } from './report/table';
 import type { BenchReport } from './results';
 import { Runner } from './runner';
+import { runSuite } from './suite-run';
 import { removeTargetSync, TargetError } from './target';
 
-export const EXIT = { ok: 0, trialFailed: 1, usage: 2, verification: 3, interrupted: 130 } as const;
+import { EXIT } from './exit';
+
+export { EXIT };
 
 function errorLine(message: string): void {
   process.stderr.write(`aioring-bench: error: ${message}\n`);
@@ -118,6 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const interactive = Boolean(process.stderr.isTTY) && options.json === null;
+  if (options.suite !== null) return (await runSuite(options, argv, { interactive })).code;
   const { code } = await runBench(options, argv, { interactive });
   return code;
 }

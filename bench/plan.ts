@@ -44,7 +44,8 @@ function isBlockDevice(file: string): boolean {
   }
 }
 
-async function probeLibrary(): Promise<Plan['engines']> {
+/** Loads the library, probes its engines and asks which one `auto` picks. */
+export async function probeLibrary(): Promise<Plan['engines']> {
   const { mod, error } = tryLoadAioring();
   if (!mod) return { probe: null, auto: null, error };
   let probe: Plan['engines']['probe'] = null;
@@ -161,6 +162,7 @@ export function trialSpec(plan: Plan, def: DriverDef, point: { qd: number; bs: n
     runtimeS: o.runtimeS,
     ops: o.ops,
     rampS: o.rampS,
+    rampOps: o.rampOps,
     rwmixread: o.rwmixread,
     seed: o.seed,
     verifyEvery: o.verifyEvery,

@@ -42,6 +42,11 @@ export interface TrialSpec {
   ops: number | null;
   /** Unmeasured warm-up seconds before measuring starts. */
   rampS: number;
+  /**
+   * Unmeasured warm-up of this many operations instead of rampS (JavaScript
+   * drivers only; fio ramps by time). Absent or null: the time-based ramp.
+   */
+  rampOps?: number | null;
   /** Percentage of reads for randrw. */
   rwmixread: number;
   seed: number;

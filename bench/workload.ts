@@ -2,6 +2,7 @@
 // next, the measurement window (ramp, then runtime or op count), latency and
 // CPU accounting, and read verification against the pattern.
 
+import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Histogram } from './histogram';
 import { Pattern } from './pattern';
@@ -118,6 +119,53 @@ export class Verifier {
 
 export type Phase = 'ramp' | 'run' | 'done';
 
+/** Memory of this process at one moment, in bytes. */
+export interface MemorySample {
+  rss: number;
+  /** RssAnon from /proc/self/status: anonymous memory (JS heap, native malloc heap, buffers); null if unreadable. */
+  rssAnon: number | null;
+  /** V8's heap as reserved (young and old generations), and the part holding live or not yet collected objects. */
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+export function sampleMemory(): MemorySample {
+  const m = process.memoryUsage();
+  let rssAnon: number | null = null;
+  try {
+    const status = fs.readFileSync('/proc/self/status', 'utf8');
+    const kb = /^RssAnon:\s+(\d+)\s+kB/m.exec(status);
+    rssAnon = kb ? Number(kb[1]) * 1024 : null;
+  } catch {
+    rssAnon = null;
+  }
+  return { rss: m.rss, rssAnon, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+}
+
+/**
+ * The memory samples taken when the measured window opened and closed, as
+ * `extra` entries in MiB: rssStartMiB, rssEndMiB, rssGrowthMiB and the same
+ * for rssAnon, heapTotal, heapUsed and external (which includes arrayBuffers).
+ */
+export function memoryExtra(start: MemorySample, end: MemorySample): Record<string, number> {
+  const mib = (n: number) => Number((n / 2 ** 20).toFixed(3));
+  const out: Record<string, number> = {};
+  const add = (name: string, a: number | null, b: number | null) => {
+    if (a === null || b === null) return;
+    out[`${name}StartMiB`] = mib(a);
+    out[`${name}EndMiB`] = mib(b);
+    out[`${name}GrowthMiB`] = mib(b - a);
+  };
+  add('rss', start.rss, end.rss);
+  add('rssAnon', start.rssAnon, end.rssAnon);
+  add('heapTotal', start.heapTotal, end.heapTotal);
+  add('heapUsed', start.heapUsed, end.heapUsed);
+  add('external', start.external, end.external);
+  return out;
+}
+
 /**
  * The measurement window. Operations finishing during the ramp are not
  * counted; the window closes after runtime seconds or `ops` operations,
@@ -139,9 +187,16 @@ export class Recorder {
   private timers: NodeJS.Timeout[] = [];
   /** When the current phase ends by the clock (ramp end or run end). */
   private deadlineMs = Number.POSITIVE_INFINITY;
+  /** Operations still to finish before an op-count ramp ends (0: the ramp is time-based or over). */
+  private rampOpsLeft: number;
+  /** Memory when the measured window opened and when it closed. */
+  private memStart: MemorySample | null = null;
+  private memEnd: MemorySample | null = null;
+  private started = false;
 
-  constructor(private readonly spec: Pick<TrialSpec, 'rampS' | 'runtimeS' | 'ops'>) {
+  constructor(private readonly spec: Pick<TrialSpec, 'rampS' | 'runtimeS' | 'ops' | 'rampOps'>) {
     this.opsLimit = spec.ops;
+    this.rampOpsLeft = spec.rampOps ?? 0;
   }
 
   get stopped(): boolean {
@@ -157,12 +212,16 @@ export class Recorder {
    * Starts the clock: ramp first (if any), then the measured window. Phase
    * changes come from timers and also from the clock read at every finished
    * operation, so a driver that starves the event loop (its promises never
-   * yielding to timers) still gets stopped on time.
+   * yielding to timers) still gets stopped on time. With rampOps the ramp
+   * ends when that many operations have finished instead.
    */
   start(): void {
     const now = performance.now();
     this.phaseStartMs = now;
-    if (this.spec.rampS > 0) {
+    this.started = true;
+    if (this.rampOpsLeft > 0) {
+      this.deadlineMs = Number.POSITIVE_INFINITY; // record() ends the ramp
+    } else if (this.spec.rampS > 0) {
       this.deadlineMs = now + this.spec.rampS * 1000;
       this.timers.push(setTimeout(() => this.begin(performance.now()), this.spec.rampS * 1000));
     } else {
@@ -173,8 +232,10 @@ export class Recorder {
   private begin(now: number): void {
     if (this.phase !== 'ramp') return;
     this.phase = 'run';
+    this.rampOpsLeft = 0;
     this.startMs = now;
     this.phaseStartMs = now;
+    this.memStart = sampleMemory();
     this.cpuStart = process.cpuUsage();
     this.deadlineMs = Number.POSITIVE_INFINITY;
     if (this.spec.runtimeS !== null) {
@@ -189,6 +250,7 @@ export class Recorder {
     if (this.phase === 'run') {
       this.endMs = at;
       this.cpuUsed = process.cpuUsage(this.cpuStart);
+      this.memEnd = sampleMemory();
     }
     this.phase = 'done';
     this.deadlineMs = Number.POSITIVE_INFINITY;
@@ -198,6 +260,10 @@ export class Recorder {
 
   /** Records one finished operation (times from performance.now(), in ms). */
   record(startMs: number, endMs: number, bytes: number, read: boolean): void {
+    if (this.started && this.rampOpsLeft > 0 && this.phase === 'ramp') {
+      if (--this.rampOpsLeft === 0) this.begin(endMs);
+      return;
+    }
     if (endMs >= this.deadlineMs) {
       if (this.phase === 'ramp') this.begin(endMs);
       else if (this.phase === 'run') this.stop(endMs);
@@ -232,7 +298,7 @@ export class Recorder {
       maxRssMiB: process.resourceUsage().maxRSS / 1024,
       loopDelayMs: null,
       verifiedOps,
-      extra,
+      extra: this.memStart && this.memEnd ? { ...memoryExtra(this.memStart, this.memEnd), ...extra } : extra,
       notes,
     };
   }

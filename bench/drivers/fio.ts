@@ -79,6 +79,7 @@ interface FioDir {
   runtime: number;
   total_ios: number;
   lat_ns: FioLat;
+  clat_ns?: FioLat;
 }
 
 interface FioJob {
@@ -99,7 +100,19 @@ function percentileOf(lat: FioLat, key: string): number {
   return Number.NaN;
 }
 
-/** Converts fio's JSON (the whole stdout) into metrics. */
+/**
+ * Where fio's latency percentiles come from: total latency (lat_ns, issue to
+ * completion, what --lat_percentiles=1 asks for and what the JavaScript
+ * drivers measure) or, when fio printed none, completion latency only (clat_ns,
+ * which leaves out submission).
+ */
+export type FioLatSource = 'lat' | 'clat';
+
+function hasPercentiles(lat: FioLat | undefined): lat is FioLat {
+  return !!lat && !!lat.percentile && Object.keys(lat.percentile).length > 0;
+}
+
+/** Converts fio's JSON (the whole stdout) into metrics; extra.latPercentiles says which latency the percentiles are. */
 export function parseFioOutput(stdout: string, spec: Pick<TrialSpec, 'rw' | 'rwmixread'>): TrialMetrics {
   const start = stdout.indexOf('{');
   if (start < 0) throw new Error(`fio printed no JSON: ${stdout.slice(0, 300)}`);
@@ -117,6 +130,8 @@ export function parseFioOutput(stdout: string, spec: Pick<TrialSpec, 'rw' | 'rwm
   const reads = spec.rw === 'randread' || spec.rw === 'read';
   const writes = spec.rw === 'randwrite' || spec.rw === 'write';
   const readOps = reads ? dir.total_ios : writes ? 0 : Math.round((dir.total_ios * spec.rwmixread) / 100);
+  const latSource: FioLatSource = hasPercentiles(dir.lat_ns) || !hasPercentiles(dir.clat_ns) ? 'lat' : 'clat';
+  const pct = latSource === 'lat' ? dir.lat_ns : dir.clat_ns!;
   return {
     ops: dir.total_ios,
     readOps,
@@ -128,10 +143,10 @@ export function parseFioOutput(stdout: string, spec: Pick<TrialSpec, 'rw' | 'rwm
     latUs: {
       mean: us(dir.lat_ns.mean),
       min: us(dir.lat_ns.min),
-      p50: us(percentileOf(dir.lat_ns, '50')),
-      p90: us(percentileOf(dir.lat_ns, '90')),
-      p99: us(percentileOf(dir.lat_ns, '99')),
-      p999: us(percentileOf(dir.lat_ns, '99.9')),
+      p50: us(percentileOf(pct, '50')),
+      p90: us(percentileOf(pct, '90')),
+      p99: us(percentileOf(pct, '99')),
+      p999: us(percentileOf(pct, '99.9')),
       max: us(dir.lat_ns.max),
     },
     cpu: { userS, systemS },
@@ -139,8 +154,8 @@ export function parseFioOutput(stdout: string, spec: Pick<TrialSpec, 'rw' | 'rwm
     maxRssMiB: null,
     loopDelayMs: null,
     verifiedOps: 0,
-    extra: {},
-    notes: [],
+    extra: { latPercentiles: latSource },
+    notes: latSource === 'clat' ? ['fio printed no total-latency percentiles: p50/p90/p99 are completion latency (clat), without submission'] : [],
   };
 }
 
@@ -201,7 +216,7 @@ export function runFioTrial(spec: TrialSpec, onPhase: (phase: 'ramp' | 'run') =>
           .map((l) => l.trim())
           .filter((l) => l !== '');
         if (warnings.length) metrics.notes.push(`fio: ${warnings.slice(0, 2).join(' / ')}`);
-        metrics.extra = spec.fioEngine === 'psync' ? { numjobs: spec.qd, iodepth: 1 } : { numjobs: 1, iodepth: spec.qd };
+        Object.assign(metrics.extra, spec.fioEngine === 'psync' ? { numjobs: spec.qd, iodepth: 1 } : { numjobs: 1, iodepth: spec.qd });
         metrics.extra.ioengine = spec.fioEngine ?? '';
         resolve(metrics);
       } catch (e) {

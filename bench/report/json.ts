@@ -61,7 +61,12 @@ export function buildReport(plan: Plan, points: PointResult[], machine: MachineI
 
 /** Writes the report atomically (temporary file, then rename). */
 export function writeJsonReport(file: string, report: BenchReport): void {
-  const text = JSON.stringify(report, null, 2) + '\n';
+  writeJsonFile(file, report);
+}
+
+/** Writes any JSON document atomically (temporary file, then rename). */
+export function writeJsonFile(file: string, doc: unknown): void {
+  const text = JSON.stringify(doc, null, 2) + '\n';
   const dir = path.dirname(path.resolve(file));
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pattern } from '../../bench/pattern';
+import type { SuiteReport } from '../../bench/report/suite';
 import type { BenchReport } from '../../bench/results';
 import { attachLoop, detachLoop, type LoopDevice } from '../helpers/loop';
 import { isRoot } from '../helpers/root';
@@ -126,12 +127,45 @@ describe('aioring-bench end to end', () => {
   }, 30_000);
 });
 
+let tmpfsShm = false;
+try {
+  tmpfsShm = fs.statfsSync('/dev/shm').type === 0x01021994;
+} catch {
+  tmpfsShm = false;
+}
+
+describe.skipIf(!tmpfsShm)('aioring-bench --suite targets', () => {
+  it('runs the memory target on a small tmpfs file, reports PASS/FAIL and JSON, and removes its file', () => {
+    const json = path.join(dir, 'suite.json');
+    const r = runCli(['--suite', 'targets', '--only', 'memory', '--ops', '20k', '--size', '8m', '--repeat', '1', '--json', json]);
+    const report = JSON.parse(fs.readFileSync(json, 'utf8')) as SuiteReport;
+    expect(report).toMatchObject({ tool: 'aioring-bench', kind: 'suite', suite: 'targets', params: { repeat: 1, memoryOps: 20_000, fileSize: 8 << 20 } });
+    expect(report.checks).toHaveLength(1);
+    const check = report.checks[0];
+    expect(report.files.map((f) => f.storage)).toEqual(['tmpfs']);
+    for (const f of report.files) expect(fs.existsSync(f.path)).toBe(false);
+    if (report.engines.auto === null) {
+      expect(check.verdict).toBe('ERROR'); // library not built: nothing to hold to the bar
+      return;
+    }
+    expect(check).toMatchObject({ target: 'memory', kind: 'memory', driver: `aioring-${report.engines.auto}` });
+    expect(check.memory!.rssStartMiB).toBeGreaterThan(10);
+    expect(check.memory!.ops).toBe(20_000);
+    expect(['PASS', 'FAIL']).toContain(check.verdict);
+    expect(r.code, r.stderr).toBe(check.verdict === 'PASS' ? 0 : 4);
+    expect(r.stdout).toMatch(new RegExp(`^memory\\s+RSS growth.*<= 16 MiB\\s+${check.verdict}`, 'm'));
+    expect(r.stdout).toMatch(/suite targets: (PASS|FAIL) \(\d of 1 checks passed\)/);
+  }, 60_000);
+});
+
 describe('aioring-bench bad input', () => {
   it.each([
     [['--drivers', 'fs-promises,warp-drive'], /unknown driver "warp-drive"/],
     [['--size', '12parsecs'], /--size: malformed size "12parsecs"/],
     [['--bs', 'huge'], /--bs: malformed size/],
     [['--target', '/nonexistent/aioring-bench/target'], /target \/nonexistent\/aioring-bench\/target does not exist/],
+    [['--suite', 'targets', '--only', 'memory,warp-speed'], /suite targets has no target "warp-speed"/],
+    [['--suite', 'targets', '--qd', '4'], /--suite targets sets its own workloads: --qd/],
   ])('%j exits 2 with a clear message', (args, message) => {
     const r = runCli(args);
     expect(r.code).toBe(2);

@@ -110,6 +110,30 @@ describe('fio driver: output parsing', () => {
     expect(m.iopsPerCpuS).toBeCloseTo(600_000 / 0.85, 3);
   });
 
+  it('says which latency its percentiles are: total (lat_ns), or clat when fio printed no total percentiles', () => {
+    const total = parseFioOutput(JSON.stringify(SAMPLE), { rw: 'randread', rwmixread: 50 });
+    expect(total.extra.latPercentiles).toBe('lat');
+    expect(total.notes).toEqual([]);
+    const mixed = SAMPLE.jobs[0].mixed;
+    const clatOnly = {
+      jobs: [
+        {
+          ...SAMPLE.jobs[0],
+          mixed: {
+            ...mixed,
+            lat_ns: { min: 20_000, max: 9_000_000, mean: 53_000.5 },
+            clat_ns: { min: 18_000, max: 8_000_000, mean: 50_000, percentile: { '50.000000': 40_000, '90.000000': 60_000, '99.000000': 100_000, '99.900000': 600_000 } },
+          },
+        },
+      ],
+    };
+    const m = parseFioOutput(JSON.stringify(clatOnly), { rw: 'randread', rwmixread: 50 });
+    expect(m.extra.latPercentiles).toBe('clat');
+    expect(m.latUs.p50).toBe(40);
+    expect(m.latUs.mean).toBe(53.0005); // mean, min and max stay total latency
+    expect(m.notes.join(' ')).toMatch(/completion latency \(clat\)/);
+  });
+
   it('splits randrw counts by the mix and fails clearly on bad output', () => {
     const m = parseFioOutput(JSON.stringify(SAMPLE), { rw: 'randrw', rwmixread: 25 });
     expect(m.readOps).toBe(150_000);

@@ -103,6 +103,32 @@ describe('Recorder', () => {
     expect(m.ops).toBeGreaterThan(0);
   });
 
+  it('warms up by op count when rampOps is given, and samples memory at both ends of the window', () => {
+    const r = new Recorder({ rampS: 5, runtimeS: null, ops: 2, rampOps: 3 });
+    r.record(0, 1, 512, true); // before start: ignored, does not count toward the warm-up
+    r.start();
+    expect(r.phase).toBe('ramp');
+    r.record(0, 1, 512, true);
+    r.record(0, 1, 512, true);
+    expect(r.phase).toBe('ramp');
+    r.record(0, 1, 512, true); // the third warm-up op ends the ramp (the time ramp plays no part)
+    expect(r.phase).toBe('run');
+    r.record(0, 2, 512, true);
+    r.record(0, 3, 512, true);
+    expect(r.stopped).toBe(true);
+    const m = r.metrics(0, [], { engine: 'libaio' });
+    expect(m.ops).toBe(2);
+    expect(m.extra.engine).toBe('libaio');
+    for (const k of ['rss', 'heapTotal', 'heapUsed', 'external']) {
+      const start = m.extra[`${k}StartMiB`] as number;
+      const end = m.extra[`${k}EndMiB`] as number;
+      expect(start, k).toBeGreaterThan(0);
+      expect(m.extra[`${k}GrowthMiB`]).toBeCloseTo(end - start, 2);
+    }
+    expect(m.extra.rssStartMiB as number).toBeGreaterThan(10);
+    expect(typeof m.extra.rssAnonGrowthMiB).toBe('number');
+  });
+
   it('ramps before measuring', async () => {
     const r = new Recorder({ rampS: 0.05, runtimeS: 0.05, ops: null });
     r.start();
