@@ -87,6 +87,11 @@ class AioEngine final : public Engine {
   }
   uint32_t inFlight() const override { return inFlight_; }
   uint64_t syscalls() const override { return syscalls_; }
+  uint32_t readyCount() const override {
+    if (!userRing_) return parked_.size();
+    unsigned tail = __atomic_load_n(&userRing_->tail, __ATOMIC_ACQUIRE);
+    return parked_.size() + (tail + userRing_->nr - userRing_->head) % userRing_->nr;
+  }
 
   uint32_t submit(const Request* reqs, uint32_t count) override {
     uint32_t room = depth_ - inFlight_;

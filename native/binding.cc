@@ -41,13 +41,15 @@ static_assert(sizeof(SubmissionRecord) == kRecordBytes, "record layout is shared
 enum RecordStatus : int32_t { kStatusOk = 0, kStatusMisaligned = 1, kStatusTooSmall = 2 };
 
 // Submit's answers that are not a count of consumed records.
-// Completions handed to JS per callback. Devices often finish a whole batch at
-// once; settling all of it before the continuations resubmit leaves the device
-// idle for that long, and measured at QD 32 on the project's disk that cost a
-// third of fio's IOPS. Handing them over four at a time lets the next requests
-// go out after four continuations have run, which matched fio there, while
-// keeping CPU per I/O at fio's level (two at a time did not).
-constexpr uint32_t kCompletionsPerCallback = 4;
+// Completions handed to JS per callback when requests complete later, from a
+// device. Devices often finish a whole batch at once; settling all of it
+// before the continuations resubmit leaves the device idle for that long, and
+// measured at QD 32 on the project's disk that cost a third of fio's IOPS.
+// Four at a time let the next requests go out after four continuations and
+// matched fio there, with CPU per I/O at fio's level (two at a time did not).
+// When requests complete inside the submission call instead (page cache,
+// tmpfs), nothing waits on us but the CPU, so whole batches go in one callback.
+constexpr uint32_t kCompletionsPerCallbackFromDevice = 4;
 
 constexpr int32_t kSubmitClosed = -1;
 constexpr int32_t kSubmitForked = -2;
@@ -134,7 +136,13 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
       if (record->status == kStatusOk) requestRecords_[valid++] = index;
     }
 
+    uint32_t readyBefore = engine_->readyCount();
     uint32_t accepted = engine_->submit(requests_.data(), valid);
+    if (accepted > 0) {
+      uint32_t readyAfter = engine_->readyCount();
+      uint32_t completedInline = readyAfter > readyBefore ? readyAfter - readyBefore : 0;
+      completionsPerCallback_ = completedInline * 2 >= accepted ? depth_ : kCompletionsPerCallbackFromDevice;
+    }
     holdWhileBusy();
     // Records the engine did not take (it was full) are resubmitted by JS later;
     // rejected records in front of them count as consumed.
@@ -223,7 +231,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
         rearm();
         break;
       }
-      uint32_t count = engine_->reap(completions_.data(), kCompletionsPerCallback);
+      uint32_t count = engine_->reap(completions_.data(), completionsPerCallback_);
       if (count == 0) break;
       delivered += count;
       for (uint32_t i = 0; i < count; ++i) {
@@ -295,6 +303,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   Napi::FunctionReference onComplete_;
   uv_poll_t* poll_ = nullptr;
   bool held_ = false;
+  uint32_t completionsPerCallback_ = kCompletionsPerCallbackFromDevice;
 };
 
 struct AddonData {

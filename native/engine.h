@@ -84,6 +84,11 @@ class Engine {
   // Requests consumed and not yet reaped.
   virtual uint32_t inFlight() const = 0;
 
+  // Completions that reap() could return right now without asking the kernel.
+  // Compared before and after submit(), it tells whether requests complete
+  // inside the submission call (page cache, tmpfs) or later, from a device.
+  virtual uint32_t readyCount() const = 0;
+
   // Number of system calls made so far (submission, reaping, waking), for stats.
   virtual uint64_t syscalls() const = 0;
 };

@@ -89,6 +89,10 @@ class PoolEngine final : public Engine {
   }
   uint32_t inFlight() const override { return inFlight_; }
   uint64_t syscalls() const override { return syscalls_.load(std::memory_order_relaxed); }
+  uint32_t readyCount() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return finished_.size();
+  }
 
   uint32_t submit(const Request* reqs, uint32_t count) override {
     uint32_t room = depth_ - inFlight_;
@@ -159,7 +163,7 @@ class PoolEngine final : public Engine {
   CompletionQueue finished_;
   uint32_t inFlight_ = 0;  // touched only by the owning (event-loop) thread
   bool stopping_ = false;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable workAvailable_;
   std::condition_variable idle_;
   std::vector<pthread_t> workers_;

@@ -32,6 +32,7 @@ class UringEngine final : public Engine {
   void waitIdle() override;
   uint32_t inFlight() const override { return inFlight_; }
   uint64_t syscalls() const override { return syscalls_; }
+  uint32_t readyCount() const override { return completionsReady(); }
 
   // The IORING_SETUP_* flags this kernel accepted, for diagnostics.
   uint32_t setupFlags() const { return setupFlags_; }
