@@ -20,6 +20,11 @@ export interface RequestTarget {
   requestSettled(): void;
 }
 
+/**
+ * One request and how it settles: through its own promise (resolve/reject),
+ * or as entry `index` of a batch. Keeping both in the one object the slot
+ * holds means a request costs one allocation besides its promise.
+ */
 export interface IoRequest {
   target: RequestTarget;
   op: number;
@@ -27,6 +32,10 @@ export interface IoRequest {
   position: number;
   length: number;
   dsync: boolean;
+  resolve: ((bytes: number) => void) | undefined;
+  reject: ((error: AioError) => void) | undefined;
+  batch: BatchState | undefined;
+  index: number;
 }
 
 /** The settlement of a batch: one entry per request, a byte count or its error. */
@@ -36,11 +45,13 @@ export interface BatchState {
   resolve(results: Array<number | AioError>): void;
 }
 
-type Settle = { resolve(bytes: number): void; reject(error: AioError): void } | { batch: BatchState; index: number };
-
-interface WaitingRequest {
-  request: IoRequest;
-  settle: Settle;
+// A promise executor shared by every request, so making a promise allocates
+// no closure; it hands the resolving functions over through these two.
+let capturedResolve: ((bytes: number) => void) | undefined;
+let capturedReject: ((error: AioError) => void) | undefined;
+function captureResolvers(resolve: (bytes: number) => void, reject: (error: AioError) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 const recordInts = native.recordBytes / 4;
@@ -67,12 +78,11 @@ export class Channel {
   private readonly freeSlots: Int32Array;
   private freeCount: number;
   private readonly slotRequest: Array<IoRequest | undefined>;
-  private readonly slotSettle: Array<Settle | undefined>;
 
   // Requests placed in slots and written to the shared records, not yet submitted.
   private batchSlots: number[] = [];
   private batchBuffers: ArrayBufferView[] = [];
-  private waiting: WaitingRequest[] = [];
+  private waiting: IoRequest[] = [];
   private waitingHead = 0;
   private flushScheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -114,27 +124,32 @@ export class Channel {
     for (let i = 0; i < depth; i++) this.freeSlots[i] = depth - 1 - i;
     this.freeCount = depth;
     this.slotRequest = new Array(depth).fill(undefined);
-    this.slotSettle = new Array(depth).fill(undefined);
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  enqueue(request: IoRequest, settle: Settle): void {
+  /** Queues a request whose settlement (resolve/reject or batch) is already set. */
+  enqueue(request: IoRequest): void {
     if (this.closed) {
-      this.settle(settle, closedError(request));
+      settle(request, closedError(request));
       return;
     }
     if (this.freeCount > 0 && this.waitingHead === this.waiting.length) {
-      this.place(request, settle);
+      this.place(request);
     } else {
-      this.waiting.push({ request, settle });
+      this.waiting.push(request);
     }
   }
 
+  /** Queues a request and returns the promise of its byte count. */
   request(request: IoRequest): Promise<number> {
-    return new Promise<number>((resolve, reject) => this.enqueue(request, { resolve, reject }));
+    const promise = new Promise<number>(captureResolvers);
+    request.resolve = capturedResolve;
+    request.reject = capturedReject;
+    this.enqueue(request);
+    return promise;
   }
 
   counts(): ChannelCounters {
@@ -158,10 +173,9 @@ export class Channel {
     return this.inflight === 0 && this.batchSlots.length === 0 && this.waitingHead === this.waiting.length;
   }
 
-  private place(request: IoRequest, settle: Settle): void {
+  private place(request: IoRequest): void {
     const slot = this.freeSlots[--this.freeCount]!;
     this.slotRequest[slot] = request;
-    this.slotSettle[slot] = settle;
     this.writeRecord(this.batchSlots.length, slot, request);
     this.batchSlots.push(slot);
     const buffers = request.buffers;
@@ -281,7 +295,7 @@ export class Channel {
     while (this.freeCount > 0 && this.waitingHead < this.waiting.length) {
       const next = this.waiting[this.waitingHead]!;
       this.waiting[this.waitingHead++] = undefined!;
-      this.place(next.request, next.settle);
+      this.place(next);
     }
     if (this.waitingHead === this.waiting.length && this.waitingHead > 0) {
       this.waiting = [];
@@ -291,24 +305,9 @@ export class Channel {
 
   private finish(slot: number, outcome: number | AioError): void {
     const request = this.slotRequest[slot]!;
-    const settle = this.slotSettle[slot]!;
     this.slotRequest[slot] = undefined;
-    this.slotSettle[slot] = undefined;
     this.freeSlots[this.freeCount++] = slot;
-    this.settle(settle, outcome);
-    request.target.requestSettled();
-  }
-
-  private settle(settle: Settle, outcome: number | AioError): void {
-    if ('batch' in settle) {
-      const batch = settle.batch;
-      batch.results[settle.index] = outcome;
-      if (--batch.remaining === 0) batch.resolve(batch.results);
-    } else if (typeof outcome === 'number') {
-      settle.resolve(outcome);
-    } else {
-      settle.reject(outcome);
-    }
+    settle(request, outcome);
   }
 
   private notifyIfIdle(): void {
@@ -317,6 +316,19 @@ export class Channel {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+function settle(request: IoRequest, outcome: number | AioError): void {
+  const batch = request.batch;
+  if (batch !== undefined) {
+    batch.results[request.index] = outcome;
+    if (--batch.remaining === 0) batch.resolve(batch.results);
+  } else if (typeof outcome === 'number') {
+    request.resolve!(outcome);
+  } else {
+    request.reject!(outcome);
+  }
+  request.target.requestSettled();
 }
 
 function context(request: IoRequest, engine?: string) {

@@ -38,30 +38,46 @@ export class AioFile implements RequestTarget {
 
   /** Reads into the whole buffer from `position`; resolves with the bytes read (fewer at end of file). */
   read(buffer: ArrayBufferView, position: number): Promise<number> {
-    return this.run(() => this.transfer(OpCodes.read, checkBuffer('buffer', buffer), position, false));
+    try {
+      return this.start(this.transfer(OpCodes.read, checkBuffer('buffer', buffer), position, false));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Writes the whole buffer at `position`; resolves with the bytes written. */
   write(buffer: ArrayBufferView, position: number, options?: WriteOptions): Promise<number> {
-    return this.run(() => this.transfer(OpCodes.write, checkBuffer('buffer', buffer), position, dsyncOption(options)));
+    try {
+      return this.start(this.transfer(OpCodes.write, checkBuffer('buffer', buffer), position, dsyncOption(options)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   readv(buffers: ArrayBufferView[], position: number): Promise<number> {
-    return this.run(() => this.transfer(OpCodes.readv, checkBufferList('buffers', buffers), position, false));
+    try {
+      return this.start(this.transfer(OpCodes.readv, checkBufferList('buffers', buffers), position, false));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   writev(buffers: ArrayBufferView[], position: number, options?: WriteOptions): Promise<number> {
-    return this.run(() => this.transfer(OpCodes.writev, checkBufferList('buffers', buffers), position, dsyncOption(options)));
+    try {
+      return this.start(this.transfer(OpCodes.writev, checkBufferList('buffers', buffers), position, dsyncOption(options)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** fdatasync(2), asynchronously: completed writes' data (and the metadata needed to read it) are durable. */
   datasync(): Promise<void> {
-    return this.run(() => this.flushRequest(OpCodes.fdatasync)).then(ignoreCount);
+    return this.start(this.flushRequest(OpCodes.fdatasync)).then(ignoreCount);
   }
 
   /** fsync(2), asynchronously: data and all metadata are durable. */
   sync(): Promise<void> {
-    return this.run(() => this.flushRequest(OpCodes.fsync)).then(ignoreCount);
+    return this.start(this.flushRequest(OpCodes.fsync)).then(ignoreCount);
   }
 
   /**
@@ -97,13 +113,7 @@ export class AioFile implements RequestTarget {
     if (--this.pending === 0 && this.drained) this.drained();
   }
 
-  private run(build: () => IoRequest | AioError): Promise<number> {
-    let request: IoRequest | AioError;
-    try {
-      request = build();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  private start(request: IoRequest | AioError): Promise<number> {
     if (request instanceof AioError) return Promise.reject(request);
     if (this.closing) return Promise.reject(this.closedError(opNameOf(request.op)));
     this.pending++;
@@ -112,18 +122,21 @@ export class AioFile implements RequestTarget {
 
   private transfer(op: number, buffers: ArrayBufferView | ArrayBufferView[], position: number, dsync: boolean): IoRequest | AioError {
     checkPosition('position', position);
-    const list = Array.isArray(buffers) ? buffers : [buffers];
-    let length = 0;
-    for (const buffer of list) length += buffer.byteLength;
-    const request: IoRequest = { target: this, op, buffers, position, length, dsync };
     const align = this.info.direct ? this.info.offsetAlign : 1;
-    if (align > 1) {
-      for (const buffer of list) {
-        if (buffer.byteLength % align !== 0) return this.misaligned(op, position, length, `each buffer's length must be a multiple of ${align} bytes`);
+    let length = 0;
+    let lengthsAligned = true;
+    if (Array.isArray(buffers)) {
+      for (const buffer of buffers) {
+        length += buffer.byteLength;
+        if (buffer.byteLength % align !== 0) lengthsAligned = false;
       }
-      if (position % align !== 0) return this.misaligned(op, position, length, `the position must be a multiple of ${align} bytes`);
+    } else {
+      length = buffers.byteLength;
+      lengthsAligned = length % align === 0;
     }
-    return request;
+    if (!lengthsAligned) return this.misaligned(op, position, length, `each buffer's length must be a multiple of ${align} bytes`);
+    if (position % align !== 0) return this.misaligned(op, position, length, `the position must be a multiple of ${align} bytes`);
+    return newRequest(this, op, buffers, position, length, dsync);
   }
 
   private misaligned(op: number, position: number, length: number, rule: string): AioError {
@@ -136,7 +149,7 @@ export class AioFile implements RequestTarget {
   }
 
   private flushRequest(op: number): IoRequest {
-    return { target: this, op, buffers: undefined, position: 0, length: 0, dsync: false };
+    return newRequest(this, op, undefined, 0, 0, false);
   }
 
   private async closeWhenDrained(): Promise<void> {
@@ -150,7 +163,20 @@ export class AioFile implements RequestTarget {
   }
 }
 
+// Every request object gets the same shape, so the hot paths that read them stay monomorphic.
+function newRequest(
+  target: AioFile,
+  op: number,
+  buffers: ArrayBufferView | ArrayBufferView[] | undefined,
+  position: number,
+  length: number,
+  dsync: boolean,
+): IoRequest {
+  return { target, op, buffers, position, length, dsync, resolve: undefined, reject: undefined, batch: undefined, index: 0 };
+}
+
 function dsyncOption(options: WriteOptions | undefined): boolean {
+  if (options === undefined) return false;
   return checkBoolean('dsync', checkOptions('options', options).dsync, false);
 }
 

@@ -110,7 +110,9 @@ export class Ring {
         }
         const file = request.target as AioFile;
         file.requestStarted();
-        (file.info.direct ? this.direct : this.bufferedChannel()).enqueue(request, { batch, index });
+        request.batch = batch;
+        request.index = index;
+        (file.info.direct ? this.direct : this.bufferedChannel()).enqueue(request);
       });
     });
   }
