@@ -4,8 +4,11 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <pthread.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <cerrno>
 #include <cstdlib>
@@ -54,6 +57,13 @@ constexpr uint32_t kCompletionsPerCallbackFromDevice = 4;
 constexpr int32_t kSubmitClosed = -1;
 constexpr int32_t kSubmitForked = -2;
 
+// Bumped in the child of every fork() made through libc. A ring remembers the
+// value it was made under, so a ring inherited by a child is recognised
+// without a getpid() system call on every submission.
+std::atomic<uint32_t> forkGeneration{0};
+
+void countFork() { forkGeneration.fetch_add(1, std::memory_order_relaxed); }
+
 bool isAligned(const void* address, int32_t alignment) {
   return alignment <= 1 || (reinterpret_cast<uintptr_t>(address) % static_cast<uint32_t>(alignment)) == 0;
 }
@@ -85,7 +95,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
       : Napi::ObjectWrap<NativeRing>(info),
         engine_(info[0].As<Napi::External<Engine>>().Data()),
         depth_(info[1].As<Napi::Number>().Uint32Value()),
-        ownerPid_(getpid()),
+        forkGeneration_(forkGeneration.load(std::memory_order_relaxed)),
         requests_(depth_),
         requestRecords_(depth_),
         completions_(depth_),
@@ -122,7 +132,9 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     Napi::Env env = info.Env();
     if (!engine_) return Napi::Number::New(env, kSubmitClosed);
     // The kernel context and the worker threads belong to the creating process.
-    if (getpid() != ownerPid_) return Napi::Number::New(env, kSubmitForked);
+    if (forkGeneration.load(std::memory_order_relaxed) != forkGeneration_) {
+      return Napi::Number::New(env, kSubmitForked);
+    }
 
     uint32_t count = info[0].As<Napi::Number>().Uint32Value();
     napi_value buffers = info[1];
@@ -290,7 +302,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
 
   Engine* engine_;
   uint32_t depth_;
-  pid_t ownerPid_;
+  uint32_t forkGeneration_;
   std::vector<Request> requests_;
   std::vector<uint32_t> requestRecords_;
   std::vector<Completion> completions_;
@@ -384,6 +396,8 @@ Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  static pthread_once_t registerForkHandler = PTHREAD_ONCE_INIT;
+  pthread_once(&registerForkHandler, [] { pthread_atfork(nullptr, nullptr, countFork); });
   auto* data = new AddonData();
   data->ringConstructor = Napi::Persistent(NativeRing::Define(env));
   env.SetInstanceData<AddonData>(data);
