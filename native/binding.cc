@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include <cerrno>
@@ -81,6 +82,15 @@ void* typedArrayBytes(napi_env env, napi_value value, size_t* byteLength) {
   return data;
 }
 
+class NativeRing;
+
+struct AddonData {
+  Napi::FunctionReference ringConstructor;
+  // Rings with an engine, so a freed aligned buffer can ask whether one of
+  // them still has it in flight.
+  std::vector<NativeRing*> rings;
+};
+
 class NativeRing : public Napi::ObjectWrap<NativeRing> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -100,6 +110,9 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
         requestRecords_(depth_),
         completions_(depth_),
         iovecs_(depth_),
+        slotBuffers_(depth_),
+        slotBusy_(depth_, false),
+        adoptedBlocks_(depth_),
         asyncContext_(info.Env(), "aioring:ring") {
     Napi::Env env = info.Env();
     Napi::ArrayBuffer submissions = info[2].As<Napi::ArrayBuffer>();
@@ -119,11 +132,28 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     uv_poll_start(poll_, UV_READABLE, &NativeRing::OnReadable);
     uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     napi_add_env_cleanup_hook(env, &NativeRing::OnEnvCleanup, this);
+    env.GetInstanceData<AddonData>()->rings.push_back(this);
   }
 
   ~NativeRing() override {
     if (engine_) napi_remove_env_cleanup_hook(Env(), &NativeRing::OnEnvCleanup, this);
-    Shutdown();
+    Shutdown(false);
+  }
+
+  // Called when an aligned buffer's memory is about to be freed. Normally the
+  // ring's references keep a buffer in flight alive, but when an environment
+  // (a worker) is torn down Node frees buffers regardless. If a request still
+  // uses the block, the ring takes it over and frees it once that request has
+  // completed, or once the engine has drained.
+  bool adoptIfInFlight(uint8_t* base, size_t size) {
+    if (!engine_) return false;
+    for (uint32_t slot = 0; slot < depth_; ++slot) {
+      if (slotBusy_[slot] && slotUses(slot, base, size)) {
+        adoptedBlocks_[slot].push_back(base);
+        return true;
+      }
+    }
+    return false;
   }
 
  private:
@@ -150,6 +180,11 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
 
     uint32_t readyBefore = engine_->readyCount();
     uint32_t accepted = engine_->submit(requests_.data(), valid);
+    for (uint32_t i = 0; i < accepted; ++i) {
+      const Request& request = requests_[i];
+      slotBusy_[request.slot] = true;
+      slotBuffers_[request.slot] = iovec{request.buf, request.len};
+    }
     if (accepted > 0) {
       uint32_t readyAfter = engine_->readyCount();
       uint32_t completedInline = readyAfter > readyBefore ? readyAfter - readyBefore : 0;
@@ -177,8 +212,9 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     switch (request->op) {
       case OpCode::kRead:
       case OpCode::kWrite: {
-        napi_value buffer;
-        napi_get_element(env, buffers, (*nextBuffer)++, &buffer);
+        napi_value buffer = nullptr;
+        // Fails while the environment is being torn down; never read the garbage.
+        if (napi_get_element(env, buffers, (*nextBuffer)++, &buffer) != napi_ok) return kStatusTooSmall;
         size_t byteLength = 0;
         void* data = typedArrayBytes(env, buffer, &byteLength);
         if (!data || byteLength < static_cast<size_t>(record.length)) return kStatusTooSmall;
@@ -193,10 +229,12 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
         iov.resize(static_cast<size_t>(record.length));
         int32_t status = kStatusOk;
         for (int32_t i = 0; i < record.length; ++i) {
-          napi_value buffer;
-          napi_get_element(env, buffers, (*nextBuffer)++, &buffer);
+          napi_value buffer = nullptr;
           size_t byteLength = 0;
-          void* data = typedArrayBytes(env, buffer, &byteLength);
+          void* data = nullptr;
+          if (napi_get_element(env, buffers, (*nextBuffer)++, &buffer) == napi_ok) {
+            data = typedArrayBytes(env, buffer, &byteLength);
+          }
           if (!data || byteLength == 0) status = kStatusTooSmall;
           if (status == kStatusOk && !isAligned(data, record.memAlign)) status = kStatusMisaligned;
           iov[i] = iovec{data, byteLength};
@@ -215,7 +253,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   // Waits for anything still in flight, then releases the engine and the poll handle.
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (engine_) napi_remove_env_cleanup_hook(info.Env(), &NativeRing::OnEnvCleanup, this);
-    Shutdown();
+    Shutdown(false);
     return info.Env().Undefined();
   }
 
@@ -249,6 +287,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
       for (uint32_t i = 0; i < count; ++i) {
         completionPairs_[2 * i] = static_cast<int32_t>(completions_[i].slot);
         completionPairs_[2 * i + 1] = completions_[i].result;
+        releaseSlot(completions_[i].slot);
       }
       onComplete_.Value().MakeCallback(Value(), {Napi::Number::New(env, count)}, asyncContext_);
       if (env.IsExceptionPending()) {
@@ -282,17 +321,53 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     }
   }
 
-  static void OnEnvCleanup(void* self) { static_cast<NativeRing*>(self)->Shutdown(); }
+  static void OnEnvCleanup(void* self) { static_cast<NativeRing*>(self)->Shutdown(true); }
 
-  void Shutdown() {
+  bool slotUses(uint32_t slot, const uint8_t* base, size_t size) const {
+    auto overlaps = [&](const void* start, size_t length) {
+      auto* bytes = static_cast<const uint8_t*>(start);
+      return bytes < base + size && base < bytes + length;
+    };
+    if (slotBuffers_[slot].iov_base) return overlaps(slotBuffers_[slot].iov_base, slotBuffers_[slot].iov_len);
+    for (const iovec& piece : iovecs_[slot]) {
+      if (overlaps(piece.iov_base, piece.iov_len)) return true;
+    }
+    return false;
+  }
+
+  void releaseSlot(uint32_t slot) {
+    slotBusy_[slot] = false;
+    for (uint8_t* block : adoptedBlocks_[slot]) std::free(block);
+    adoptedBlocks_[slot].clear();
+  }
+
+  void Shutdown(bool envTeardown) {
     if (!engine_) return;
-    // Destroying the engine waits for every request the kernel or a worker still
-    // holds, so no memory is released while it may still be written.
-    delete engine_;
+    if (auto* data = Env().GetInstanceData<AddonData>()) {
+      data->rings.erase(std::remove(data->rings.begin(), data->rings.end(), this), data->rings.end());
+    }
+    if (forkGeneration.load(std::memory_order_relaxed) == forkGeneration_) {
+      // Destroying the engine waits for every request the kernel or a worker
+      // still holds, so no memory is released while it may still be written.
+      delete engine_;
+      for (uint32_t slot = 0; slot < depth_; ++slot) releaseSlot(slot);
+    } else {
+      // In a forked child the engine's context and threads are the parent's:
+      // leave them to the child's exit. Close only our copy of the eventfd, so
+      // that uv_close below cannot take the parent's registration out of the
+      // epoll instance the two processes share.
+      close(engine_->notifyFd());
+    }
     engine_ = nullptr;
     poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_),
-             [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+    if (envTeardown) {
+      // The addon may be unloaded with the environment before libuv would run
+      // a close callback, so there is none; the small handle is left behind.
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), nullptr);
+    } else {
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+               [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+    }
     if (held_) {
       held_ = false;
       onComplete_.Unref();
@@ -307,6 +382,11 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   std::vector<uint32_t> requestRecords_;
   std::vector<Completion> completions_;
   std::vector<std::vector<iovec>> iovecs_;
+  // What each in-flight slot's single buffer is (readv/writev use iovecs_),
+  // and the aligned blocks whose free waits for that slot's completion.
+  std::vector<iovec> slotBuffers_;
+  std::vector<bool> slotBusy_;
+  std::vector<std::vector<uint8_t*>> adoptedBlocks_;
   Napi::AsyncContext asyncContext_;
   Napi::Reference<Napi::ArrayBuffer> submissionsRef_;
   Napi::Reference<Napi::ArrayBuffer> completionsRef_;
@@ -316,10 +396,6 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   uv_poll_t* poll_ = nullptr;
   bool held_ = false;
   uint32_t completionsPerCallback_ = kCompletionsPerCallbackFromDevice;
-};
-
-struct AddonData {
-  Napi::FunctionReference ringConstructor;
 };
 
 Napi::Object refusalObject(Napi::Env env, const EngineRefusal& refusal) {
@@ -389,8 +465,15 @@ Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
       env, static_cast<uint8_t*>(memory), size,
       [](Napi::Env finalizeEnv, uint8_t* bytes, size_t* hint) {
         Napi::MemoryManagement::AdjustExternalMemory(finalizeEnv, -static_cast<int64_t>(*hint));
-        std::free(bytes);
+        size_t size = *hint;
         delete hint;
+        auto* data = finalizeEnv.GetInstanceData<AddonData>();
+        if (data) {
+          for (NativeRing* ring : data->rings) {
+            if (ring->adoptIfInFlight(bytes, size)) return;
+          }
+        }
+        std::free(bytes);
       },
       new size_t(size));
 }

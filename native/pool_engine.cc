@@ -48,6 +48,8 @@ int32_t perform(const Request& req) {
     case OpCode::kFdatasync:
       result = fdatasync(req.fd);
       break;
+    default:
+      return -EINVAL;  // not whatever errno this thread happened to hold
   }
   return result < 0 ? -errno : static_cast<int32_t>(result);
 }
