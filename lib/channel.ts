@@ -140,6 +140,9 @@ export class Channel {
       this.place(request);
     } else {
       this.waiting.push(request);
+      // Waiting requests are normally admitted by completions; the flush still
+      // asks native code whether the ring can make any (it cannot in a forked child).
+      this.scheduleFlush();
     }
   }
 
@@ -186,10 +189,13 @@ export class Channel {
         this.batchBuffers.push(buffers);
       }
     }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flushBound);
-    }
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(this.flushBound);
   }
 
   private writeRecord(index: number, slot: number, request: IoRequest): void {
@@ -209,10 +215,21 @@ export class Channel {
     this.flushScheduled = false;
     this.retryTimer = undefined;
     const count = this.batchSlots.length;
-    if (count === 0) return;
+    if (count === 0 && this.waitingHead === this.waiting.length) return;
     const consumed = this.nativeRing.submit(count, this.batchBuffers);
-    if (consumed === native.submitForked || consumed === native.submitClosed) {
-      this.failBatch(consumed === native.submitForked ? forkedError : closedError);
+    if (consumed === native.submitForked) {
+      // In a forked child nothing this ring holds will ever complete: not the
+      // parent's requests in flight, not what waits for room behind them.
+      this.failBatch(forkedError);
+      this.failInflight(forkedError);
+      this.failWaiting(forkedError);
+      this.notifyIfIdle();
+      return;
+    }
+    if (consumed === native.submitClosed) {
+      this.failBatch(closedError);
+      this.failWaiting(closedError);
+      this.notifyIfIdle();
       return;
     }
     if (consumed > 0) this.idleRetries = 0;
@@ -253,6 +270,8 @@ export class Channel {
     if (this.inflight > 0) return; // a completion will make room and flush again
     if (this.idleRetries >= maxIdleRetries) {
       this.failBatch(systemErrorFor(this.engine));
+      this.admitWaiting();
+      this.notifyIfIdle();
       return;
     }
     // Nothing in flight means no completion will come to wake us: poll, backing off.
@@ -265,6 +284,22 @@ export class Channel {
     this.batchSlots = [];
     this.batchBuffers = [];
     for (const slot of slots) this.finish(slot, errorFor(this.slotRequest[slot]!));
+  }
+
+  private failInflight(errorFor: (request: IoRequest) => AioError): void {
+    for (let slot = 0; slot < this.depth; slot++) {
+      const request = this.slotRequest[slot];
+      if (request === undefined) continue;
+      this.inflight--;
+      this.finish(slot, errorFor(request));
+    }
+  }
+
+  private failWaiting(errorFor: (request: IoRequest) => AioError): void {
+    const waiting = this.waiting.slice(this.waitingHead);
+    this.waiting = [];
+    this.waitingHead = 0;
+    for (const request of waiting) settle(request, errorFor(request));
   }
 
   private onComplete(count: number): void {
@@ -284,10 +319,7 @@ export class Channel {
       }
     }
     this.admitWaiting();
-    if (this.batchSlots.length > 0 && !this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flushBound);
-    }
+    if (this.batchSlots.length > 0) this.scheduleFlush();
     this.notifyIfIdle();
   }
 

@@ -63,6 +63,11 @@ export class Ring {
       }
       throw wrapped;
     }
+    // close() may have begun while open() waited on the file system.
+    if (this.closing) {
+      await handle.close();
+      throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'open', path });
+    }
     const device = native.describeFd(handle.fd);
     if (device.errno !== 0) {
       await handle.close();
