@@ -1,0 +1,622 @@
+// Standalone checks of every I/O engine (Linux AIO, io_uring, thread pool)
+// against a real O_DIRECT file, without Node, built through the factory the
+// addon uses (createEngine in native/probe.h). Meant to run under AddressSanitizer
+// and UndefinedBehaviorSanitizer (scripts/sanitize.sh), but useful plain too.
+//
+// Exit status: 0 every check passed on every engine that could run, 1 a check
+// failed, 77 no engine could run here. An engine the kernel refuses is skipped
+// with its refusal printed. Build from the repo root with cmake (target
+// engine_check), or by hand (one line):
+//   g++ -std=c++17 -O1 -g -fsanitize=address,undefined -fno-exceptions -Wall -Wextra -Inative
+//       test/native/engine_check.cc native/{aio,uring,pool}_engine.cc native/probe.cc -lpthread -o /tmp/engine_check
+// Options: --engine NAME (libaio, io_uring, threadpool; repeatable), --dir DIR
+// (where the scratch file goes; default $TMPDIR or /tmp; must allow O_DIRECT).
+//
+// What every engine must do (engine.h): take up to what it has room for and
+// say how many it took; produce exactly one completion per consumed request,
+// including ones the kernel refused at submission (as -errno); wake the owner
+// through notifyFd(); keep completions for reap() across waitIdle(); and, when
+// destroyed, wait for everything still in flight before releasing anything.
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <linux/io_uring.h>
+
+#include "engine.h"
+#include "probe.h"
+#include "uring_engine.h"
+
+namespace {
+
+using aioring::Completion;
+using aioring::Engine;
+using aioring::EngineKind;
+using aioring::EngineRefusal;
+using aioring::OpCode;
+using aioring::Request;
+
+constexpr uint32_t kDepth = 8;
+constexpr uint32_t kBlock = 4096;
+constexpr uint32_t kBlocks = 64;
+constexpr int kPollTimeoutMs = 5000;
+constexpr int32_t kNoResult = INT32_MIN;
+
+int failures = 0;
+const char* currentEngine = "";
+
+#define CHECK(cond, ...)                                                      \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      ++failures;                                                             \
+      std::fprintf(stderr, "FAIL [%s] %s:%d: ", currentEngine, __FILE__, __LINE__); \
+      std::fprintf(stderr, __VA_ARGS__);                                      \
+      std::fputc('\n', stderr);                                               \
+    }                                                                         \
+  } while (0)
+
+struct Counters {
+  uint64_t requests = 0;
+  uint64_t wakeups = 0;
+};
+Counters counters;
+
+uint8_t* allocBlocks(uint32_t blocks) {
+  void* p = nullptr;
+  if (posix_memalign(&p, 4096, size_t(blocks) * kBlock) != 0) {
+    std::fprintf(stderr, "posix_memalign failed\n");
+    std::exit(1);
+  }
+  std::memset(p, 0, size_t(blocks) * kBlock);
+  return static_cast<uint8_t*>(p);
+}
+
+// Every block gets its own byte sequence (per generation, so rewrites differ),
+// so a block landing at the wrong offset or in the wrong buffer shows up.
+void fillBlock(uint8_t* dst, uint32_t block, uint32_t generation = 0) {
+  uint64_t x = 0x9E3779B97F4A7C15ull * (block + 1) + 0xD1B54A32D192ED03ull * generation;
+  for (uint32_t i = 0; i < kBlock; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    dst[i] = uint8_t(x);
+  }
+}
+
+bool blockMatches(const uint8_t* got, uint32_t block, uint32_t generation = 0) {
+  uint8_t want[kBlock];
+  fillBlock(want, block, generation);
+  return std::memcmp(got, want, kBlock) == 0;
+}
+
+Request rw(OpCode op, int fd, uint64_t offset, void* buf, uint32_t len, uint32_t flags = 0) {
+  Request r{};
+  r.fd = fd;
+  r.op = op;
+  r.flags = flags;
+  r.offset = int64_t(offset);
+  r.buf = buf;
+  r.len = len;
+  return r;
+}
+
+Request vec(OpCode op, int fd, uint64_t offset, const iovec* iov, uint32_t iovcnt, uint32_t flags = 0) {
+  Request r{};
+  r.fd = fd;
+  r.op = op;
+  r.flags = flags;
+  r.offset = int64_t(offset);
+  r.iov = iov;
+  r.iovcnt = iovcnt;
+  return r;
+}
+
+Request syncRequest(OpCode op, int fd) {
+  Request r{};
+  r.fd = fd;
+  r.op = op;
+  return r;
+}
+
+// Drives requests through the engine the way the addon's event loop does:
+// submit what it takes, poll the eventfd, drain, reap until empty, resubmit
+// the rest. Slots are indexes into `reqs`; returns each slot's result.
+std::vector<int32_t> runAll(Engine& engine, std::vector<Request> reqs, uint32_t reapBatch) {
+  for (uint32_t i = 0; i < reqs.size(); ++i) reqs[i].slot = i;
+  std::vector<int32_t> results(reqs.size(), kNoResult);
+  std::vector<Completion> batch(reapBatch);
+  size_t next = 0;
+  size_t done = 0;
+  while (done < reqs.size()) {
+    if (next < reqs.size()) {
+      const uint32_t took = engine.submit(&reqs[next], uint32_t(reqs.size() - next));
+      if (took == 0 && engine.inFlight() == 0) {
+        CHECK(false, "submit took nothing with nothing in flight (%zu of %zu submitted)", next, reqs.size());
+        return results;
+      }
+      next += took;
+    }
+    CHECK(engine.inFlight() <= 4 * kDepth, "%u in flight on a depth-%u engine", engine.inFlight(), kDepth);
+
+    pollfd pfd{engine.notifyFd(), POLLIN, 0};
+    const int ready = poll(&pfd, 1, kPollTimeoutMs);
+    if (ready <= 0) {
+      CHECK(false, "no eventfd notification within %d ms with %u in flight (poll returned %d)", kPollTimeoutMs,
+            engine.inFlight(), ready);
+      return results;
+    }
+    ++counters.wakeups;
+    engine.drainNotifications();
+    uint32_t got;
+    while ((got = engine.reap(batch.data(), reapBatch)) > 0) {
+      for (uint32_t i = 0; i < got; ++i) {
+        const Completion& c = batch[i];
+        if (c.slot >= results.size() || results[c.slot] != kNoResult) {
+          CHECK(false, "completion for unknown or already completed slot %u", c.slot);
+          continue;
+        }
+        results[c.slot] = c.result;
+        ++done;
+      }
+    }
+  }
+  CHECK(engine.inFlight() == 0, "%u still in flight after every request completed", engine.inFlight());
+  counters.requests += reqs.size();
+  return results;
+}
+
+void checkResults(const char* what, const std::vector<int32_t>& results, const std::vector<int32_t>& expected) {
+  for (size_t i = 0; i < results.size(); ++i) {
+    CHECK(results[i] == expected[i], "%s: request %zu returned %d, expected %d", what, i, results[i], expected[i]);
+  }
+}
+
+// Writes every block (plain writes, every third with RWF_DSYNC, and writev
+// pairs, some with RWF_DSYNC), syncs both ways, reads them all back with read
+// and readv pairs into fresh buffers: more requests than the depth each time.
+void checkWriteSyncRead(Engine& engine, int fd, uint8_t* data, uint32_t generation) {
+  for (uint32_t b = 0; b < kBlocks; ++b) fillBlock(data + size_t(b) * kBlock, b, generation);
+
+  constexpr uint32_t kPlain = 48;
+  std::vector<Request> writes;
+  std::vector<int32_t> expected;
+  for (uint32_t b = 0; b < kPlain; ++b) {
+    const uint32_t flags = b % 3 == 0 ? aioring::kFlagDsync : 0;
+    writes.push_back(rw(OpCode::kWrite, fd, uint64_t(b) * kBlock, data + size_t(b) * kBlock, kBlock, flags));
+    expected.push_back(kBlock);
+  }
+  iovec writeIov[kBlocks];
+  for (uint32_t b = kPlain; b < kBlocks; b += 2) {
+    writeIov[b] = {data + size_t(b) * kBlock, kBlock};
+    writeIov[b + 1] = {data + size_t(b + 1) * kBlock, kBlock};
+    const uint32_t flags = b % 4 == 0 ? aioring::kFlagDsync : 0;
+    writes.push_back(vec(OpCode::kWritev, fd, uint64_t(b) * kBlock, &writeIov[b], 2, flags));
+    expected.push_back(2 * kBlock);
+  }
+  checkResults("write", runAll(engine, writes, 5), expected);
+
+  const std::vector<Request> syncs = {syncRequest(OpCode::kFdatasync, fd), syncRequest(OpCode::kFsync, fd)};
+  checkResults("fdatasync+fsync", runAll(engine, syncs, 4), {0, 0});
+
+  // What the kernel has must match too, read past every engine.
+  uint8_t* direct = allocBlocks(kBlocks);
+  const ssize_t got = pread(fd, direct, size_t(kBlocks) * kBlock, 0);
+  CHECK(got == ssize_t(kBlocks) * kBlock, "pread of the written file returned %zd", got);
+  for (uint32_t b = 0; got == ssize_t(kBlocks) * kBlock && b < kBlocks; ++b) {
+    CHECK(blockMatches(direct + size_t(b) * kBlock, b, generation), "block %u on disk differs from what was written", b);
+  }
+  free(direct);
+
+  uint8_t* back = allocBlocks(kBlocks);
+  constexpr uint32_t kSingle = 32;
+  std::vector<Request> reads;
+  expected.clear();
+  for (uint32_t b = 0; b < kSingle; ++b) {
+    reads.push_back(rw(OpCode::kRead, fd, uint64_t(b) * kBlock, back + size_t(b) * kBlock, kBlock));
+    expected.push_back(kBlock);
+  }
+  iovec readIov[kBlocks];
+  for (uint32_t b = kSingle; b < kBlocks; b += 2) {
+    readIov[b] = {back + size_t(b) * kBlock, kBlock};
+    readIov[b + 1] = {back + size_t(b + 1) * kBlock, kBlock};
+    reads.push_back(vec(OpCode::kReadv, fd, uint64_t(b) * kBlock, &readIov[b], 2));
+    expected.push_back(2 * kBlock);
+  }
+  checkResults("read", runAll(engine, reads, 3), expected);
+  for (uint32_t b = 0; b < kBlocks; ++b) {
+    CHECK(blockMatches(back + size_t(b) * kBlock, b, generation), "block %u read back differs from what was written", b);
+  }
+  free(back);
+}
+
+// Many more requests than the depth, reaped one at a time: every request has
+// its own buffer and block, so a completion matched to the wrong slot shows.
+void checkManyMoreThanDepth(Engine& engine, int fd, uint32_t generation) {
+  constexpr uint32_t kCount = 50 * kDepth;
+  uint8_t* buf = allocBlocks(kCount);
+  std::vector<Request> reads;
+  std::vector<int32_t> expected;
+  for (uint32_t i = 0; i < kCount; ++i) {
+    const uint32_t b = (i * 7) % kBlocks;
+    reads.push_back(rw(OpCode::kRead, fd, uint64_t(b) * kBlock, buf + size_t(i) * kBlock, kBlock));
+    expected.push_back(kBlock);
+  }
+  checkResults("many reads", runAll(engine, reads, 1), expected);
+  for (uint32_t i = 0; i < kCount; ++i) {
+    CHECK(blockMatches(buf + size_t(i) * kBlock, (i * 7) % kBlocks, generation), "read %u got another block's data", i);
+  }
+  free(buf);
+}
+
+// Reads at and across the end of the file: 0 bytes at it, the remainder across
+// it. The buffer spans the full length: the kernel may write past the bytes it
+// reports (ext4 zero-fills up to the block).
+void checkEndOfFile(Engine& engine, int fd, uint32_t generation) {
+  uint8_t* buf = allocBlocks(3);
+  const uint64_t end = uint64_t(kBlocks) * kBlock;
+  const auto results = runAll(engine,
+                              {rw(OpCode::kRead, fd, end, buf, kBlock),
+                               rw(OpCode::kRead, fd, end - kBlock, buf + kBlock, 2 * kBlock),
+                               rw(OpCode::kRead, fd, end + 100 * kBlock, buf, kBlock)},
+                              8);
+  checkResults("read at/over end of file", results, {0, int32_t(kBlock), 0});
+  CHECK(blockMatches(buf + kBlock, kBlocks - 1, generation), "short read of the last block returned the wrong bytes");
+  free(buf);
+}
+
+// A bad descriptor in the middle of a batch fails alone, as a completion, for
+// every kind of request.
+void checkBadFd(Engine& engine, int fd, uint32_t generation) {
+  const int closedFd = dup(fd);
+  close(closedFd);
+  uint8_t* buf = allocBlocks(4);
+  iovec iov{buf + 3 * kBlock, kBlock};
+  const auto results = runAll(engine,
+                              {rw(OpCode::kRead, fd, 0, buf, kBlock),
+                               rw(OpCode::kRead, closedFd, 0, buf + kBlock, kBlock),
+                               rw(OpCode::kWrite, closedFd, 0, buf + kBlock, kBlock),
+                               vec(OpCode::kReadv, closedFd, 0, &iov, 1),
+                               syncRequest(OpCode::kFsync, closedFd),
+                               syncRequest(OpCode::kFdatasync, closedFd),
+                               rw(OpCode::kRead, fd, kBlock, buf + 2 * kBlock, kBlock)},
+                              8);
+  checkResults("bad fd batch", results, {int32_t(kBlock), -EBADF, -EBADF, -EBADF, -EBADF, -EBADF, int32_t(kBlock)});
+  CHECK(blockMatches(buf, 0, generation) && blockMatches(buf + 2 * kBlock, 1, generation),
+        "reads around the bad fd returned wrong bytes");
+  free(buf);
+}
+
+// A write to a read-only descriptor fails with EBADF as a completion as well.
+void checkReadOnlyWrite(Engine& engine, const std::string& path) {
+  const int readOnly = open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  CHECK(readOnly >= 0, "could not reopen the scratch file read-only: %s", std::strerror(errno));
+  if (readOnly < 0) return;
+  uint8_t* buf = allocBlocks(1);
+  checkResults("write to a read-only fd", runAll(engine, {rw(OpCode::kWrite, readOnly, 0, buf, kBlock)}, 1), {-EBADF});
+  free(buf);
+  close(readOnly);
+}
+
+// An opcode outside the enum (corrupt input) must fail alone with -EINVAL
+// rather than run as something else or report success.
+void checkInvalidOpcode(Engine& engine, int fd, uint32_t generation) {
+  uint8_t* buf = allocBlocks(3);
+  Request bogus = rw(OpCode::kRead, fd, 0, buf + kBlock, kBlock);
+  bogus.op = static_cast<OpCode>(200);
+  const auto results = runAll(engine,
+                              {rw(OpCode::kRead, fd, 0, buf, kBlock), bogus,
+                               rw(OpCode::kRead, fd, 2 * kBlock, buf + 2 * kBlock, kBlock)},
+                              8);
+  checkResults("invalid opcode batch", results, {int32_t(kBlock), -EINVAL, int32_t(kBlock)});
+  CHECK(blockMatches(buf, 0, generation) && blockMatches(buf + 2 * kBlock, 2, generation),
+        "reads around the invalid opcode returned wrong bytes");
+  free(buf);
+}
+
+// Without reaping, the engine stops taking requests once it is full (at least
+// the depth, and never more than its completion queue can hold); waitIdle then
+// leaves every completion for reap(), which needs no system call to get them.
+void checkFullWaitIdleReap(Engine& engine, int fd, uint32_t generation) {
+  uint8_t* buf = allocBlocks(kBlocks);
+  std::vector<Request> reads;
+  for (uint32_t b = 0; b < kBlocks; ++b) {
+    reads.push_back(rw(OpCode::kRead, fd, uint64_t(b) * kBlock, buf + size_t(b) * kBlock, kBlock));
+    reads.back().slot = b;
+  }
+  uint32_t taken = 0;
+  for (int attempt = 0; attempt < 4; ++attempt) taken += engine.submit(&reads[taken], kBlocks - taken);
+  CHECK(taken >= kDepth && taken <= 2 * kDepth, "without reaping, a depth-%u engine took %u requests", kDepth, taken);
+  CHECK(engine.inFlight() == taken, "inFlight is %u after taking %u", engine.inFlight(), taken);
+
+  engine.waitIdle();
+  CHECK(engine.inFlight() == taken, "waitIdle changed inFlight from %u to %u", taken, engine.inFlight());
+  const uint64_t syscallsBefore = engine.syscalls();
+  Completion out[kBlocks];
+  uint32_t got = 0;
+  for (uint32_t n; (n = engine.reap(out + got, kBlocks - got)) > 0;) got += n;
+  CHECK(got == taken, "after waitIdle reap returned %u completions, expected %u", got, taken);
+  CHECK(engine.syscalls() == syscallsBefore, "reaping after waitIdle made %llu system calls, expected none",
+        (unsigned long long)(engine.syscalls() - syscallsBefore));
+  std::vector<bool> seen(kBlocks, false);
+  for (uint32_t i = 0; i < got; ++i) {
+    CHECK(out[i].slot < taken && !seen[out[i].slot], "unexpected or repeated slot %u after waitIdle", out[i].slot);
+    if (out[i].slot < taken) seen[out[i].slot] = true;
+    CHECK(out[i].result == int32_t(kBlock), "read of block %u returned %d", out[i].slot, out[i].result);
+    CHECK(out[i].slot < taken && blockMatches(buf + size_t(out[i].slot) * kBlock, out[i].slot, generation),
+          "block %u read after waitIdle differs", out[i].slot);
+  }
+  CHECK(engine.inFlight() == 0, "%u in flight after reaping everything", engine.inFlight());
+  CHECK(engine.reap(out, kBlocks) == 0, "reap found completions with nothing in flight");
+  engine.waitIdle();  // with nothing in flight: returns at once
+  counters.requests += taken;
+  // A notification may still be pending for completions reaped above; the next
+  // runAll must not depend on it, so clear it.
+  engine.drainNotifications();
+  free(buf);
+}
+
+// Destroying an engine with requests in flight must wait for them: the data
+// is in the buffers the moment the destructor returns (and no completion
+// arrives later into freed memory, which ASan would see).
+void checkDestructorWaits(EngineKind kind, int fd, uint32_t generation, bool writes) {
+  EngineRefusal refusal;
+  std::unique_ptr<Engine> engine = aioring::createEngine(kind, kDepth, &refusal);
+  CHECK(engine != nullptr, "second engine refused: %s", refusal.reason.c_str());
+  if (!engine) return;
+  uint8_t* buf = allocBlocks(kDepth);
+  std::vector<Request> reqs;
+  for (uint32_t b = 0; b < kDepth; ++b) {
+    if (writes) {
+      fillBlock(buf + size_t(b) * kBlock, b, generation);
+      reqs.push_back(rw(OpCode::kWrite, fd, uint64_t(b) * kBlock, buf + size_t(b) * kBlock, kBlock));
+    } else {
+      reqs.push_back(rw(OpCode::kRead, fd, uint64_t(b) * kBlock, buf + size_t(b) * kBlock, kBlock));
+    }
+    reqs.back().slot = b;
+  }
+  const uint32_t taken = engine->submit(reqs.data(), kDepth);
+  CHECK(taken == kDepth, "fresh engine took %u of %u requests", taken, kDepth);
+  engine.reset();
+  if (writes) {
+    uint8_t* check = allocBlocks(kDepth);
+    const ssize_t got = pread(fd, check, size_t(kDepth) * kBlock, 0);
+    CHECK(got == ssize_t(kDepth) * kBlock, "pread after the destructor returned %zd", got);
+    for (uint32_t b = 0; b < taken; ++b) {
+      CHECK(blockMatches(check + size_t(b) * kBlock, b, generation), "block %u not written when the destructor returned", b);
+    }
+    free(check);
+  } else {
+    for (uint32_t b = 0; b < taken; ++b) {
+      CHECK(blockMatches(buf + size_t(b) * kBlock, b, generation), "block %u not read when the destructor returned", b);
+    }
+  }
+  free(buf);
+}
+
+// Random mixes of every operation, in batches of random size, reaped in random
+// amounts: a workout for the sanitizers more than a data check (which it also does).
+void checkRandomMix(Engine& engine, int fd, uint32_t generation) {
+  uint64_t x = 0x2545F4914F6CDD1Dull ^ generation;
+  auto next = [&x](uint32_t bound) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return uint32_t(x % bound);
+  };
+  constexpr uint32_t kCount = 2000;
+  uint8_t* buf = allocBlocks(kCount);
+  std::vector<iovec> iov(kCount);
+  std::vector<Request> reqs;
+  std::vector<int32_t> expected;
+  std::vector<int32_t> readBlock(kCount, -1);
+  for (uint32_t i = 0; i < kCount; ++i) {
+    const uint32_t b = next(kBlocks);
+    uint8_t* mine = buf + size_t(i) * kBlock;
+    switch (next(6)) {
+      case 0:
+        reqs.push_back(rw(OpCode::kRead, fd, uint64_t(b) * kBlock, mine, kBlock));
+        readBlock[i] = int32_t(b);
+        expected.push_back(kBlock);
+        break;
+      case 1:
+        iov[i] = {mine, kBlock};
+        reqs.push_back(vec(OpCode::kReadv, fd, uint64_t(b) * kBlock, &iov[i], 1));
+        readBlock[i] = int32_t(b);
+        expected.push_back(kBlock);
+        break;
+      case 2:  // rewrites a block with the same bytes, so concurrent reads stay checkable
+        fillBlock(mine, b, generation);
+        reqs.push_back(rw(OpCode::kWrite, fd, uint64_t(b) * kBlock, mine, kBlock, next(2) ? aioring::kFlagDsync : 0));
+        expected.push_back(kBlock);
+        break;
+      case 3:
+        fillBlock(mine, b, generation);
+        iov[i] = {mine, kBlock};
+        reqs.push_back(vec(OpCode::kWritev, fd, uint64_t(b) * kBlock, &iov[i], 1));
+        expected.push_back(kBlock);
+        break;
+      case 4:
+        reqs.push_back(syncRequest(next(2) ? OpCode::kFsync : OpCode::kFdatasync, fd));
+        expected.push_back(0);
+        break;
+      default:
+        reqs.push_back(rw(OpCode::kRead, fd, uint64_t(kBlocks + next(8)) * kBlock, mine, kBlock));
+        expected.push_back(0);  // past the end of the file
+        break;
+    }
+  }
+  checkResults("random mix", runAll(engine, reqs, 1 + next(3 * kDepth)), expected);
+  for (uint32_t i = 0; i < kCount; ++i) {
+    if (readBlock[i] >= 0) {
+      CHECK(blockMatches(buf + size_t(i) * kBlock, uint32_t(readBlock[i]), generation), "random mix: read %u of block %d differs", i,
+            readBlock[i]);
+    }
+  }
+  free(buf);
+}
+
+void checkDepthValidation(EngineKind kind) {
+  EngineRefusal refusal;
+  const bool refused = aioring::createEngine(kind, 0, &refusal) == nullptr;
+  CHECK(refused && refusal.error != 0, "depth 0: expected a refusal, got %s (error %d)", refused ? "a refusal" : "an engine",
+        refusal.error);
+  if (kind == EngineKind::kIoUring) {
+    EngineRefusal tooDeep;
+    const bool refusedTooDeep = aioring::createEngine(kind, 32769, &tooDeep) == nullptr;
+    CHECK(refusedTooDeep && tooDeep.error == EINVAL, "io_uring depth 32769: expected an EINVAL refusal, got error %d",
+          tooDeep.error);
+  }
+}
+
+// io_uring only: which IORING_SETUP_* flags this kernel accepted, and that the
+// engine never takes more requests than its completion queue (twice the
+// rounded-up depth) can hold, so no completion can overflow.
+void checkUringSpecifics(Engine& engine, int fd) {
+  const uint32_t flags = static_cast<aioring::UringEngine&>(engine).setupFlags();
+  static const struct {
+    uint32_t bit;
+    const char* name;
+  } kNames[] = {
+      {1U << 3, "CQSIZE"},         {1U << 7, "SUBMIT_ALL"},    {1U << 8, "COOP_TASKRUN"},
+      {1U << 9, "TASKRUN_FLAG"},   {1U << 12, "SINGLE_ISSUER"}, {1U << 13, "DEFER_TASKRUN"},
+  };
+  std::printf("[io_uring] setup flags accepted: 0x%x =", flags);
+  for (const auto& n : kNames) {
+    if (flags & n.bit) std::printf(" %s", n.name);
+  }
+  std::printf("\n");
+
+  uint8_t* buf = allocBlocks(kBlocks);
+  std::vector<Request> reads;
+  for (uint32_t b = 0; b < kBlocks; ++b) {
+    reads.push_back(rw(OpCode::kRead, fd, uint64_t(b) * kBlock, buf + size_t(b) * kBlock, kBlock));
+    reads.back().slot = b;
+  }
+  uint32_t taken = 0;
+  for (int attempt = 0; attempt < 4; ++attempt) taken += engine.submit(&reads[taken], kBlocks - taken);
+  CHECK(taken == 2 * kDepth, "without reaping, the engine took %u requests; its CQ holds %u", taken, 2 * kDepth);
+  engine.waitIdle();
+  Completion out[kBlocks];
+  uint32_t got = 0;
+  for (uint32_t n; (n = engine.reap(out + got, kBlocks - got)) > 0;) got += n;
+  CHECK(got == taken, "reaped %u of %u", got, taken);
+  counters.requests += taken;
+  engine.drainNotifications();
+  free(buf);
+}
+
+std::string scratchDir(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--dir") == 0) return argv[i + 1];
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
+bool engineWanted(int argc, char** argv, const char* name) {
+  bool any = false;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--engine") == 0) {
+      any = true;
+      if (std::strcmp(argv[i + 1], name) == 0) return true;
+    }
+  }
+  return !any;
+}
+
+// Returns false when the engine was refused (skipped).
+bool checkEngine(EngineKind kind, const char* name, const std::string& dir) {
+  currentEngine = name;
+  EngineRefusal refusal;
+  std::unique_ptr<Engine> engine = aioring::createEngine(kind, kDepth, &refusal);
+  if (!engine) {
+    std::printf("[%s] SKIPPED: the engine was refused: error %d (%s): %s\n", name, refusal.error,
+                std::strerror(refusal.error), refusal.reason.c_str());
+    return false;
+  }
+  CHECK(std::strcmp(engine->name(), name) == 0, "engine calls itself %s", engine->name());
+  const int failuresBefore = failures;
+  const Counters before = counters;
+
+  std::string path = dir + "/engine_check.XXXXXX";
+  std::vector<char> pathBuffer(path.begin(), path.end());
+  pathBuffer.push_back('\0');
+  const int tmp = mkstemp(pathBuffer.data());
+  if (tmp < 0) {
+    std::perror("mkstemp");
+    std::exit(1);
+  }
+  close(tmp);
+  path = pathBuffer.data();
+  const int fd = open(path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) {
+    std::fprintf(stderr, "open(%s, O_DIRECT): %s (pass --dir on a file system that supports O_DIRECT)\n", path.c_str(),
+                 std::strerror(errno));
+    unlink(path.c_str());
+    std::exit(1);
+  }
+
+  uint8_t* data = allocBlocks(kBlocks);
+  checkWriteSyncRead(*engine, fd, data, 1);
+  checkManyMoreThanDepth(*engine, fd, 1);
+  checkEndOfFile(*engine, fd, 1);
+  checkBadFd(*engine, fd, 1);
+  checkReadOnlyWrite(*engine, path);
+  checkFullWaitIdleReap(*engine, fd, 1);
+  checkRandomMix(*engine, fd, 1);
+  checkInvalidOpcode(*engine, fd, 1);
+  if (kind == EngineKind::kIoUring) checkUringSpecifics(*engine, fd);
+  checkWriteSyncRead(*engine, fd, data, 2);  // the engine is still sound after all of that
+  checkDestructorWaits(kind, fd, 2, false);
+  checkDestructorWaits(kind, fd, 3, true);
+  checkDepthValidation(kind);
+
+  const uint64_t requests = counters.requests - before.requests;
+  std::printf("[%s] %s: %llu requests, %llu eventfd wakeups, %llu engine syscalls (%.2f per request)\n", name,
+              failures == failuresBefore ? "passed" : "FAILED", (unsigned long long)requests,
+              (unsigned long long)(counters.wakeups - before.wakeups), (unsigned long long)engine->syscalls(),
+              double(engine->syscalls()) / double(requests ? requests : 1));
+  engine.reset();
+  free(data);
+  close(fd);
+  unlink(path.c_str());
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  const std::string dir = scratchDir(argc, argv);
+  const struct {
+    EngineKind kind;
+    const char* name;
+  } engines[] = {{EngineKind::kLibaio, "libaio"}, {EngineKind::kIoUring, "io_uring"}, {EngineKind::kThreadPool, "threadpool"}};
+  int ran = 0;
+  for (const auto& e : engines) {
+    if (!engineWanted(argc, argv, e.name)) continue;
+    if (checkEngine(e.kind, e.name, dir)) ++ran;
+  }
+  if (ran == 0) {
+    std::printf("no engine could run here\n");
+    return 77;
+  }
+  if (failures > 0) {
+    std::printf("%d check(s) FAILED\n", failures);
+    return 1;
+  }
+  std::printf("all checks passed on %d engine(s)\n", ran);
+  return 0;
+}
