@@ -46,14 +46,15 @@ enum RecordStatus : int32_t { kStatusOk = 0, kStatusMisaligned = 1, kStatusTooSm
 
 // Submit's answers that are not a count of consumed records.
 // Completions handed to JS per callback when requests complete later, from a
-// device. Devices often finish a whole batch at once; settling all of it
-// before the continuations resubmit leaves the device idle for that long, and
-// measured at QD 32 on the project's disk that cost a third of fio's IOPS.
-// Four at a time let the next requests go out after four continuations and
-// matched fio there, with CPU per I/O at fio's level (two at a time did not).
-// When requests complete inside the submission call instead (page cache,
-// tmpfs), nothing waits on us but the CPU, so whole batches go in one callback.
-constexpr uint32_t kCompletionsPerCallbackFromDevice = 4;
+// device: one eighth of the ring, and at least four. Devices often finish a
+// whole batch at once; settling all of it before the continuations resubmit
+// leaves the device idle for that long, and at QD 32 on the project's disk that
+// cost a third of fio's IOPS. Four at a time matched fio there with CPU per I/O
+// at fio's level (two at a time did not); at QD 128, sixteen kept the same IOPS
+// as four for a quarter less CPU. When requests complete inside the submission
+// call instead (page cache, tmpfs), nothing waits on us but the CPU, so whole
+// batches go in one callback.
+uint32_t completionsPerCallbackFromDevice(uint32_t depth) { return depth / 8 > 4 ? depth / 8 : 4; }
 
 constexpr int32_t kSubmitClosed = -1;
 constexpr int32_t kSubmitForked = -2;
@@ -188,7 +189,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     if (accepted > 0) {
       uint32_t readyAfter = engine_->readyCount();
       uint32_t completedInline = readyAfter > readyBefore ? readyAfter - readyBefore : 0;
-      completionsPerCallback_ = completedInline * 2 >= accepted ? depth_ : kCompletionsPerCallbackFromDevice;
+      completionsPerCallback_ = completedInline * 2 >= accepted ? depth_ : completionsPerCallbackFromDevice(depth_);
     }
     holdWhileBusy();
     // Records the engine did not take (it was full) are resubmitted by JS later;
@@ -395,7 +396,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   Napi::FunctionReference onComplete_;
   uv_poll_t* poll_ = nullptr;
   bool held_ = false;
-  uint32_t completionsPerCallback_ = kCompletionsPerCallbackFromDevice;
+  uint32_t completionsPerCallback_ = completionsPerCallbackFromDevice(depth_);
 };
 
 Napi::Object refusalObject(Napi::Env env, const EngineRefusal& refusal) {
