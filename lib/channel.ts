@@ -4,6 +4,7 @@
 // requests beyond the ring's depth (backpressure) instead of failing them.
 import { AioError, LibraryCodes, OpName, libraryError, systemError } from './errors';
 import { NativeRing, native } from './native';
+import type { RingStats } from './types';
 
 export type EngineName = 'libaio' | 'io_uring' | 'threadpool';
 
@@ -57,15 +58,8 @@ function captureResolvers(resolve: (bytes: number) => void, reject: (error: AioE
 const recordInts = native.recordBytes / 4;
 const positionIndex = recordInts / 2 - 1; // the record's trailing double, in Float64 units
 
-export interface ChannelCounters {
-  submitted: number;
-  completed: number;
-  inflight: number;
-  queued: number;
-  syscalls: number;
-  bytesRead: number;
-  bytesWritten: number;
-}
+/** A channel's share of RingStats; the ring adds its channels' counts and derives `bytes`. */
+export type ChannelCounters = Omit<RingStats, 'bytes'>;
 
 export class Channel {
   readonly engine: EngineName;

@@ -2,6 +2,7 @@
 // small: everything that can be checked or decided in JS is done in lib/.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { FileInfo } from './types';
 
 export interface NativeRing {
   submit(count: number, buffers: ArrayBufferView[]): number;
@@ -14,16 +15,8 @@ export interface NativeRefusal {
   reason: string;
 }
 
-export interface NativeDeviceInfo {
-  errno: number;
-  size: number;
-  logicalBlockSize: number;
-  physicalBlockSize: number;
-  memAlign: number;
-  offsetAlign: number;
-  blockDevice: boolean;
-  readOnly: boolean;
-}
+/** What native code learns about a descriptor; `readOnly` is the device's own flag only. */
+export type NativeDeviceInfo = Omit<FileInfo, 'direct'> & { errno: number };
 
 export interface NativeAddon {
   openRing(
