@@ -161,9 +161,23 @@ export class Channel {
   /** Stops taking requests, waits for every queued and in-flight one, then frees the native ring. */
   async close(): Promise<void> {
     this.closed = true;
+    this.abandonIfForked();
     if (!this.idle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.nativeRing.close();
+  }
+
+  /**
+   * In a forked child nothing this ring holds will ever complete: not the
+   * parent's requests in flight, not what waits for room behind them. Fails
+   * them all with ERR_AIO_FORKED so that closing in a child cannot hang.
+   */
+  abandonIfForked(): void {
+    if (this.idle() || this.nativeRing.submit(0, this.batchBuffers) !== native.submitForked) return;
+    this.failBatch(forkedError);
+    this.failInflight(forkedError);
+    this.failWaiting(forkedError);
+    this.notifyIfIdle();
   }
 
   private idle(): boolean {
@@ -212,12 +226,7 @@ export class Channel {
     if (count === 0 && this.waitingHead === this.waiting.length) return;
     const consumed = this.nativeRing.submit(count, this.batchBuffers);
     if (consumed === native.submitForked) {
-      // In a forked child nothing this ring holds will ever complete: not the
-      // parent's requests in flight, not what waits for room behind them.
-      this.failBatch(forkedError);
-      this.failInflight(forkedError);
-      this.failWaiting(forkedError);
-      this.notifyIfIdle();
+      this.abandonIfForked();
       return;
     }
     if (consumed === native.submitClosed) {
@@ -264,6 +273,7 @@ export class Channel {
     if (this.inflight > 0) return; // a completion will make room and flush again
     if (this.idleRetries >= maxIdleRetries) {
       this.failBatch(systemErrorFor(this.engine));
+      this.idleRetries = 0;
       this.admitWaiting();
       this.notifyIfIdle();
       return;

@@ -153,6 +153,7 @@ export class AioFile implements RequestTarget {
   }
 
   private async closeWhenDrained(): Promise<void> {
+    this.channel.abandonIfForked();
     if (this.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.onClosed(this);
     try {

@@ -142,9 +142,13 @@ export class Ring {
   }
 
   private async closeAll(): Promise<void> {
-    await Promise.all([...this.files].map((file) => file.close()));
+    // The engines are released even if closing some file fails; that failure
+    // is still reported.
+    const files = await Promise.allSettled([...this.files].map((file) => file.close()));
     const channels = new Set([this.direct, this.buffered?.channel]);
     await Promise.all([...channels].map((channel) => channel?.close()));
+    const failed = files.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private prepareBatchOp(op: BatchOp, index: number) {

@@ -168,6 +168,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     }
 
     uint32_t count = info[0].As<Napi::Number>().Uint32Value();
+    if (count == 0) return Napi::Number::New(env, 0);  // only asked whether the ring is usable
     napi_value buffers = info[1];
     if (count > depth_) count = depth_;
     uint32_t nextBuffer = 0;
@@ -265,6 +266,12 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   static void OnReadable(uv_poll_t* handle, int status, int) {
     auto* ring = static_cast<NativeRing*>(handle->data);
     if (status < 0 || !ring) return;
+    if (forkGeneration.load(std::memory_order_relaxed) != ring->forkGeneration_) {
+      // A forked child shares the eventfd and the completion rings with its
+      // parent: draining or reaping here would take the parent's completions.
+      uv_poll_stop(handle);
+      return;
+    }
     ring->deliverCompletions();
   }
 

@@ -152,5 +152,11 @@ describe.each(availableEngines)('engine %s', (engine) => {
     it('ring.close() in the child settles without hanging or crashing it', async () => {
       expectCleanExit(await forkRun('close'));
     });
+
+    // Only submissions used to notice the fork, so closing with the parent's
+    // requests in flight waited for completions that only the parent gets.
+    it("ring.close() in the child with the parent's requests in flight settles them with ERR_AIO_FORKED", async () => {
+      expectCleanExit(await forkRun('close-busy'));
+    });
   });
 });
