@@ -9,7 +9,8 @@ import type { RingStats } from './types';
 export type EngineName = 'libaio' | 'io_uring' | 'threadpool';
 
 export const OpCodes = { read: 0, write: 1, readv: 2, writev: 3, fsync: 4, fdatasync: 5 } as const;
-const opNames: readonly OpName[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
+/** Op names by OpCodes value. */
+export const opNames: readonly OpName[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
 const flagDsync = 1;
 
 /** What a request needs to know about the file it targets. */
@@ -120,10 +121,6 @@ export class Channel {
     this.slotRequest = new Array(depth).fill(undefined);
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Queues a request whose settlement (resolve/reject or batch) is already set. */
   enqueue(request: IoRequest): void {
     if (this.closed) {
@@ -187,17 +184,21 @@ export class Channel {
   private place(request: IoRequest): void {
     const slot = this.freeSlots[--this.freeCount]!;
     this.slotRequest[slot] = request;
+    this.appendToBatch(slot, request);
+    this.scheduleFlush();
+  }
+
+  /** Writes the slot's record after the batch's last one and lines up its buffers. */
+  private appendToBatch(slot: number, request: IoRequest): void {
     this.writeRecord(this.batchSlots.length, slot, request);
     this.batchSlots.push(slot);
     const buffers = request.buffers;
-    if (buffers !== undefined) {
-      if (Array.isArray(buffers)) {
-        for (const buffer of buffers) this.batchBuffers.push(buffer);
-      } else {
-        this.batchBuffers.push(buffers);
-      }
+    if (buffers === undefined) return;
+    if (Array.isArray(buffers)) {
+      for (const buffer of buffers) this.batchBuffers.push(buffer);
+    } else {
+      this.batchBuffers.push(buffers);
     }
-    this.scheduleFlush();
   }
 
   private scheduleFlush(): void {
@@ -263,13 +264,7 @@ export class Channel {
     const remaining = this.batchSlots.slice(consumed);
     this.batchSlots = [];
     this.batchBuffers = [];
-    for (const slot of remaining) {
-      const request = this.slotRequest[slot]!;
-      this.writeRecord(this.batchSlots.length, slot, request);
-      this.batchSlots.push(slot);
-      if (Array.isArray(request.buffers)) this.batchBuffers.push(...request.buffers);
-      else if (request.buffers !== undefined) this.batchBuffers.push(request.buffers);
-    }
+    for (const slot of remaining) this.appendToBatch(slot, this.slotRequest[slot]!);
     if (this.inflight > 0) return; // a completion will make room and flush again
     if (this.idleRetries >= maxIdleRetries) {
       this.failBatch(systemErrorFor(this.engine));

@@ -1,7 +1,7 @@
 // An open file or block device, and the checks every request on it passes
 // before it is queued: types, ranges, and the direct-I/O alignment rules.
 import type { FileHandle } from 'node:fs/promises';
-import { Channel, IoRequest, OpCodes, RequestTarget } from './channel';
+import { Channel, IoRequest, OpCodes, RequestTarget, opNames } from './channel';
 import { AioError, LibraryCodes, OpName, fromNodeError, libraryError } from './errors';
 import type { FileInfo, WriteOptions } from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkOptions, checkPosition } from './validate';
@@ -183,7 +183,6 @@ function dsyncOption(options: WriteOptions | undefined): boolean {
 
 function ignoreCount(): void {}
 
-const opNameByCode: readonly OpName[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
 function opNameOf(op: number): OpName {
-  return opNameByCode[op]!;
+  return opNames[op]!;
 }
