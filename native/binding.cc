@@ -278,19 +278,32 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   void deliverCompletions() {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
-    engine_->drainNotifications();
     // Each callback lets JS submit more, and cached reads can complete inline,
     // so reaping until empty could keep the loop here forever and starve
     // timers and other I/O. Take at most one ring's worth per wake-up; if that
-    // is used up, wake ourselves again and let libuv run a turn first.
+    // is used up, make sure the notifier stays set and let libuv run a turn.
+    //
+    // The notifier is cleared only once the completions look used up, not on
+    // waking: that read is a system call, and at queue depth 1 everything
+    // before the callback is on the path from the device to the next request.
+    // A completion that lands between the empty reap and the clearing is
+    // still seen, because clearing is followed by one more reap.
     uint32_t delivered = 0;
+    bool drained = false;
     while (engine_) {
       if (delivered >= depth_) {
+        // Set it even if this loop has not cleared it: an engine may have
+        // (io_uring clears it after entering the kernel to post completions).
         rearm();
         break;
       }
       uint32_t count = engine_->reap(completions_.data(), completionsPerCallback_);
-      if (count == 0) break;
+      if (count == 0) {
+        if (drained) break;
+        engine_->drainNotifications();
+        drained = true;
+        continue;
+      }
       delivered += count;
       for (uint32_t i = 0; i < count; ++i) {
         completionPairs_[2 * i] = static_cast<int32_t>(completions_[i].slot);
@@ -305,6 +318,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     holdWhileBusy();
   }
 
+  // Sets the notifier, so the poll fires again on the next turn of the loop.
   void rearm() {
     uint64_t one = 1;
     // EAGAIN would mean the counter is already set, which is all we want.

@@ -58,7 +58,8 @@ class Engine {
   virtual const char* name() const = 0;
 
   // An eventfd that becomes readable when completions may be waiting. The
-  // owner polls it and calls drainNotifications() then reap() until empty.
+  // owner polls it and calls reap() until empty, then drainNotifications(),
+  // then reap() once more: a completion that lands in between is not missed.
   virtual int notifyFd() const = 0;
 
   // Clears the notification counter so the next completion wakes the poller again.

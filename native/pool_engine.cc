@@ -148,8 +148,8 @@ class PoolEngine final : public Engine {
       lock.unlock();
       int32_t result = perform(req);
       lock.lock();
-      // The loop drains the eventfd before it reaps, and reaps until empty, so
-      // only the push that makes the queue non-empty needs to wake it.
+      // The loop reaps until empty, then clears the eventfd and reaps once
+      // more, so only the push that makes the queue non-empty needs to wake it.
       bool wasEmpty = finished_.empty();
       finished_.push(Completion{req.slot, result});
       idle_.notify_all();
