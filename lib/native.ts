@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import type { FileInfo } from './types';
 
 export interface NativeRing {
-  submit(count: number, buffers: ArrayBufferView[]): number;
+  /** Submits the first `count` shared records; `buffers` holds their buffers in record order (later entries are ignored). */
+  submit(count: number, buffers: ReadonlyArray<ArrayBufferView | undefined>): number;
   close(): void;
   syscalls(): number;
 }
