@@ -20,6 +20,7 @@
 
 #include "device.h"
 #include "engine.h"
+#include "iovec_space.h"
 #include "probe.h"
 
 namespace aioring {
@@ -111,7 +112,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
         requestRecords_(depth_),
         completions_(depth_),
         iovecs_(depth_),
-        slotBuffers_(depth_),
+        slotRequests_(depth_),
         slotBusy_(depth_, false),
         adoptedBlocks_(depth_),
         asyncContext_(info.Env(), "aioring:ring") {
@@ -185,7 +186,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     for (uint32_t i = 0; i < accepted; ++i) {
       const Request& request = requests_[i];
       slotBusy_[request.slot] = true;
-      slotBuffers_[request.slot] = iovec{request.buf, request.len};
+      slotRequests_[request.slot] = request;
     }
     if (accepted > 0) {
       uint32_t readyAfter = engine_->readyCount();
@@ -227,8 +228,14 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
       }
       case OpCode::kReadv:
       case OpCode::kWritev: {
-        std::vector<iovec>& iov = iovecs_[request->slot];
-        iov.resize(static_cast<size_t>(record.length));
+        uint32_t count = static_cast<uint32_t>(record.length);
+        if (record.length <= 0 || count > IovecSpace::kMaxBuffers) {
+          // JS never sends these; skip the buffers anyway, so the records
+          // after this one still find theirs.
+          if (record.length > 0) *nextBuffer += count;
+          return kStatusTooSmall;
+        }
+        iovec* iov = iovecs_.room(request->slot, count);
         int32_t status = kStatusOk;
         for (int32_t i = 0; i < record.length; ++i) {
           napi_value buffer = nullptr;
@@ -241,8 +248,8 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
           if (status == kStatusOk && !isAligned(data, record.memAlign)) status = kStatusMisaligned;
           iov[i] = iovec{data, byteLength};
         }
-        request->iov = iov.data();
-        request->iovcnt = static_cast<uint32_t>(record.length);
+        request->iov = iov;
+        request->iovcnt = count;
         return status;
       }
       case OpCode::kFsync:
@@ -350,9 +357,10 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
       auto* bytes = static_cast<const uint8_t*>(start);
       return bytes < base + size && base < bytes + length;
     };
-    if (slotBuffers_[slot].iov_base) return overlaps(slotBuffers_[slot].iov_base, slotBuffers_[slot].iov_len);
-    for (const iovec& piece : iovecs_[slot]) {
-      if (overlaps(piece.iov_base, piece.iov_len)) return true;
+    const Request& request = slotRequests_[slot];
+    if (!request.iov) return request.buf && overlaps(request.buf, request.len);
+    for (uint32_t i = 0; i < request.iovcnt; ++i) {
+      if (overlaps(request.iov[i].iov_base, request.iov[i].iov_len)) return true;
     }
     return false;
   }
@@ -403,10 +411,10 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   std::vector<Request> requests_;
   std::vector<uint32_t> requestRecords_;
   std::vector<Completion> completions_;
-  std::vector<std::vector<iovec>> iovecs_;
-  // What each in-flight slot's single buffer is (readv/writev use iovecs_),
+  IovecSpace iovecs_;
+  // What each in-flight slot's request transfers from or to,
   // and the aligned blocks whose free waits for that slot's completion.
-  std::vector<iovec> slotBuffers_;
+  std::vector<Request> slotRequests_;
   std::vector<bool> slotBusy_;
   std::vector<std::vector<uint8_t*>> adoptedBlocks_;
   Napi::AsyncContext asyncContext_;
