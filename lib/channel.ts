@@ -3,7 +3,7 @@
 // in one synchronous turn into one native call, and the queue that holds
 // requests beyond the ring's depth (backpressure) instead of failing them.
 import { AioError, LibraryCodes, OpName, libraryError, systemError } from './errors';
-import { NativeRing, native } from './native';
+import { NativeRegistration, NativeRegistrationFailure, NativeRing, native } from './native';
 import type { RingStats } from './types';
 
 export type EngineName = 'libaio' | 'io_uring' | 'threadpool';
@@ -151,8 +151,13 @@ export class Channel {
       ...this.counters,
       inflight: this.inflight,
       queued: this.batchSlots.length + this.waiting.length - this.waitingHead,
-      syscalls: this.nativeRing.syscalls(),
+      ...this.nativeRing.counters(),
     };
+  }
+
+  /** See lib/registered-buffers.ts; a number is native.submitClosed or native.submitForked. */
+  registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number {
+    return this.nativeRing.registerBuffers(count, size);
   }
 
   /** Stops taking requests, waits for every queued and in-flight one, then frees the native ring. */

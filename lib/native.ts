@@ -7,7 +7,29 @@ import type { FileInfo } from './types';
 export interface NativeRing {
   submit(count: number, buffers: ArrayBufferView[]): number;
   close(): void;
-  syscalls(): number;
+  counters(): NativeCounters;
+  /** A number is submitClosed or submitForked. */
+  registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number;
+  registerFile(fd: number): boolean;
+  unregisterFile(fd: number): void;
+}
+
+/** The engine's own counts; see RingStats. */
+export interface NativeCounters {
+  syscalls: number;
+  fixedBufferOps: number;
+  fixedFileOps: number;
+}
+
+/** The buffers, and whether the kernel took them as registered (fixed) buffers. */
+export interface NativeRegistration {
+  buffers: Buffer[];
+  fixed: boolean;
+}
+
+export interface NativeRegistrationFailure {
+  errno: number;
+  syscall: string;
 }
 
 export interface NativeRefusal {
