@@ -160,6 +160,16 @@ export class Channel {
     return this.nativeRing.registerBuffers(count, size);
   }
 
+  /** Lets requests on `fd` use a registered file where the engine has them; best effort. */
+  registerFile(fd: number): void {
+    this.nativeRing.registerFile(fd);
+  }
+
+  /** Must come after the fd's last request has settled and before the fd is closed. */
+  unregisterFile(fd: number): void {
+    this.nativeRing.unregisterFile(fd);
+  }
+
   /** Stops taking requests, waits for every queued and in-flight one, then frees the native ring. */
   async close(): Promise<void> {
     this.closed = true;

@@ -86,7 +86,9 @@ export class Ring {
       direct,
       readOnly: !write || device.readOnly,
     };
-    const file = new AioFile(this, path, handle, info, direct ? this.direct : this.bufferedChannel(), (closed) => this.files.delete(closed));
+    const channel = direct ? this.direct : this.bufferedChannel();
+    channel.registerFile(handle.fd);
+    const file = new AioFile(this, path, handle, info, channel, (closed) => this.files.delete(closed));
     this.files.add(file);
     return file;
   }
