@@ -185,11 +185,16 @@ export class Channel {
    * them all with ERR_AIO_FORKED so that closing in a child cannot hang.
    */
   abandonIfForked(): void {
-    if (this.idle() || this.nativeRing.submit(0, this.batchBuffers) !== native.submitForked) return;
+    if (this.idle() || !this.forked()) return;
     this.failBatch(forkedError);
     this.failInflight(forkedError);
     this.failWaiting(forkedError);
     this.notifyIfIdle();
+  }
+
+  /** Whether this ring was inherited through fork(): nothing it holds belongs to this process. */
+  forked(): boolean {
+    return this.nativeRing.submit(0, this.batchBuffers) === native.submitForked;
   }
 
   private idle(): boolean {

@@ -1,5 +1,5 @@
 // ring.registerBuffers: the argument checks, the call into the ring's native
-// channel, and the kernel's refusals turned into AioErrors.
+// channel, and its refusals turned into AioErrors.
 import type { Channel } from './channel';
 import { AioError, LibraryCodes, OperationContext, libraryError, systemError } from './errors';
 import { NativeRegistration, native } from './native';
@@ -12,13 +12,17 @@ export const maxRegisteredBufferSize = 2 ** 30;
 const pageSize = 4096;
 const enomem = 12;
 
+export function checkRegistrationArguments(count: unknown, size: unknown): void {
+  checkInteger('count', count, 1, maxRegisteredBuffers);
+  checkMultipleOf('size', size, pageSize, maxRegisteredBufferSize);
+}
+
 /**
  * Allocates `count` zero-filled, page-aligned buffers of `size` bytes and has
  * the channel's engine register them with the kernel when it can (io_uring).
+ * The arguments must have passed checkRegistrationArguments.
  */
 export function registerBuffers(channel: Channel, count: number, size: number): NativeRegistration {
-  checkInteger('count', count, 1, maxRegisteredBuffers);
-  checkMultipleOf('size', size, pageSize, maxRegisteredBufferSize);
   const context: OperationContext = { op: 'registerBuffers', engine: channel.engine };
   const outcome = channel.registerBuffers(count, size);
   if (outcome === native.submitForked) {

@@ -6,7 +6,7 @@ import { bufferedPreference, directPreference, openFirstAvailable, openForced, r
 import { AioError, LibraryCodes, fromNodeError, libraryError } from './errors';
 import { AioFile } from './file';
 import { NativeRegistration, native } from './native';
-import { registerBuffers } from './registered-buffers';
+import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
 import type { BatchOp, FileInfo, OpenOptions, RingOptions, RingStats } from './types';
 import { checkBoolean, checkInteger, checkOptions, checkString } from './validate';
 
@@ -104,8 +104,10 @@ export class Ring {
    * ring.close() unregisters it once the requests in flight have completed.
    */
   registerBuffers(count: number, size: number): Buffer[] {
+    checkRegistrationArguments(count, size);
     if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'registerBuffers' });
-    if (this.registration) {
+    // In a forked child the ring itself is what is wrong, which registering says (ERR_AIO_FORKED).
+    if (this.registration && !this.direct.forked()) {
       throw libraryError(LibraryCodes.buffersRegistered, 'this ring already has registered buffers; a ring holds one set', {
         op: 'registerBuffers',
       });
