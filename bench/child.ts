@@ -67,7 +67,7 @@ async function runTrial(spec: TrialSpec): Promise<TrialMetrics> {
   try {
     let outcome: { notes: string[]; extra: Record<string, number | string> };
     if (def.family === 'aioring' || def.family === 'aioring-batch') {
-      outcome = await runAioringTrial(ctx, def.family === 'aioring-batch');
+      outcome = await runAioringTrial(ctx, { batch: def.family === 'aioring-batch', fixedBuffers: def.fixedBuffers === true });
     } else {
       outcome = await runFsPromisesTrial(ctx, direct);
     }

@@ -3,7 +3,7 @@
 // in one synchronous turn into one native call, and the queue that holds
 // requests beyond the ring's depth (backpressure) instead of failing them.
 import { AioError, LibraryCodes, OpName, libraryError, systemError } from './errors';
-import { NativeRing, native } from './native';
+import { NativeRegistration, NativeRegistrationFailure, NativeRing, native } from './native';
 import { PendingBatch } from './pending-batch';
 import type { RingStats } from './types';
 
@@ -153,8 +153,23 @@ export class Channel {
       ...this.counters,
       inflight: this.inflight,
       queued: this.batch.count + this.waiting.length - this.waitingHead,
-      syscalls: this.nativeRing.syscalls(),
+      ...this.nativeRing.counters(),
     };
+  }
+
+  /** See lib/registered-buffers.ts; a number is native.submitClosed or native.submitForked. */
+  registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number {
+    return this.nativeRing.registerBuffers(count, size);
+  }
+
+  /** Lets requests on `fd` use a registered file where the engine has them; best effort. */
+  registerFile(fd: number): void {
+    this.nativeRing.registerFile(fd);
+  }
+
+  /** Must come after the fd's last request has settled and before the fd is closed. */
+  unregisterFile(fd: number): void {
+    this.nativeRing.unregisterFile(fd);
   }
 
   /** Stops taking requests, waits for every queued and in-flight one, then frees the native ring. */
@@ -172,11 +187,16 @@ export class Channel {
    * them all with ERR_AIO_FORKED so that closing in a child cannot hang.
    */
   abandonIfForked(): void {
-    if (this.idle() || this.nativeRing.submit(0, this.batch.buffers) !== native.submitForked) return;
+    if (this.idle() || !this.forked()) return;
     this.failBatch(forkedError);
     this.failInflight(forkedError);
     this.failWaiting(forkedError);
     this.notifyIfIdle();
+  }
+
+  /** Whether this ring was inherited through fork(): nothing it holds belongs to this process. */
+  forked(): boolean {
+    return this.nativeRing.submit(0, this.batch.buffers) === native.submitForked;
   }
 
   private idle(): boolean {

@@ -1,7 +1,7 @@
 import * as util from 'node:util';
 
 /** The operations an error can be about. */
-export type OpName = 'read' | 'write' | 'readv' | 'writev' | 'fsync' | 'fdatasync' | 'open' | 'close';
+export type OpName = 'read' | 'write' | 'readv' | 'writev' | 'fsync' | 'fdatasync' | 'open' | 'close' | 'registerBuffers';
 
 /** Codes of the library's own rejections; kernel failures use the errno name (EIO, ENOSPC, ...). */
 export const LibraryCodes = {
@@ -11,6 +11,7 @@ export const LibraryCodes = {
   engineUnavailable: 'ERR_AIO_ENGINE_UNAVAILABLE',
   buffer: 'ERR_AIO_BUFFER',
   foreignFile: 'ERR_AIO_FOREIGN_FILE',
+  buffersRegistered: 'ERR_AIO_BUFFERS_REGISTERED',
 } as const;
 
 export interface AioErrorDetails {

@@ -156,6 +156,9 @@ export class AioFile implements RequestTarget {
     this.channel.abandonIfForked();
     if (this.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.onClosed(this);
+    // Before the descriptor goes: once closed, its number can be reused by
+    // another file, which requests must not reach through the old table entry.
+    this.channel.unregisterFile(this.fd);
     try {
       await this.handle.close();
     } catch (error) {

@@ -8,7 +8,29 @@ export interface NativeRing {
   /** Submits the first `count` shared records; `buffers` holds their buffers in record order (later entries are ignored). */
   submit(count: number, buffers: ReadonlyArray<ArrayBufferView | undefined>): number;
   close(): void;
-  syscalls(): number;
+  counters(): NativeCounters;
+  /** A number is submitClosed or submitForked. */
+  registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number;
+  registerFile(fd: number): boolean;
+  unregisterFile(fd: number): void;
+}
+
+/** The engine's own counts; see RingStats. */
+export interface NativeCounters {
+  syscalls: number;
+  fixedBufferOps: number;
+  fixedFileOps: number;
+}
+
+/** The buffers, and whether the kernel took them as registered (fixed) buffers. */
+export interface NativeRegistration {
+  buffers: Buffer[];
+  fixed: boolean;
+}
+
+export interface NativeRegistrationFailure {
+  errno: number;
+  syscall: string;
 }
 
 export interface NativeRefusal {

@@ -5,7 +5,8 @@ import { BatchState, Channel, EngineName } from './channel';
 import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
 import { AioError, LibraryCodes, fromNodeError, libraryError } from './errors';
 import { AioFile } from './file';
-import { native } from './native';
+import { NativeRegistration, native } from './native';
+import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
 import type { BatchOp, FileInfo, OpenOptions, RingOptions, RingStats } from './types';
 import { checkBoolean, checkInteger, checkOptions, checkString } from './validate';
 
@@ -23,6 +24,8 @@ export class Ring {
   private buffered: Selection | undefined;
   private readonly files = new Set<AioFile>();
   private closing: Promise<void> | undefined;
+  // Held for as long as the ring is open, as the kernel holds the memory.
+  private registration: NativeRegistration | undefined;
 
   constructor(options?: RingOptions) {
     const opts = checkOptions('options', options);
@@ -83,9 +86,39 @@ export class Ring {
       direct,
       readOnly: !write || device.readOnly,
     };
-    const file = new AioFile(this, path, handle, info, direct ? this.direct : this.bufferedChannel(), (closed) => this.files.delete(closed));
+    const channel = direct ? this.direct : this.bufferedChannel();
+    channel.registerFile(handle.fd);
+    const file = new AioFile(this, path, handle, info, channel, (closed) => this.files.delete(closed));
     this.files.add(file);
     return file;
+  }
+
+  /**
+   * Allocates `count` zero-filled, page-aligned buffers of `size` bytes (a
+   * multiple of 4096, at most 1 GiB) and, on an io_uring ring, registers them
+   * with the kernel in one call: a read or write whose memory lies inside one of
+   * them (the whole buffer or any subarray) then runs as READ_FIXED/WRITE_FIXED,
+   * which skips pinning and mapping the memory on every request. On libaio and
+   * thread-pool rings nothing is registered and the buffers work as ordinary
+   * aligned buffers; `usesFixedBuffers` tells the two apart. One set per ring;
+   * ring.close() unregisters it once the requests in flight have completed.
+   */
+  registerBuffers(count: number, size: number): Buffer[] {
+    checkRegistrationArguments(count, size);
+    if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'registerBuffers' });
+    // In a forked child the ring itself is what is wrong, which registering says (ERR_AIO_FORKED).
+    if (this.registration && !this.direct.forked()) {
+      throw libraryError(LibraryCodes.buffersRegistered, 'this ring already has registered buffers; a ring holds one set', {
+        op: 'registerBuffers',
+      });
+    }
+    this.registration = registerBuffers(this.direct, count, size);
+    return this.registration.buffers;
+  }
+
+  /** Whether the kernel has the buffers from registerBuffers() as io_uring fixed buffers (until close() completes). */
+  get usesFixedBuffers(): boolean {
+    return this.registration?.fixed === true;
   }
 
   /**
@@ -147,6 +180,7 @@ export class Ring {
     const files = await Promise.allSettled([...this.files].map((file) => file.close()));
     const channels = new Set([this.direct, this.buffered?.channel]);
     await Promise.all([...channels].map((channel) => channel?.close()));
+    this.registration = undefined;
     const failed = files.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -63,4 +63,12 @@ export interface RingStats {
   bytesWritten: number;
   /** bytesRead + bytesWritten */
   bytes: number;
+  /**
+   * Reads and writes submitted as io_uring fixed-buffer operations
+   * (READ_FIXED/WRITE_FIXED): those whose memory lies inside one buffer from
+   * ring.registerBuffers(). Always 0 on libaio and thread-pool rings.
+   */
+  fixedBufferOps: number;
+  /** Requests submitted on a registered file instead of its descriptor (io_uring only). */
+  fixedFileOps: number;
 }

@@ -71,6 +71,14 @@ export function checkInteger(name: string, value: unknown, min: number, max: num
   return value;
 }
 
+export function checkMultipleOf(name: string, value: unknown, unit: number, max: number): number {
+  if (typeof value !== 'number') throw typeError(`The "${name}" argument must be of type number. Received ${describe(value)}`);
+  if (!Number.isInteger(value) || value < unit || value > max || value % unit !== 0) {
+    throw rangeError(`The value of "${name}" is out of range. It must be a multiple of ${unit} >= ${unit} and <= ${max}. Received ${value}`);
+  }
+  return value;
+}
+
 export function checkBoolean(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw typeError(`The "${name}" option must be of type boolean. Received ${describe(value)}`);

@@ -20,6 +20,7 @@
 
 #include "device.h"
 #include "engine.h"
+#include "fixed_buffer_index.h"
 #include "iovec_space.h"
 #include "probe.h"
 
@@ -93,13 +94,37 @@ struct AddonData {
   std::vector<NativeRing*> rings;
 };
 
+void freeUnlessInFlight(AddonData* data, uint8_t* bytes, size_t size);
+
+// The memory of one registered buffer, which two owners hold: the JS Buffer
+// until it is collected, and the ring whose kernel context has it registered
+// until that ring's engine has drained and been destroyed. Both let go on the
+// JS thread, and the last to do so frees it.
+struct RegisteredBlock {
+  uint8_t* bytes;
+  size_t size;
+  uint32_t holders;
+};
+
+void releaseRegisteredBlock(AddonData* data, RegisteredBlock* block) {
+  if (--block->holders > 0) return;
+  freeUnlessInFlight(data, block->bytes, block->size);
+  delete block;
+}
+
+// Registered buffers start on a page, as the kernel pins whole pages anyway.
+constexpr size_t kPageSize = 4096;
+
 class NativeRing : public Napi::ObjectWrap<NativeRing> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeRing",
                        {InstanceMethod<&NativeRing::Submit>("submit"),
                         InstanceMethod<&NativeRing::Close>("close"),
-                        InstanceMethod<&NativeRing::Syscalls>("syscalls")});
+                        InstanceMethod<&NativeRing::Counters>("counters"),
+                        InstanceMethod<&NativeRing::RegisterBuffers>("registerBuffers"),
+                        InstanceMethod<&NativeRing::RegisterFile>("registerFile"),
+                        InstanceMethod<&NativeRing::UnregisterFile>("unregisterFile")});
   }
 
   // (engine: External<Engine>, depth, submissions: ArrayBuffer, completions: ArrayBuffer, onComplete)
@@ -164,9 +189,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     Napi::Env env = info.Env();
     if (!engine_) return Napi::Number::New(env, kSubmitClosed);
     // The kernel context and the worker threads belong to the creating process.
-    if (forkGeneration.load(std::memory_order_relaxed) != forkGeneration_) {
-      return Napi::Number::New(env, kSubmitForked);
-    }
+    if (forked()) return Napi::Number::New(env, kSubmitForked);
 
     uint32_t count = info[0].As<Napi::Number>().Uint32Value();
     if (count == 0) return Napi::Number::New(env, 0);  // only asked whether the ring is usable
@@ -212,6 +235,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     request->len = 0;
     request->iov = nullptr;
     request->iovcnt = 0;
+    request->fixedBuffer = -1;
     switch (request->op) {
       case OpCode::kRead:
       case OpCode::kWrite: {
@@ -224,6 +248,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
         if (!isAligned(data, record.memAlign)) return kStatusMisaligned;
         request->buf = data;
         request->len = static_cast<uint32_t>(record.length);
+        if (!fixedBuffers_.empty()) request->fixedBuffer = fixedBuffers_.find(data, request->len);
         return kStatusOk;
       }
       case OpCode::kReadv:
@@ -266,14 +291,113 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     return info.Env().Undefined();
   }
 
-  Napi::Value Syscalls(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), engine_ ? static_cast<double>(engine_->syscalls()) : 0);
+  // () -> { syscalls, fixedBufferOps, fixedFileOps }
+  Napi::Value Counters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object counters = Napi::Object::New(env);
+    counters.Set("syscalls", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->syscalls()) : 0));
+    counters.Set("fixedBufferOps", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->fixedBufferOps()) : 0));
+    counters.Set("fixedFileOps", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->fixedFileOps()) : 0));
+    return counters;
   }
+
+  // (count, size) -> { buffers: Buffer[], fixed } | { errno, syscall } | kSubmitClosed | kSubmitForked
+  // Allocates `count` zeroed, page-aligned blocks of `size` bytes and offers them
+  // to the engine as one registered set. Engines without registered buffers
+  // (fixed: false) still hand the blocks out, as plain aligned buffers.
+  Napi::Value RegisterBuffers(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!engine_) return Napi::Number::New(env, kSubmitClosed);
+    // Registering would change the parent's kernel context.
+    if (forked()) return Napi::Number::New(env, kSubmitForked);
+    if (!fixedBuffers_.empty()) return registrationFailure(env, EBUSY, "io_uring_register");
+    const uint32_t count = info[0].As<Napi::Number>().Uint32Value();
+    const size_t size = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+
+    std::vector<RegisteredBlock*> blocks;
+    std::vector<iovec> ranges;
+    blocks.reserve(count);
+    ranges.reserve(count);
+    auto* data = env.GetInstanceData<AddonData>();
+    auto freeAll = [&]() {
+      for (RegisteredBlock* block : blocks) releaseRegisteredBlock(data, block);
+    };
+    for (uint32_t i = 0; i < count; ++i) {
+      void* memory = nullptr;
+      if (posix_memalign(&memory, kPageSize, size) != 0) {
+        freeAll();
+        return registrationFailure(env, ENOMEM, "posix_memalign");
+      }
+      std::memset(memory, 0, size);
+      blocks.push_back(new RegisteredBlock{static_cast<uint8_t*>(memory), size, 1});
+      ranges.push_back(iovec{memory, size});
+    }
+    const int registered = engine_->registerBuffers(ranges.data(), count);
+    if (registered < 0 && registered != -EOPNOTSUPP) {
+      freeAll();
+      return registrationFailure(env, -registered, "io_uring_register");
+    }
+    const bool fixed = registered == 0;
+    if (fixed) {
+      for (RegisteredBlock* block : blocks) ++block->holders;
+      registeredBlocks_ = blocks;
+      fixedBuffers_.assign(ranges.data(), count);
+    }
+
+    // Each Buffer takes over the hold its block was made with.
+    Napi::Array buffers = Napi::Array::New(env, count);
+    for (uint32_t i = 0; i < count; ++i) {
+      Napi::Buffer<uint8_t> buffer = registeredBuffer(env, blocks[i]);
+      if (buffer.IsEmpty()) {
+        for (uint32_t rest = i; rest < count; ++rest) releaseRegisteredBlock(data, blocks[rest]);
+        return env.Undefined();  // the pending exception says why
+      }
+      buffers.Set(i, buffer);
+    }
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("buffers", buffers);
+    result.Set("fixed", Napi::Boolean::New(env, fixed));
+    return result;
+  }
+
+  static Napi::Object registrationFailure(Napi::Env env, int error, const char* syscall) {
+    Napi::Object failure = Napi::Object::New(env);
+    failure.Set("errno", Napi::Number::New(env, error));
+    failure.Set("syscall", Napi::String::New(env, syscall));
+    return failure;
+  }
+
+  static Napi::Buffer<uint8_t> registeredBuffer(Napi::Env env, RegisteredBlock* block) {
+    Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(
+        env, block->bytes, block->size,
+        [](Napi::Env finalizeEnv, uint8_t*, RegisteredBlock* held) {
+          Napi::MemoryManagement::AdjustExternalMemory(finalizeEnv, -static_cast<int64_t>(held->size));
+          releaseRegisteredBlock(finalizeEnv.GetInstanceData<AddonData>(), held);
+        },
+        block);
+    if (!buffer.IsEmpty()) Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(block->size));
+    return buffer;
+  }
+
+  // (fd) -> whether requests on fd will use a registered file
+  Napi::Value RegisterFile(const Napi::CallbackInfo& info) {
+    // In a forked child the file table is the parent's.
+    const bool registered = engine_ && !forked() && engine_->registerFile(info[0].As<Napi::Number>().Int32Value());
+    return Napi::Boolean::New(info.Env(), registered);
+  }
+
+  // (fd): before fd is closed, once its requests have completed
+  Napi::Value UnregisterFile(const Napi::CallbackInfo& info) {
+    if (engine_ && !forked()) engine_->unregisterFile(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
+  }
+
+  bool forked() const { return forkGeneration.load(std::memory_order_relaxed) != forkGeneration_; }
 
   static void OnReadable(uv_poll_t* handle, int status, int) {
     auto* ring = static_cast<NativeRing*>(handle->data);
     if (status < 0 || !ring) return;
-    if (forkGeneration.load(std::memory_order_relaxed) != ring->forkGeneration_) {
+    if (ring->forked()) {
       // A forked child shares the eventfd and the completion rings with its
       // parent: draining or reaping here would take the parent's completions.
       uv_poll_stop(handle);
@@ -373,10 +497,9 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
 
   void Shutdown(bool envTeardown) {
     if (!engine_) return;
-    if (auto* data = Env().GetInstanceData<AddonData>()) {
-      data->rings.erase(std::remove(data->rings.begin(), data->rings.end(), this), data->rings.end());
-    }
-    if (forkGeneration.load(std::memory_order_relaxed) == forkGeneration_) {
+    auto* data = Env().GetInstanceData<AddonData>();
+    if (data) data->rings.erase(std::remove(data->rings.begin(), data->rings.end(), this), data->rings.end());
+    if (!forked()) {
       // Destroying the engine waits for every request the kernel or a worker
       // still holds, so no memory is released while it may still be written.
       delete engine_;
@@ -389,6 +512,12 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
       close(engine_->notifyFd());
     }
     engine_ = nullptr;
+    // The engine's destruction unregistered them after draining (a forked
+    // child's copies were never the kernel's), so only the Buffers may still
+    // want this memory.
+    fixedBuffers_.clear();
+    for (RegisteredBlock* block : registeredBlocks_) releaseRegisteredBlock(data, block);
+    registeredBlocks_.clear();
     poll_->data = nullptr;
     if (envTeardown) {
       // The addon may be unloaded with the environment before libuv would run
@@ -417,6 +546,10 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   std::vector<Request> slotRequests_;
   std::vector<bool> slotBusy_;
   std::vector<std::vector<uint8_t*>> adoptedBlocks_;
+  // The registered set, while the kernel has it: the ring's holds on its
+  // blocks, and where each lies, to give requests their fixed buffer.
+  std::vector<RegisteredBlock*> registeredBlocks_;
+  FixedBufferIndex fixedBuffers_;
   Napi::AsyncContext asyncContext_;
   Napi::Reference<Napi::ArrayBuffer> submissionsRef_;
   Napi::Reference<Napi::ArrayBuffer> completionsRef_;
@@ -427,6 +560,18 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   bool held_ = false;
   uint32_t completionsPerCallback_ = completionsPerCallbackFromDevice(depth_);
 };
+
+// Frees an aligned block unless a ring still has a request using it in flight
+// (possible only while an environment is torn down); that ring then frees it
+// once the request has completed.
+void freeUnlessInFlight(AddonData* data, uint8_t* bytes, size_t size) {
+  if (data) {
+    for (NativeRing* ring : data->rings) {
+      if (ring->adoptIfInFlight(bytes, size)) return;
+    }
+  }
+  std::free(bytes);
+}
 
 Napi::Object refusalObject(Napi::Env env, const EngineRefusal& refusal) {
   Napi::Object result = Napi::Object::New(env);
@@ -497,13 +642,7 @@ Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
         Napi::MemoryManagement::AdjustExternalMemory(finalizeEnv, -static_cast<int64_t>(*hint));
         size_t size = *hint;
         delete hint;
-        auto* data = finalizeEnv.GetInstanceData<AddonData>();
-        if (data) {
-          for (NativeRing* ring : data->rings) {
-            if (ring->adoptIfInFlight(bytes, size)) return;
-          }
-        }
-        std::free(bytes);
+        freeUnlessInFlight(finalizeEnv.GetInstanceData<AddonData>(), bytes, size);
       },
       new size_t(size));
 }

@@ -4,6 +4,7 @@
 
 #include <sys/uio.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +35,9 @@ struct Request {
   uint32_t len;
   const struct iovec* iov;
   uint32_t iovcnt;
+  // For kRead/kWrite: the index, in the set given to registerBuffers(), of the
+  // registered buffer that holds all of buf..buf+len; -1 when none does.
+  int32_t fixedBuffer = -1;
 };
 
 struct Completion {
@@ -92,6 +96,37 @@ class Engine {
 
   // Number of system calls made so far (submission, reaping, waking), for stats.
   virtual uint64_t syscalls() const = 0;
+
+  // Registered ("fixed") buffers and files let the kernel pin memory and take
+  // file references once instead of on every request. Engines without them
+  // keep these defaults, and requests simply use plain addresses and fds.
+
+  // Registers `count` buffers (each at most 1 GiB) as one set; requests name one
+  // by Request::fixedBuffer. Returns 0, -EOPNOTSUPP where the engine has no such
+  // thing, -EBUSY if a set is already registered, or the kernel's -errno. The
+  // memory must stay valid until unregisterBuffers() or the engine's destruction.
+  virtual int registerBuffers(const struct iovec* buffers, uint32_t count) {
+    (void)buffers;
+    (void)count;
+    return -EOPNOTSUPP;
+  }
+
+  // Drops the registered set. Only with no request using it in flight; the
+  // destructor calls it after draining.
+  virtual void unregisterBuffers() {}
+
+  // Best effort: true when requests on `fd` will use a registered file. Call
+  // unregisterFile() after the fd's last request completed and before closing
+  // it, or a reused descriptor number would reach the old file.
+  virtual bool registerFile(int fd) {
+    (void)fd;
+    return false;
+  }
+  virtual void unregisterFile(int fd) { (void)fd; }
+
+  // Requests submitted so far using a registered buffer, or a registered file.
+  virtual uint64_t fixedBufferOps() const { return 0; }
+  virtual uint64_t fixedFileOps() const { return 0; }
 };
 
 }  // namespace aioring

@@ -5,6 +5,7 @@
 #include <linux/io_uring.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -57,6 +58,27 @@
 #endif
 #ifndef IORING_REGISTER_EVENTFD
 #define IORING_REGISTER_EVENTFD 4
+#endif
+#ifndef IORING_REGISTER_BUFFERS
+#define IORING_REGISTER_BUFFERS 0
+#endif
+#ifndef IORING_UNREGISTER_BUFFERS
+#define IORING_UNREGISTER_BUFFERS 1
+#endif
+#ifndef IORING_REGISTER_FILES
+#define IORING_REGISTER_FILES 2
+#endif
+#ifndef IORING_REGISTER_FILES_UPDATE
+#define IORING_REGISTER_FILES_UPDATE 6
+#endif
+#ifndef IOSQE_FIXED_FILE
+#define IOSQE_FIXED_FILE (1U << 0)
+#endif
+#ifndef IORING_OP_READ_FIXED
+#define IORING_OP_READ_FIXED 4
+#endif
+#ifndef IORING_OP_WRITE_FIXED
+#define IORING_OP_WRITE_FIXED 5
 #endif
 #ifndef IORING_OP_READ
 #define IORING_OP_READ 22
@@ -189,36 +211,29 @@ int setupRing(uint32_t entries, io_uring_params* params) {
   }
 }
 
-void fillSqe(io_uring_sqe* sqe, const Request& req) {
-  std::memset(sqe, 0, sizeof *sqe);
-  sqe->fd = req.fd;
-  sqe->user_data = req.slot;
-  switch (req.op) {
-    case OpCode::kRead:
-    case OpCode::kWrite:
-      sqe->opcode = req.op == OpCode::kRead ? IORING_OP_READ : IORING_OP_WRITE;
-      sqe->addr = reinterpret_cast<uintptr_t>(req.buf);
-      sqe->len = req.len;
-      break;
-    case OpCode::kReadv:
-    case OpCode::kWritev:
-      sqe->opcode = req.op == OpCode::kReadv ? IORING_OP_READV : IORING_OP_WRITEV;
-      sqe->addr = reinterpret_cast<uintptr_t>(req.iov);
-      sqe->len = req.iovcnt;
-      break;
-    case OpCode::kFsync:
-    case OpCode::kFdatasync:
-      // Offset and length stay zero, meaning the whole file as fsync(2) does;
-      // rw_flags must stay clear too, since it shares storage with fsync_flags.
-      sqe->opcode = IORING_OP_FSYNC;
-      sqe->fsync_flags = req.op == OpCode::kFdatasync ? IORING_FSYNC_DATASYNC : 0;
-      return;
-    default:
-      sqe->opcode = kInvalidOpcode;
-      return;
+// The argument of IORING_REGISTER_FILES_UPDATE (the uapi's io_uring_files_update,
+// which headers before 5.5 lack): `fds` points at the descriptors for the slots
+// from `offset` on, -1 emptying a slot.
+struct FileTableUpdate {
+  uint32_t offset;
+  uint32_t reserved;
+  uint64_t fds;
+};
+
+// Slots in a ring's table of registered files. Each costs the kernel a pointer,
+// and a file that finds the table full simply keeps using its descriptor.
+constexpr uint32_t kFileTableSlots = 4096;
+// Descriptors above this use plain fds, which bounds fileSlotOfFd_.
+constexpr int kHighestFixedFd = 1 << 16;
+
+// Returns io_uring_register's result or -errno, retrying EINTR (older kernels
+// wait for the ring to go quiet before some registrations, interruptibly).
+int registerCall(int ringFd, unsigned opcode, const void* arg, unsigned count) {
+  for (;;) {
+    const long result = syscall(__NR_io_uring_register, ringFd, opcode, arg, count);
+    if (result >= 0) return static_cast<int>(result);
+    if (errno != EINTR) return -errno;
   }
-  sqe->off = static_cast<uint64_t>(req.offset);
-  if (req.flags & kFlagDsync) sqe->rw_flags = RWF_DSYNC;
 }
 
 }  // namespace
@@ -262,6 +277,114 @@ bool UringEngine::init(uint32_t depth, EngineRefusal* refusal) {
   return true;
 }
 
+void UringEngine::fillSqe(io_uring_sqe* sqe, const Request& req) const {
+  std::memset(sqe, 0, sizeof *sqe);
+  sqe->user_data = req.slot;
+  const int32_t fileSlot = fileSlotOf(req.fd);
+  if (fileSlot >= 0) {
+    sqe->fd = fileSlot;
+    sqe->flags = IOSQE_FIXED_FILE;
+  } else {
+    sqe->fd = req.fd;
+  }
+  switch (req.op) {
+    case OpCode::kRead:
+    case OpCode::kWrite: {
+      const bool fixed = req.fixedBuffer >= 0 && static_cast<uint32_t>(req.fixedBuffer) < fixedBufferCount_;
+      if (fixed) {
+        sqe->opcode = req.op == OpCode::kRead ? IORING_OP_READ_FIXED : IORING_OP_WRITE_FIXED;
+        sqe->buf_index = static_cast<uint16_t>(req.fixedBuffer);
+      } else {
+        sqe->opcode = req.op == OpCode::kRead ? IORING_OP_READ : IORING_OP_WRITE;
+      }
+      sqe->addr = reinterpret_cast<uintptr_t>(req.buf);
+      sqe->len = req.len;
+      break;
+    }
+    case OpCode::kReadv:
+    case OpCode::kWritev:
+      sqe->opcode = req.op == OpCode::kReadv ? IORING_OP_READV : IORING_OP_WRITEV;
+      sqe->addr = reinterpret_cast<uintptr_t>(req.iov);
+      sqe->len = req.iovcnt;
+      break;
+    case OpCode::kFsync:
+    case OpCode::kFdatasync:
+      // Offset and length stay zero, meaning the whole file as fsync(2) does;
+      // rw_flags must stay clear too, since it shares storage with fsync_flags.
+      sqe->opcode = IORING_OP_FSYNC;
+      sqe->fsync_flags = req.op == OpCode::kFdatasync ? IORING_FSYNC_DATASYNC : 0;
+      return;
+    default:
+      sqe->opcode = kInvalidOpcode;
+      return;
+  }
+  sqe->off = static_cast<uint64_t>(req.offset);
+  // READ_FIXED and WRITE_FIXED take rw_flags like READ and WRITE do.
+  if (req.flags & kFlagDsync) sqe->rw_flags = RWF_DSYNC;
+}
+
+int UringEngine::registerBuffers(const struct iovec* buffers, uint32_t count) {
+  if (fixedBufferCount_ > 0) return -EBUSY;
+  const int result = registerCall(ringFd_, IORING_REGISTER_BUFFERS, buffers, count);
+  if (result < 0) return result;
+  fixedBufferCount_ = count;
+  return 0;
+}
+
+void UringEngine::unregisterBuffers() {
+  if (fixedBufferCount_ == 0) return;
+  // Closing the ring would drop them too, but only later, from a kernel worker;
+  // unregistering now unpins the memory (and its RLIMIT_MEMLOCK charge) at once.
+  registerCall(ringFd_, IORING_UNREGISTER_BUFFERS, nullptr, 0);
+  fixedBufferCount_ = 0;
+}
+
+// Made on first use, so rings that never open a file (probes) cost the kernel
+// nothing. A kernel without sparse tables (before 5.5) or a low RLIMIT_NOFILE
+// refuses it, and every file keeps using its plain descriptor.
+bool UringEngine::ensureFileTable() {
+  if (fileTable_ != FileTable::kUntried) return fileTable_ == FileTable::kActive;
+  fileTable_ = FileTable::kRefused;
+  uint32_t slots = kFileTableSlots;
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < slots) slots = static_cast<uint32_t>(files.rlim_cur);
+  if (slots == 0) return false;
+  const std::vector<int32_t> empty(slots, -1);
+  if (registerCall(ringFd_, IORING_REGISTER_FILES, empty.data(), slots) < 0) return false;
+  freeFileSlots_.reserve(slots);
+  for (uint32_t slot = slots; slot-- > 0;) freeFileSlots_.push_back(slot);
+  fileTable_ = FileTable::kActive;
+  return true;
+}
+
+// Returns 1 when the kernel updated the slot, or -errno.
+int UringEngine::updateFileSlot(uint32_t slot, int fd) {
+  int32_t descriptor = fd;
+  FileTableUpdate update{slot, 0, reinterpret_cast<uintptr_t>(&descriptor)};
+  return registerCall(ringFd_, IORING_REGISTER_FILES_UPDATE, &update, 1);
+}
+
+bool UringEngine::registerFile(int fd) {
+  if (fd < 0 || fd > kHighestFixedFd || !ensureFileTable()) return false;
+  if (fileSlotOf(fd) >= 0) return true;
+  if (freeFileSlots_.empty()) return false;
+  const uint32_t slot = freeFileSlots_.back();
+  if (updateFileSlot(slot, fd) != 1) return false;
+  freeFileSlots_.pop_back();
+  if (fileSlotOfFd_.size() <= static_cast<size_t>(fd)) fileSlotOfFd_.resize(static_cast<size_t>(fd) + 1, -1);
+  fileSlotOfFd_[fd] = static_cast<int32_t>(slot);
+  return true;
+}
+
+void UringEngine::unregisterFile(int fd) {
+  const int32_t slot = fileSlotOf(fd);
+  if (slot < 0) return;
+  fileSlotOfFd_[fd] = -1;
+  // A slot the kernel would not empty still holds its file, so it is never
+  // handed out again; the file stays open until the ring closes.
+  if (updateFileSlot(static_cast<uint32_t>(slot), -1) == 1) freeFileSlots_.push_back(static_cast<uint32_t>(slot));
+}
+
 bool UringEngine::mapRings(const io_uring_params& params, EngineRefusal* refusal) {
   sqRingSize_ = params.sq_off.array + params.sq_entries * sizeof(uint32_t);
   cqRingSize_ = params.cq_off.cqes + params.cq_entries * sizeof(io_uring_cqe);
@@ -303,6 +426,7 @@ bool UringEngine::mapRings(const io_uring_params& params, EngineRefusal* refusal
 
 UringEngine::~UringEngine() {
   if (inFlight_ > 0) waitIdle();
+  unregisterBuffers();
   if (sqes_ != nullptr) munmap(sqes_, sqesSize_);
   if (cqRing_ != nullptr && cqRing_ != sqRing_) munmap(cqRing_, cqRingSize_);
   if (sqRing_ != nullptr) munmap(sqRing_, sqRingSize_);
@@ -353,10 +477,19 @@ uint32_t UringEngine::submit(const Request* reqs, uint32_t count) {
   // inside our own io_uring_enter. The caller keeps those requests and offers
   // them again, so no SQE lingers in the ring that no one counts as in flight.
   const uint32_t consumed = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE) - head;
+  countFixedOps(sqTailLocal_, consumed);
   sqTailLocal_ += consumed;
   if (consumed < n) __atomic_store_n(sqTail_, sqTailLocal_, __ATOMIC_RELEASE);
   inFlight_ += consumed;
   return consumed;
+}
+
+void UringEngine::countFixedOps(uint32_t firstSqe, uint32_t count) {
+  for (uint32_t i = 0; i < count; ++i) {
+    const io_uring_sqe& sqe = sqes_[(firstSqe + i) & sqMask_];
+    if (sqe.flags & IOSQE_FIXED_FILE) ++fixedFileOps_;
+    if (sqe.opcode == IORING_OP_READ_FIXED || sqe.opcode == IORING_OP_WRITE_FIXED) ++fixedBufferOps_;
+  }
 }
 
 uint32_t UringEngine::completionsReady() const {

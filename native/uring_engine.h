@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "engine.h"
 
@@ -33,6 +34,12 @@ class UringEngine final : public Engine {
   uint32_t inFlight() const override { return inFlight_; }
   uint64_t syscalls() const override { return syscalls_; }
   uint32_t readyCount() const override { return completionsReady(); }
+  int registerBuffers(const struct iovec* buffers, uint32_t count) override;
+  void unregisterBuffers() override;
+  bool registerFile(int fd) override;
+  void unregisterFile(int fd) override;
+  uint64_t fixedBufferOps() const override { return fixedBufferOps_; }
+  uint64_t fixedFileOps() const override { return fixedFileOps_; }
 
   // The IORING_SETUP_* flags this kernel accepted, for diagnostics.
   uint32_t setupFlags() const { return setupFlags_; }
@@ -47,6 +54,14 @@ class UringEngine final : public Engine {
   uint32_t completionsReady() const;
   uint32_t copyCompletions(Completion* out, uint32_t max);
   bool kernelHoldsCompletions() const;
+  void fillSqe(io_uring_sqe* sqe, const Request& req) const;
+  void countFixedOps(uint32_t firstSqe, uint32_t count);
+  bool ensureFileTable();
+  int updateFileSlot(uint32_t slot, int fd);
+  // fd's slot in the table of registered files, or -1.
+  int32_t fileSlotOf(int fd) const {
+    return fd >= 0 && static_cast<size_t>(fd) < fileSlotOfFd_.size() ? fileSlotOfFd_[fd] : -1;
+  }
 
   int ringFd_ = -1;
   int eventFd_ = -1;
@@ -77,6 +92,18 @@ class UringEngine final : public Engine {
 
   uint32_t inFlight_ = 0;
   uint64_t syscalls_ = 0;
+
+  // Buffers in the registered set; 0 when none is registered.
+  uint32_t fixedBufferCount_ = 0;
+  uint64_t fixedBufferOps_ = 0;
+
+  // The sparse table of registered files, made on the first registerFile().
+  // fileSlotOfFd_[fd] is fd's slot in it, or -1.
+  enum class FileTable : uint8_t { kUntried, kActive, kRefused };
+  FileTable fileTable_ = FileTable::kUntried;
+  std::vector<int32_t> fileSlotOfFd_;
+  std::vector<uint32_t> freeFileSlots_;
+  uint64_t fixedFileOps_ = 0;
 };
 
 }  // namespace aioring

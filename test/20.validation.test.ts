@@ -108,3 +108,25 @@ describe('allocAligned', () => {
     expect(buffer.every((byte) => byte === 0)).toBe(true);
   });
 });
+
+describe('ring.registerBuffers', () => {
+  it('gives a RangeError for a count that is not an integer from 1 to 16384', () => {
+    for (const bad of [0, -1, 1.5, 16385, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => ring.registerBuffers(bad, 4096)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+    }
+  });
+
+  it('gives a RangeError for a size that is not a positive multiple of 4096 up to 1 GiB', () => {
+    for (const bad of [0, 512, 4095, 5000, 4096.5, 2 ** 30 + 4096, -4096]) {
+      expect(() => ring.registerBuffers(1, bad)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+    }
+  });
+
+  it('gives a TypeError for arguments that are not numbers', () => {
+    for (const [count, size] of [['1', 4096], [1, '4096'], [undefined, 4096], [1, undefined], [1n, 4096]] as const) {
+      expect(() => ring.registerBuffers(count as never, size as never)).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }),
+      );
+    }
+  });
+});

@@ -1,5 +1,6 @@
 // aioring drivers: one promise per operation (qd workers), or ring.submit()
-// batches refilled as each completes. Run inside a trial's child process.
+// batches refilled as each completes, with buffers from allocAligned or from
+// ring.registerBuffers(). Run inside a trial's child process.
 
 import { performance } from 'node:perf_hooks';
 import { loadAioring } from '../aioring-lib';
@@ -15,8 +16,16 @@ export interface DriverOutcome {
   extra: Record<string, number | string>;
 }
 
-export async function runAioringTrial(ctx: WorkerContext, batch: boolean): Promise<DriverOutcome> {
-  const { spec } = ctx;
+export interface AioringStyle {
+  /** ring.submit() batches rather than one promise per operation. */
+  batch: boolean;
+  /** I/O buffers from ring.registerBuffers() rather than allocAligned. */
+  fixedBuffers: boolean;
+}
+
+export async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle): Promise<DriverOutcome> {
+  const { spec } = workerContext;
+  const { batch } = style;
   const mod = loadAioring();
   if (!spec.engine) throw new Error(`${spec.label}: no engine given`);
   const probe = mod.probeEngines()[spec.engine];
@@ -28,6 +37,9 @@ export async function runAioringTrial(ctx: WorkerContext, batch: boolean): Promi
   let file: FileT | null = null;
   try {
     if (ring.engine !== spec.engine) throw new Error(`${spec.label}: asked for engine ${spec.engine}, got ${ring.engine}`);
+    // Registered once, before the clock starts; the workers then take their buffers from the set.
+    const ctx = style.fixedBuffers ? { ...workerContext, alloc: registeredAllocator(ring, spec) } : workerContext;
+    if (style.fixedBuffers && !ring.usesFixedBuffers) notes.push(`${ring.engine} registers no buffers: they are plain aligned buffers`);
     file = await ring.open(spec.path, { write: rwWrites(spec.rw), direct: spec.direct });
     if (spec.direct && !file.info.direct) notes.push('file not opened O_DIRECT by the library');
     if (batch) await runBatches(ctx, ring, file);
@@ -44,6 +56,7 @@ export async function runAioringTrial(ctx: WorkerContext, batch: boolean): Promi
     }
     const stats = ring.stats();
     if (stats.completed > 0) extra.syscallsPerOp = Number((stats.syscalls / stats.completed).toFixed(3));
+    if (style.fixedBuffers && stats.completed > 0) extra.fixedBufferShare = Number((stats.fixedBufferOps / stats.completed).toFixed(3));
     extra.ringDepth = ring.depth;
     if (batch) extra.batch = effectiveBatch(spec);
   } finally {
@@ -51,6 +64,25 @@ export async function runAioringTrial(ctx: WorkerContext, batch: boolean): Promi
     await ring.close().catch(() => undefined);
   }
   return { notes, extra };
+}
+
+/**
+ * Both worker shapes take two buffers per slot of the queue depth (one to read
+ * into, one to write from), so 2 x qd buffers, registered as one set, each
+ * handed out once. Registered buffers are whole pages; a block size below one
+ * gets the start of a page, which still lies inside its registered buffer.
+ */
+function registeredAllocator(ring: RingT, spec: TrialSpec): (size: number) => Buffer {
+  const pageSize = 4096;
+  const buffers = ring.registerBuffers(2 * spec.qd, Math.ceil(spec.bs / pageSize) * pageSize);
+  let next = 0;
+  return (size) => {
+    const buffer = buffers[next++];
+    if (buffer === undefined || size > buffer.length) {
+      throw new Error(`${spec.label}: the workload needs more than its ${buffers.length} registered buffers of ${buffers[0]!.length} bytes`);
+    }
+    return buffer.subarray(0, size);
+  };
 }
 
 export function effectiveBatch(spec: Pick<TrialSpec, 'batch' | 'qd'>): number {

@@ -15,6 +15,8 @@ export interface DriverDef {
   uvThreads?: number;
   /** fs-promises-buffered: never O_DIRECT, whatever --direct says. */
   forceBuffered?: boolean;
+  /** The aioring -fixed drivers: I/O buffers from ring.registerBuffers(). */
+  fixedBuffers?: boolean;
   description: string;
 }
 
@@ -37,6 +39,22 @@ export const DRIVERS: readonly DriverDef[] = [
       description: `aioring, ${engine} engine, ring.submit() batches refilled as they complete`,
     }),
   ),
+  // Only io_uring has registered buffers; on the other engines ring.registerBuffers()
+  // hands out plain aligned buffers, which would measure the same as the drivers above.
+  {
+    id: 'aioring-io_uring-fixed',
+    family: 'aioring',
+    engine: 'io_uring',
+    fixedBuffers: true,
+    description: 'as aioring-io_uring, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
+  },
+  {
+    id: 'aioring-io_uring-batch-fixed',
+    family: 'aioring-batch',
+    engine: 'io_uring',
+    fixedBuffers: true,
+    description: 'as aioring-io_uring-batch, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
+  },
   {
     id: 'fs-promises',
     family: 'fs-promises',
@@ -82,6 +100,7 @@ export const DRIVER_GROUPS: Record<string, string> = {
   all: 'every driver',
   aioring: 'aioring-<engine> for every engine',
   'aioring-batch': 'aioring-<engine>-batch for every engine',
+  'aioring-fixed': 'the drivers with registered buffers: aioring-io_uring-fixed, aioring-io_uring-batch-fixed',
   fio: 'fio-<engine> for every fio engine',
 };
 
@@ -95,8 +114,9 @@ export function expandDriverNames(names: string[]): string[] {
     const name = raw.trim();
     if (name === '') continue;
     if (name === 'all') DRIVERS.forEach((d) => add(d.id));
-    else if (name === 'aioring') DRIVERS.filter((d) => d.family === 'aioring').forEach((d) => add(d.id));
-    else if (name === 'aioring-batch') DRIVERS.filter((d) => d.family === 'aioring-batch').forEach((d) => add(d.id));
+    else if (name === 'aioring') DRIVERS.filter((d) => d.family === 'aioring' && !d.fixedBuffers).forEach((d) => add(d.id));
+    else if (name === 'aioring-batch') DRIVERS.filter((d) => d.family === 'aioring-batch' && !d.fixedBuffers).forEach((d) => add(d.id));
+    else if (name === 'aioring-fixed') DRIVERS.filter((d) => d.fixedBuffers).forEach((d) => add(d.id));
     else if (name === 'fio') DRIVERS.filter((d) => d.family === 'fio').forEach((d) => add(d.id));
     else if (findDriver(name)) add(name);
     else throw new Error(`unknown driver "${name}" (known: ${knownDriverList()})`);

@@ -96,6 +96,16 @@ describe('parseArgs: good input', () => {
     expect(expandDriverNames(['all'])).toEqual([...DEFAULT_DRIVERS]);
   });
 
+  it('names the registered-buffer drivers, and keeps them out of the per-engine groups', () => {
+    expect(findDriver('aioring-io_uring-fixed')).toMatchObject({ family: 'aioring', engine: 'io_uring', fixedBuffers: true });
+    expect(findDriver('aioring-io_uring-batch-fixed')).toMatchObject({ family: 'aioring-batch', engine: 'io_uring', fixedBuffers: true });
+    expect(findDriver('aioring-io_uring')?.fixedBuffers).toBeUndefined();
+    expect(parseArgs(['--drivers', 'aioring-fixed']).drivers).toEqual(['aioring-io_uring-fixed', 'aioring-io_uring-batch-fixed']);
+    expect(expandDriverNames(['aioring', 'aioring-batch']).filter((name) => name.endsWith('-fixed'))).toEqual([]);
+    expect(expandDriverNames(['all'])).toContain('aioring-io_uring-batch-fixed');
+    expect(helpText()).toMatch(/aioring-io_uring-fixed .*registerBuffers/);
+  });
+
   it('randrw takes --rwmixread', () => {
     const o = parseArgs(['--rw', 'randrw', '--rwmixread', '70']);
     expect(o.rwmixread).toBe(70);

@@ -36,6 +36,7 @@
 #include <linux/io_uring.h>
 
 #include "engine.h"
+#include "fixed_buffer_index.h"
 #include "probe.h"
 #include "uring_engine.h"
 
@@ -517,6 +518,178 @@ void checkUringSpecifics(Engine& engine, int fd) {
   free(buf);
 }
 
+// The lookup that gives a read or write its registered buffer: inside one
+// buffer (whole, or any part of it) it is that buffer's registration index;
+// outside every buffer, or straddling two, it is -1.
+void checkFixedBufferIndex() {
+  alignas(4096) static uint8_t memory[6 * kBlock];
+  // Registered out of address order, with a gap between the last two.
+  const iovec buffers[] = {{memory + 2 * kBlock, 2 * kBlock}, {memory, 2 * kBlock}, {memory + 5 * kBlock, kBlock}};
+  aioring::FixedBufferIndex index;
+  CHECK(index.find(memory, kBlock) == -1, "an empty index found a buffer");
+  index.assign(buffers, 3);
+  CHECK(index.find(memory, 2 * kBlock) == 1, "the whole of buffer 1 not found as 1");
+  CHECK(index.find(memory + kBlock, kBlock) == 1, "the second half of buffer 1 not found as 1");
+  CHECK(index.find(memory + 2 * kBlock, 2 * kBlock) == 0, "the whole of buffer 0 not found as 0");
+  CHECK(index.find(memory + 3 * kBlock, 512) == 0, "a piece of buffer 0 not found as 0");
+  CHECK(index.find(memory + 5 * kBlock, kBlock) == 2, "buffer 2 not found as 2");
+  CHECK(index.find(memory + kBlock, 2 * kBlock) == -1, "a range straddling buffers 1 and 0 was given one");
+  CHECK(index.find(memory + 3 * kBlock, 2 * kBlock) == -1, "a range running past buffer 0 was given it");
+  CHECK(index.find(memory + 4 * kBlock, kBlock) == -1, "the gap between buffers 0 and 2 was given one");
+  CHECK(index.find(memory + 5 * kBlock, kBlock + 1) == -1, "a range running past the last buffer was given it");
+  CHECK(index.find(memory + 6 * kBlock, kBlock) == -1, "memory after the last buffer was given one");
+  CHECK(index.find(memory - kBlock, kBlock) == -1, "memory before the first buffer was given one");
+  index.clear();
+  CHECK(index.empty() && index.find(memory, kBlock) == -1, "a cleared index still finds buffers");
+}
+
+// Engines without registered buffers or files say so, and ignore a request's
+// fixedBuffer: it runs as a plain read or write.
+void checkFixedDefaults(Engine& engine, int fd, uint32_t generation) {
+  uint8_t* buf = allocBlocks(1);
+  const iovec range{buf, kBlock};
+  CHECK(engine.registerBuffers(&range, 1) == -EOPNOTSUPP, "registerBuffers did not answer EOPNOTSUPP");
+  CHECK(!engine.registerFile(fd), "registerFile claimed a registered file");
+  Request read = rw(OpCode::kRead, fd, 0, buf, kBlock);
+  read.fixedBuffer = 0;
+  checkResults("read naming a fixed buffer on an engine without them", runAll(engine, {read}, 1), {int32_t(kBlock)});
+  CHECK(blockMatches(buf, 0, generation), "read naming a fixed buffer returned the wrong bytes");
+  CHECK(engine.fixedBufferOps() == 0 && engine.fixedFileOps() == 0, "fixed operations counted on an engine without them");
+  engine.unregisterBuffers();
+  engine.unregisterFile(fd);
+  free(buf);
+}
+
+// io_uring registered buffers: WRITE_FIXED (some with RWF_DSYNC) and READ_FIXED
+// into several registered buffers at offsets inside them, checked on disk and
+// read back; a fixed request whose memory lies outside its buffer fails with
+// EFAULT (which a plain read would not: proof the fixed path ran); after
+// unregistering, requests naming a buffer run plainly; a second set waits for
+// the first to go. Registered files: requests use the table entry while the fd
+// is registered, and never after it was unregistered and closed.
+void checkUringFixed(Engine& engine, int fd, uint32_t generation) {
+  constexpr uint32_t kSets = 4;
+  constexpr uint32_t kPerSet = 4;
+  uint8_t* sets[kSets];
+  iovec ranges[kSets];
+  for (uint32_t i = 0; i < kSets; ++i) {
+    sets[i] = allocBlocks(kPerSet);
+    ranges[i] = {sets[i], size_t(kPerSet) * kBlock};
+  }
+  const int registered = engine.registerBuffers(ranges, kSets);
+  CHECK(registered == 0, "registerBuffers failed with %d", registered);
+  if (registered != 0) {
+    for (uint8_t* set : sets) free(set);
+    return;
+  }
+  CHECK(engine.registerBuffers(ranges, 1) == -EBUSY, "a second registered set was not refused with EBUSY");
+
+  const uint64_t fixedBefore = engine.fixedBufferOps();
+  std::vector<Request> writes;
+  std::vector<int32_t> expected;
+  for (uint32_t b = 0; b < kSets * kPerSet; ++b) {
+    uint8_t* block = sets[b / kPerSet] + size_t(b % kPerSet) * kBlock;
+    fillBlock(block, b, generation);
+    writes.push_back(rw(OpCode::kWrite, fd, uint64_t(b) * kBlock, block, kBlock, b % 3 == 0 ? aioring::kFlagDsync : 0));
+    writes.back().fixedBuffer = int32_t(b / kPerSet);
+    expected.push_back(kBlock);
+  }
+  checkResults("WRITE_FIXED", runAll(engine, writes, 3), expected);
+  CHECK(engine.fixedBufferOps() - fixedBefore == kSets * kPerSet, "%llu of %u writes counted as fixed",
+        (unsigned long long)(engine.fixedBufferOps() - fixedBefore), kSets * kPerSet);
+
+  uint8_t* onDisk = allocBlocks(kSets * kPerSet);
+  const ssize_t got = pread(fd, onDisk, size_t(kSets * kPerSet) * kBlock, 0);
+  CHECK(got == ssize_t(kSets * kPerSet) * kBlock, "pread after WRITE_FIXED returned %zd", got);
+  for (uint32_t b = 0; got == ssize_t(kSets * kPerSet) * kBlock && b < kSets * kPerSet; ++b) {
+    CHECK(blockMatches(onDisk + size_t(b) * kBlock, b, generation), "block %u on disk differs from what WRITE_FIXED wrote", b);
+  }
+  free(onDisk);
+
+  // Read every block back into another buffer's place, two blocks at a time.
+  for (uint8_t* set : sets) std::memset(set, 0, size_t(kPerSet) * kBlock);
+  std::vector<Request> reads;
+  expected.clear();
+  for (uint32_t pair = 0; pair < kSets * kPerSet / 2; ++pair) {
+    const uint32_t target = (pair + 1) % (kSets * kPerSet / 2);
+    uint8_t* place = sets[target / 2] + size_t(target % 2) * 2 * kBlock;
+    reads.push_back(rw(OpCode::kRead, fd, uint64_t(pair) * 2 * kBlock, place, 2 * kBlock));
+    reads.back().fixedBuffer = int32_t(target / 2);
+    expected.push_back(2 * kBlock);
+  }
+  checkResults("READ_FIXED", runAll(engine, reads, 8), expected);
+  for (uint32_t pair = 0; pair < kSets * kPerSet / 2; ++pair) {
+    const uint32_t target = (pair + 1) % (kSets * kPerSet / 2);
+    const uint8_t* place = sets[target / 2] + size_t(target % 2) * 2 * kBlock;
+    CHECK(blockMatches(place, 2 * pair, generation) && blockMatches(place + kBlock, 2 * pair + 1, generation),
+          "READ_FIXED of blocks %u-%u returned the wrong bytes", 2 * pair, 2 * pair + 1);
+  }
+
+  uint8_t* outside = allocBlocks(1);
+  Request wrongBuffer = rw(OpCode::kRead, fd, 0, outside, kBlock);
+  wrongBuffer.fixedBuffer = 0;
+  checkResults("READ_FIXED outside its buffer", runAll(engine, {wrongBuffer}, 1), {-EFAULT});
+
+  engine.unregisterBuffers();
+  const uint64_t fixedAfter = engine.fixedBufferOps();
+  checkResults("read naming an unregistered buffer", runAll(engine, {wrongBuffer}, 1), {int32_t(kBlock)});
+  CHECK(blockMatches(outside, 0, generation), "plain read after unregistering returned the wrong bytes");
+  CHECK(engine.fixedBufferOps() == fixedAfter, "a request ran as fixed with no buffers registered");
+  CHECK(engine.registerBuffers(ranges, 1) == 0, "registering again after unregisterBuffers failed");
+  engine.unregisterBuffers();
+  free(outside);
+  for (uint8_t* set : sets) free(set);
+
+  const uint64_t fixedFilesBefore = engine.fixedFileOps();
+  const bool fileRegistered = engine.registerFile(fd);
+  CHECK(fileRegistered, "registerFile refused the scratch file");
+  uint8_t* buf = allocBlocks(2);
+  checkResults("read through a registered file", runAll(engine, {rw(OpCode::kRead, fd, kBlock, buf, kBlock)}, 1),
+               {int32_t(kBlock)});
+  CHECK(blockMatches(buf, 1, generation), "read through a registered file returned the wrong bytes");
+  CHECK(!fileRegistered || engine.fixedFileOps() == fixedFilesBefore + 1, "the read did not use the registered file");
+  const int copy = dup(fd);
+  CHECK(engine.registerFile(copy), "registerFile refused a second descriptor");
+  engine.unregisterFile(copy);
+  close(copy);
+  checkResults("read on a closed, unregistered fd", runAll(engine, {rw(OpCode::kRead, copy, 0, buf, kBlock)}, 1), {-EBADF});
+  engine.unregisterFile(fd);
+  checkResults("read after unregistering the file", runAll(engine, {rw(OpCode::kRead, fd, 0, buf + kBlock, kBlock)}, 1),
+               {int32_t(kBlock)});
+  CHECK(engine.fixedFileOps() == fixedFilesBefore + 1, "requests used the file table after the fd left it");
+  free(buf);
+}
+
+// Destroying an io_uring engine with WRITE_FIXED requests in flight waits for
+// them before it unregisters the buffers, and only then may they be freed.
+void checkUringFixedDestructor(int fd, uint32_t generation) {
+  EngineRefusal refusal;
+  std::unique_ptr<Engine> engine = aioring::createEngine(EngineKind::kIoUring, kDepth, &refusal);
+  CHECK(engine != nullptr, "second io_uring engine refused: %s", refusal.reason.c_str());
+  if (!engine) return;
+  uint8_t* buf = allocBlocks(kDepth);
+  const iovec range{buf, size_t(kDepth) * kBlock};
+  CHECK(engine->registerBuffers(&range, 1) == 0, "registerBuffers failed");
+  std::vector<Request> reqs;
+  for (uint32_t b = 0; b < kDepth; ++b) {
+    fillBlock(buf + size_t(b) * kBlock, b, generation);
+    reqs.push_back(rw(OpCode::kWrite, fd, uint64_t(b) * kBlock, buf + size_t(b) * kBlock, kBlock));
+    reqs.back().slot = b;
+    reqs.back().fixedBuffer = 0;
+  }
+  const uint32_t taken = engine->submit(reqs.data(), kDepth);
+  CHECK(taken == kDepth, "fresh engine took %u of %u fixed writes", taken, kDepth);
+  engine.reset();
+  free(buf);
+  uint8_t* check = allocBlocks(kDepth);
+  const ssize_t got = pread(fd, check, size_t(kDepth) * kBlock, 0);
+  CHECK(got == ssize_t(kDepth) * kBlock, "pread after the destructor returned %zd", got);
+  for (uint32_t b = 0; b < taken; ++b) {
+    CHECK(blockMatches(check + size_t(b) * kBlock, b, generation), "fixed block %u not written when the destructor returned", b);
+  }
+  free(check);
+}
+
 std::string scratchDir(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--dir") == 0) return argv[i + 1];
@@ -577,10 +750,16 @@ bool checkEngine(EngineKind kind, const char* name, const std::string& dir) {
   checkFullWaitIdleReap(*engine, fd, 1);
   checkRandomMix(*engine, fd, 1);
   checkInvalidOpcode(*engine, fd, 1);
-  if (kind == EngineKind::kIoUring) checkUringSpecifics(*engine, fd);
+  if (kind == EngineKind::kIoUring) {
+    checkUringSpecifics(*engine, fd);
+    checkUringFixed(*engine, fd, 1);
+  } else {
+    checkFixedDefaults(*engine, fd, 1);
+  }
   checkWriteSyncRead(*engine, fd, data, 2);  // the engine is still sound after all of that
   checkDestructorWaits(kind, fd, 2, false);
   checkDestructorWaits(kind, fd, 3, true);
+  if (kind == EngineKind::kIoUring) checkUringFixedDestructor(fd, 4);
   checkDepthValidation(kind);
 
   const uint64_t requests = counters.requests - before.requests;
@@ -604,6 +783,8 @@ int main(int argc, char** argv) {
     EngineKind kind;
     const char* name;
   } engines[] = {{EngineKind::kLibaio, "libaio"}, {EngineKind::kIoUring, "io_uring"}, {EngineKind::kThreadPool, "threadpool"}};
+  currentEngine = "index";
+  checkFixedBufferIndex();
   int ran = 0;
   for (const auto& e : engines) {
     if (!engineWanted(argc, argv, e.name)) continue;

@@ -1,0 +1,45 @@
+// ring.registerBuffers: the argument checks, the call into the ring's native
+// channel, and its refusals turned into AioErrors.
+import type { Channel } from './channel';
+import { AioError, LibraryCodes, OperationContext, libraryError, systemError } from './errors';
+import { NativeRegistration, native } from './native';
+import { checkInteger, checkMultipleOf } from './validate';
+
+/** IORING_MAX_REG_BUFFERS: the most buffers one registration may hold. */
+export const maxRegisteredBuffers = 16384;
+/** The kernel refuses a registered buffer larger than 1 GiB (EFAULT). */
+export const maxRegisteredBufferSize = 2 ** 30;
+const pageSize = 4096;
+const enomem = 12;
+
+export function checkRegistrationArguments(count: unknown, size: unknown): void {
+  checkInteger('count', count, 1, maxRegisteredBuffers);
+  checkMultipleOf('size', size, pageSize, maxRegisteredBufferSize);
+}
+
+/**
+ * Allocates `count` zero-filled, page-aligned buffers of `size` bytes and has
+ * the channel's engine register them with the kernel when it can (io_uring).
+ * The arguments must have passed checkRegistrationArguments.
+ */
+export function registerBuffers(channel: Channel, count: number, size: number): NativeRegistration {
+  const context: OperationContext = { op: 'registerBuffers', engine: channel.engine };
+  const outcome = channel.registerBuffers(count, size);
+  if (outcome === native.submitForked) {
+    throw libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context);
+  }
+  if (typeof outcome === 'number') throw libraryError(LibraryCodes.closed, 'the ring is closed', context);
+  if ('errno' in outcome) throw refusal(outcome.errno, outcome.syscall, context);
+  return outcome;
+}
+
+function refusal(errno: number, syscall: string, context: OperationContext): AioError {
+  const error = systemError(errno, syscall, context);
+  if (errno === enomem && syscall === 'io_uring_register') {
+    // The usual cause, and one the errno alone does not name.
+    error.message +=
+      '; registered buffers are locked memory, charged to RLIMIT_MEMLOCK (ulimit -l) unless the process has CAP_IPC_LOCK: ' +
+      'raise the limit or register less';
+  }
+  return error;
+}
