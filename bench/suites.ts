@@ -208,14 +208,22 @@ export function subjectDriver(engine: EngineName, subject: RatioCheck['subject']
   return subject === 'batch' ? `aioring-${engine}-batch` : `aioring-${engine}`;
 }
 
-/** The drivers of a run, in the order they are listed (and run in even rounds). */
+/**
+ * The drivers of a run, in the order they are listed (and run in even rounds;
+ * odd rounds reverse it). The drivers held to a bar come first with fio right
+ * after the first of them, so every round compares trials run back to back:
+ * the disk's speed drifts over tens of seconds, and trials far apart in a
+ * round measured that drift as much as the drivers.
+ */
 export function runDrivers(run: SuiteRun, auto: EngineName | null): string[] {
   if (run.memory) return auto ? [`aioring-${auto}`] : [];
-  const out: string[] = [];
-  if (run.perOp) for (const e of ENGINE_NAMES) out.push(subjectDriver(e, 'per-op'));
-  if (run.batch) for (const e of ENGINE_NAMES) out.push(subjectDriver(e, 'batch'));
-  out.push(...run.others);
-  return out;
+  const subjects: Array<RatioCheck['subject']> = [];
+  if (run.perOp) subjects.push('per-op');
+  if (run.batch) subjects.push('batch');
+  const held = auto ? subjects.map((subject) => subjectDriver(auto, subject)) : [];
+  const informational = ENGINE_NAMES.filter((e) => e !== auto).flatMap((e) => subjects.map((subject) => subjectDriver(e, subject)));
+  const references = [...run.others.filter((d) => d === FIO), ...run.others.filter((d) => d !== FIO)];
+  return [...held.slice(0, 1), ...references, ...held.slice(1), ...informational];
 }
 
 export function metricOf(m: TrialMetrics, metric: Metric): number {
