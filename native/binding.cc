@@ -58,6 +58,11 @@ enum RecordStatus : int32_t { kStatusOk = 0, kStatusMisaligned = 1, kStatusTooSm
 // batches go in one callback.
 uint32_t completionsPerCallbackFromDevice(uint32_t depth) { return depth / 8 > 4 ? depth / 8 : 4; }
 
+// Completions a wake-up may deliver even when the ring is smaller. At depth 1
+// a budget of one ring meant every wake-up ended by setting the eventfd again,
+// costing a write, an extra loop turn and a read per request.
+constexpr uint32_t kMinCompletionsPerWake = 64;
+
 constexpr int32_t kSubmitClosed = -1;
 constexpr int32_t kSubmitForked = -2;
 
@@ -411,8 +416,9 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     Napi::HandleScope scope(env);
     // Each callback lets JS submit more, and cached reads can complete inline,
     // so reaping until empty could keep the loop here forever and starve
-    // timers and other I/O. Take at most one ring's worth per wake-up; if that
-    // is used up, make sure the notifier stays set and let libuv run a turn.
+    // timers and other I/O. Take at most one ring's worth per wake-up (or
+    // kMinCompletionsPerWake for small rings); if that is used up, make sure
+    // the notifier stays set and let libuv run a turn.
     //
     // The notifier is cleared only once the completions look used up, not on
     // waking: that read is a system call, and at queue depth 1 everything
@@ -421,8 +427,9 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     // still seen, because clearing is followed by one more reap.
     uint32_t delivered = 0;
     bool drained = false;
+    const uint32_t budget = std::max(depth_, kMinCompletionsPerWake);
     while (engine_) {
-      if (delivered >= depth_) {
+      if (delivered >= budget) {
         // Set it even if this loop has not cleared it: an engine may have
         // (io_uring clears it after entering the kernel to post completions).
         rearm();
