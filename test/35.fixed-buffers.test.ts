@@ -14,7 +14,7 @@ import { AioError, AioFile, Ring, allocAligned } from '../lib/index';
 import { firstDifference, randomAligned } from './helpers/data';
 import { availableEngines } from './helpers/engines';
 import { Place, makePlaces, removePlaces } from './helpers/places';
-import { ChildResult, ensureDistFresh, explain, fixturesDir, repoRoot, report, runFixture, scratchDir } from './safety/child';
+import { ChildResult, ensureDistFresh, expectCleanExit, fixturesDir, repoRoot, runFixture, scratchDir } from './safety/child';
 
 let places: Place[];
 beforeAll(() => {
@@ -252,16 +252,6 @@ describe('registered buffers across lifecycles', () => {
   const lifecycle = (scenario: string, engine: string, extra: string[] = [], options: { nodeArgs?: string[]; timeoutMs?: number } = {}) =>
     runFixture('fixed-buffers-lifecycle.js', [scenario, engine, fs.mkdtempSync(path.join(dir, `${scenario}-${engine}-`)), ...extra], options);
 
-  function expectCleanExit<T = Record<string, unknown>>(result: ChildResult): T {
-    const context = explain(result);
-    expect(result.timedOut, context).toBe(false);
-    expect(result.signal, context).toBeNull();
-    expect(result.stderr, context).not.toMatch(/FATAL ERROR|Segmentation|Aborted|AddressSanitizer|runtime error/);
-    const parsed = report<T & { ok: boolean }>(result);
-    expect(parsed, context).toMatchObject({ ok: true });
-    expect(result.code, context).toBe(0);
-    return parsed;
-  }
 
   describe.each(availableEngines)('engine %s', (engine) => {
     it('workers terminated, exiting or returning with reads into registered buffers in flight leave the process running', async () => {

@@ -371,6 +371,18 @@ void checkFullWaitIdleReap(Engine& engine, int fd, uint32_t generation) {
 // Destroying an engine with requests in flight must wait for them: the data
 // is in the buffers the moment the destructor returns (and no completion
 // arrives later into freed memory, which ASan would see).
+// The first `blocks` blocks of the file hold their pattern: the writes were
+// complete when the engine's destructor returned.
+void checkWrittenOnReturn(int fd, uint32_t blocks, uint32_t generation, const char* what) {
+  uint8_t* check = allocBlocks(kDepth);
+  const ssize_t got = pread(fd, check, size_t(kDepth) * kBlock, 0);
+  CHECK(got == ssize_t(kDepth) * kBlock, "pread after the destructor returned %zd", got);
+  for (uint32_t b = 0; b < blocks; ++b) {
+    CHECK(blockMatches(check + size_t(b) * kBlock, b, generation), "%s %u not written when the destructor returned", what, b);
+  }
+  free(check);
+}
+
 void checkDestructorWaits(EngineKind kind, int fd, uint32_t generation, bool writes) {
   EngineRefusal refusal;
   std::unique_ptr<Engine> engine = aioring::createEngine(kind, kDepth, &refusal);
@@ -391,13 +403,7 @@ void checkDestructorWaits(EngineKind kind, int fd, uint32_t generation, bool wri
   CHECK(taken == kDepth, "fresh engine took %u of %u requests", taken, kDepth);
   engine.reset();
   if (writes) {
-    uint8_t* check = allocBlocks(kDepth);
-    const ssize_t got = pread(fd, check, size_t(kDepth) * kBlock, 0);
-    CHECK(got == ssize_t(kDepth) * kBlock, "pread after the destructor returned %zd", got);
-    for (uint32_t b = 0; b < taken; ++b) {
-      CHECK(blockMatches(check + size_t(b) * kBlock, b, generation), "block %u not written when the destructor returned", b);
-    }
-    free(check);
+    checkWrittenOnReturn(fd, taken, generation, "block");
   } else {
     for (uint32_t b = 0; b < taken; ++b) {
       CHECK(blockMatches(buf + size_t(b) * kBlock, b, generation), "block %u not read when the destructor returned", b);
@@ -681,13 +687,7 @@ void checkUringFixedDestructor(int fd, uint32_t generation) {
   CHECK(taken == kDepth, "fresh engine took %u of %u fixed writes", taken, kDepth);
   engine.reset();
   free(buf);
-  uint8_t* check = allocBlocks(kDepth);
-  const ssize_t got = pread(fd, check, size_t(kDepth) * kBlock, 0);
-  CHECK(got == ssize_t(kDepth) * kBlock, "pread after the destructor returned %zd", got);
-  for (uint32_t b = 0; b < taken; ++b) {
-    CHECK(blockMatches(check + size_t(b) * kBlock, b, generation), "fixed block %u not written when the destructor returned", b);
-  }
-  free(check);
+  checkWrittenOnReturn(fd, taken, generation, "fixed block");
 }
 
 std::string scratchDir(int argc, char** argv) {

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { expect } from 'vitest';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
@@ -98,6 +99,18 @@ export function explain(result: ChildResult): string {
     `--- stdout ---\n${result.stdout.slice(-4000)}`,
     `--- stderr ---\n${result.stderr.slice(-4000)}`,
   ].join('\n');
+}
+
+/** Exit code 0, no signal, not killed by the timeout, no crash report, `ok` in its report; returns the report. */
+export function expectCleanExit<T = Record<string, unknown>>(result: ChildResult): T {
+  const context = explain(result);
+  expect(result.timedOut, context).toBe(false);
+  expect(result.signal, context).toBeNull();
+  expect(result.stderr, context).not.toMatch(/FATAL ERROR|Segmentation|Aborted|AddressSanitizer|runtime error/);
+  const parsed = report<T & { ok: boolean }>(result);
+  expect(parsed, context).toMatchObject({ ok: true });
+  expect(result.code, context).toBe(0);
+  return parsed;
 }
 
 /** A fresh directory on the temp dir's file system (ext4 here), for O_DIRECT files. */

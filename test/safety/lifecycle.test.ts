@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableEngines } from '../helpers/engines';
-import { ChildResult, ensureDistFresh, explain, fixturesDir, repoRoot, report, runFixture, scratchDir } from './child';
+import { ensureDistFresh, expectCleanExit, explain, fixturesDir, repoRoot, runFixture, scratchDir } from './child';
 
 let dir: string;
 beforeAll(() => {
@@ -22,17 +22,6 @@ function lifecycle(scenario: string, engine: string, extra: string[] = [], optio
   return runFixture('safety-lifecycle.js', [scenario, engine, fs.mkdtempSync(path.join(dir, `${scenario}-${engine}-`)), ...extra], options);
 }
 
-/** Exit code 0, no signal, not killed by the timeout; returns the report. */
-function expectCleanExit<T = Record<string, unknown>>(result: ChildResult): T {
-  const context = explain(result);
-  expect(result.timedOut, context).toBe(false);
-  expect(result.signal, context).toBeNull();
-  expect(result.stderr, context).not.toMatch(/FATAL ERROR|Segmentation|Aborted|AddressSanitizer|runtime error/);
-  const parsed = report<T & { ok: boolean }>(result);
-  expect(parsed, context).toMatchObject({ ok: true });
-  expect(result.code, context).toBe(0);
-  return parsed;
-}
 
 describe.each(availableEngines)('engine %s', (engine) => {
   describe('process.exit() with I/O in flight', () => {

@@ -211,7 +211,9 @@ interface Buf {
 }
 
 function detach(view: ArrayBufferView): void {
-  structuredClone(view.buffer, { transfer: [view.buffer] });
+  // The model only makes views over plain ArrayBuffers, which can be transferred.
+  const buffer = view.buffer as ArrayBuffer;
+  structuredClone(buffer, { transfer: [buffer] });
 }
 
 function makeBuf(spec: BufSpec): Buf {
