@@ -102,38 +102,34 @@ bool blockMatches(const uint8_t* got, uint32_t block, uint32_t generation = 0) {
   return std::memcmp(got, want, kBlock) == 0;
 }
 
-Request rw(OpCode op, int fd, uint64_t offset, void* buf, uint32_t len, uint32_t flags = 0) {
+Request requestAt(OpCode op, int fd, uint64_t offset, uint32_t flags) {
   Request r{};
   r.fd = fd;
   r.op = op;
   r.flags = flags;
   r.offset = int64_t(offset);
+  return r;
+}
+
+Request rw(OpCode op, int fd, uint64_t offset, void* buf, uint32_t len, uint32_t flags = 0) {
+  Request r = requestAt(op, fd, offset, flags);
   r.buf = buf;
   r.len = len;
   return r;
 }
 
 Request vec(OpCode op, int fd, uint64_t offset, const iovec* iov, uint32_t iovcnt, uint32_t flags = 0) {
-  Request r{};
-  r.fd = fd;
-  r.op = op;
-  r.flags = flags;
-  r.offset = int64_t(offset);
+  Request r = requestAt(op, fd, offset, flags);
   r.iov = iov;
   r.iovcnt = iovcnt;
   return r;
 }
 
-Request syncRequest(OpCode op, int fd) {
-  Request r{};
-  r.fd = fd;
-  r.op = op;
-  return r;
-}
+Request syncRequest(OpCode op, int fd) { return requestAt(op, fd, 0, 0); }
 
 // Drives requests through the engine the way the addon's event loop does:
-// submit what it takes, poll the eventfd, drain, reap until empty, resubmit
-// the rest. Slots are indexes into `reqs`; returns each slot's result.
+// submit what it takes, poll the eventfd, reap until empty, drain, reap again,
+// resubmit the rest. Slots are indexes into `reqs`; returns each slot's result.
 std::vector<int32_t> runAll(Engine& engine, std::vector<Request> reqs, uint32_t reapBatch) {
   for (uint32_t i = 0; i < reqs.size(); ++i) reqs[i].slot = i;
   std::vector<int32_t> results(reqs.size(), kNoResult);
@@ -159,19 +155,26 @@ std::vector<int32_t> runAll(Engine& engine, std::vector<Request> reqs, uint32_t 
       return results;
     }
     ++counters.wakeups;
-    engine.drainNotifications();
-    uint32_t got;
-    while ((got = engine.reap(batch.data(), reapBatch)) > 0) {
-      for (uint32_t i = 0; i < got; ++i) {
-        const Completion& c = batch[i];
-        if (c.slot >= results.size() || results[c.slot] != kNoResult) {
-          CHECK(false, "completion for unknown or already completed slot %u", c.slot);
-          continue;
+    // Reap until empty, clear the eventfd, reap once more: engine.h's contract,
+    // and the addon's order. A completion whose signal the clearing swallowed
+    // would leave the next poll() to time out.
+    auto reapUntilEmpty = [&] {
+      uint32_t got;
+      while ((got = engine.reap(batch.data(), reapBatch)) > 0) {
+        for (uint32_t i = 0; i < got; ++i) {
+          const Completion& c = batch[i];
+          if (c.slot >= results.size() || results[c.slot] != kNoResult) {
+            CHECK(false, "completion for unknown or already completed slot %u", c.slot);
+            continue;
+          }
+          results[c.slot] = c.result;
+          ++done;
         }
-        results[c.slot] = c.result;
-        ++done;
       }
-    }
+    };
+    reapUntilEmpty();
+    engine.drainNotifications();
+    reapUntilEmpty();
   }
   CHECK(engine.inFlight() == 0, "%u still in flight after every request completed", engine.inFlight());
   counters.requests += reqs.size();
