@@ -14,7 +14,8 @@ import { AioError, AioFile, Ring, allocAligned } from '../lib/index';
 import { firstDifference, randomAligned } from './helpers/data';
 import { availableEngines } from './helpers/engines';
 import { Place, makePlaces, removePlaces } from './helpers/places';
-import { ChildResult, ensureDistFresh, expectCleanExit, fixturesDir, repoRoot, runFixture, scratchDir } from './safety/child';
+import { thrownBy } from './helpers/thrown';
+import { ChildResult, buildForkAddon, ensureDistFresh, expectCleanExit, fixturesDir, repoRoot, runFixture, scratchDir } from './safety/child';
 
 let places: Place[];
 beforeAll(() => {
@@ -190,12 +191,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
     it('refuses a second registerBuffers call with ERR_AIO_BUFFERS_REGISTERED', async () => {
       const ring = new Ring({ depth: 4, engine });
       ring.registerBuffers(1, 4096);
-      let error: unknown;
-      try {
-        ring.registerBuffers(1, 4096);
-      } catch (caught) {
-        error = caught;
-      }
+      const error = thrownBy(() => ring.registerBuffers(1, 4096));
       expect(error).toBeInstanceOf(AioError);
       expect(error).toMatchObject({ code: 'ERR_AIO_BUFFERS_REGISTERED', op: 'registerBuffers' });
       await ring.close();
@@ -263,13 +259,9 @@ describe('registered buffers across lifecycles', () => {
     });
 
     describe('fork()', () => {
-      const addonDir = path.join(fixturesDir, 'fork-addon');
-      const addon = path.join(addonDir, 'build', 'Release', 'fork_addon.node');
+      let addon: string;
       beforeAll(() => {
-        const sources = ['fork_addon.c', 'binding.gyp'].map((name) => fs.statSync(path.join(addonDir, name)).mtimeMs);
-        if (fs.existsSync(addon) && fs.statSync(addon).mtimeMs > Math.max(...sources)) return;
-        const built = spawnSync('npx', ['node-gyp', 'rebuild', '-C', addonDir], { cwd: repoRoot, encoding: 'utf8' });
-        if (built.status !== 0) throw new Error(`building the fork addon failed:\n${built.stdout}\n${built.stderr}`);
+        addon = buildForkAddon();
       });
 
       // --single-threaded: see test/safety/lifecycle.test.ts

@@ -7,6 +7,7 @@ import { firstDifference, randomAligned } from './helpers/data';
 import { Place, makePlaces, removePlaces } from './helpers/places';
 import { rootSuiteSkipReason } from './helpers/root';
 import { withSysctls } from './helpers/sysctl';
+import { thrownBy } from './helpers/thrown';
 
 let places: Place[];
 beforeAll(() => {
@@ -86,12 +87,7 @@ describe.skipIf(skipRoot !== undefined)('real refusals (root)', () => {
       const report = probeEngines();
       expect(report.io_uring).toMatchObject({ available: false, code: 'EPERM', errno: -1 });
       expect(report.io_uring.reason).toContain('io_uring_disabled');
-      let error: unknown;
-      try {
-        new Ring({ depth: 8, engine: 'io_uring' });
-      } catch (caught) {
-        error = caught;
-      }
+      const error = thrownBy(() => new Ring({ depth: 8, engine: 'io_uring' }));
       expect(error).toBeInstanceOf(AioError);
       expect(error).toMatchObject({ code: 'ERR_AIO_ENGINE_UNAVAILABLE', errno: -1 });
       expect((error as Error).message).toContain('EPERM');

@@ -49,6 +49,19 @@ function skipped(driver: string): DriverResult {
   return { ...result(driver, []), status: 'skipped', reason: 'io_uring unavailable: disabled (EPERM)' };
 }
 
+/** The memory run: one aioring-libaio round per RSS growth (MiB), from 50 MiB. */
+function memoryPoint(growthsMiB: number[]): PointResult {
+  const trials = growthsMiB.map((g, repetition) => ({
+    repetition,
+    status: 'ok' as const,
+    metrics: metrics(1000, 4096, { extra: { rssStartMiB: 50, rssEndMiB: 50 + g, rssGrowthMiB: g } }),
+    error: null,
+    verification: false,
+    wallS: 20,
+  }));
+  return point([{ ...result('aioring-libaio', [1000]), trials }]);
+}
+
 function point(results: DriverResult[], qd = 32): PointResult {
   return { qd, bs: 4096, results, fioReference: 'fio-libaio' };
 }
@@ -302,15 +315,7 @@ describe('evaluateTargets', () => {
     result('aioring-io_uring-batch', [85, 85, 85]),
     result('fio-libaio', [100, 100, 100]),
   ]);
-  const memTrials = [3, 20, 5].map((g, repetition) => ({
-    repetition,
-    status: 'ok' as const,
-    metrics: metrics(1000, 4096, { extra: { rssStartMiB: 50, rssEndMiB: 50 + g, rssGrowthMiB: g } }),
-    error: null,
-    verification: false,
-    wallS: 20,
-  }));
-  const memory = point([{ ...result('aioring-libaio', [1000]), trials: memTrials }]);
+  const memory = memoryPoint([3, 20, 5]);
   const points = new Map<string, PointResult | null>([
     ['randread-qd32-disk', disk],
     ['randread-qd32-tmpfs', tmpfs],
@@ -380,19 +385,11 @@ describe('the summary', () => {
   it('prints one row per check with the measured value, the bar and the verdict', () => {
     const targets = selectTargets(suite, ['randread-qd32-disk', 'memory']).targets;
     const disk = point([result('aioring-libaio', [96, 97, 98]), result('aioring-io_uring', [50, 50, 50]), result('fs-promises', [10, 10, 10]), result('fio-libaio', [100, 100, 100])]);
-    const memTrials = [1.5].map((g, repetition) => ({
-      repetition,
-      status: 'ok' as const,
-      metrics: metrics(1000, 4096, { extra: { rssStartMiB: 50, rssEndMiB: 50 + g, rssGrowthMiB: g } }),
-      error: null,
-      verification: false,
-      wallS: 20,
-    }));
     const results = evaluateTargets(
       targets,
       new Map([
         ['randread-qd32-disk', disk],
-        ['memory', point([{ ...result('aioring-libaio', [1000]), trials: memTrials }])],
+        ['memory', memoryPoint([1.5])],
       ]),
       'libaio',
     );

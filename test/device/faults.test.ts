@@ -40,6 +40,7 @@ import { seededRandom } from '../helpers/random';
 import { rootSuiteSkipReason, sh } from '../helpers/root';
 import { settleAll } from '../helpers/settle';
 import { readSysctl, withSysctls } from '../helpers/sysctl';
+import { thrownBy } from '../helpers/thrown';
 
 const skipReason = rootSuiteSkipReason('loop-device suites');
 
@@ -55,6 +56,22 @@ function expectSame(actual: Uint8Array, expected: Uint8Array, what: string): voi
 
 function randomBlock(length: number): Buffer {
   return random.fill(allocAligned(length)) as Buffer;
+}
+
+/** Nothing in flight and every submitted request completed: the faults lost nothing. */
+function expectNothingLost(ring: Ring): void {
+  const stats = ring.stats();
+  expect(stats.inflight).toBe(0);
+  expect(stats.completed).toBe(stats.submitted);
+}
+
+/** Overwrites `bytes` at `position` with fresh data and reads them back through the ring. */
+async function expectOverwriteReadsBack(file: AioFile, position: number, bytes: number, what: string): Promise<void> {
+  const replacement = randomBlock(bytes);
+  expect(await file.write(replacement, position)).toBe(bytes);
+  const check = allocAligned(bytes);
+  expect(await file.read(check, position)).toBe(bytes);
+  expectSame(check, replacement, what);
 }
 
 function expectKernelError(value: unknown, fields: Partial<AioError>): AioError {
@@ -191,9 +208,7 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
         expect(await file.read(again, (corruptIndex + 1) * blockSize)).toBe(blockSize);
         expectSame(again, contents[corruptIndex + 1]!, 'read after the failure');
         await expect(file.read(allocAligned(blockSize), corruptIndex * blockSize)).rejects.toMatchObject({ code: 'EIO', errno: -5 });
-        const stats = ring.stats();
-        expect(stats.inflight).toBe(0);
-        expect(stats.completed).toBe(stats.submitted);
+        expectNothingLost(ring);
       } finally {
         await ring.close();
       }
@@ -295,15 +310,9 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
 
         // ...and overwriting blocks the file already owns needs no space, so it still works.
         const first = acknowledged[0]!;
-        const replacement = randomBlock(first.bytes);
-        expect(await file.write(replacement, first.position)).toBe(first.bytes);
-        const check = allocAligned(first.bytes);
-        expect(await file.read(check, first.position)).toBe(first.bytes);
-        expectSame(check, replacement, 'overwrite on a full file system');
+        await expectOverwriteReadsBack(file, first.position, first.bytes, 'overwrite on a full file system');
         await file.close();
-        const stats = ring.stats();
-        expect(stats.inflight).toBe(0);
-        expect(stats.completed).toBe(stats.submitted);
+        expectNothingLost(ring);
       } finally {
         await ring.close();
         try {
@@ -384,15 +393,8 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
         }
 
         // Space the backing file already has is reused: overwriting works.
-        const target = intact[0]! * writeSize;
-        const replacement = randomBlock(writeSize);
-        expect(await file.write(replacement, target)).toBe(writeSize);
-        const check = allocAligned(writeSize);
-        expect(await file.read(check, target)).toBe(writeSize);
-        expectSame(check, replacement, 'overwrite on the full tmpfs');
-        const stats = ring.stats();
-        expect(stats.inflight).toBe(0);
-        expect(stats.completed).toBe(stats.submitted);
+        await expectOverwriteReadsBack(file, intact[0]! * writeSize, writeSize, 'overwrite on the full tmpfs');
+        expectNothingLost(ring);
       } finally {
         await ring.close();
         try {
@@ -501,10 +503,8 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
             expectSame(back[i]!, content.subarray((i % 32) * 4096, (i % 32 + 1) * 4096), `op ${i}`);
           }
         });
-        const stats = ring.stats();
-        expect(stats.inflight).toBe(0);
-        expect(stats.completed).toBe(stats.submitted);
-        expect(stats.submitted).toBeGreaterThanOrEqual(ops.length);
+        expectNothingLost(ring);
+        expect(ring.stats().submitted).toBeGreaterThanOrEqual(ops.length);
       } finally {
         await ring.close();
       }
@@ -565,12 +565,7 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
       delete process.env.AIORING_ENGINE;
       try {
         await withSysctls({ 'fs.aio-max-nr': String(Number(readSysctl('fs.aio-nr')) + 64) }, async () => {
-          let error: unknown;
-          try {
-            new Ring({ depth: 4096, engine: 'libaio' });
-          } catch (caught) {
-            error = caught;
-          }
+          const error = thrownBy(() => new Ring({ depth: 4096, engine: 'libaio' }));
           expect(error).toBeInstanceOf(AioError);
           expect(error).toMatchObject({ code: 'ERR_AIO_ENGINE_UNAVAILABLE', errno: -11 });
           expect((error as Error).message).toContain('aio-max-nr');

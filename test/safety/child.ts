@@ -113,6 +113,20 @@ export function expectCleanExit<T = Record<string, unknown>>(result: ChildResult
   return parsed;
 }
 
+/**
+ * Builds test/fixtures/fork-addon (a test-only addon that can fork() from JS)
+ * unless its build is newer than its sources; returns the .node file's path.
+ */
+export function buildForkAddon(): string {
+  const addonDir = path.join(fixturesDir, 'fork-addon');
+  const addon = path.join(addonDir, 'build', 'Release', 'fork_addon.node');
+  const sources = ['fork_addon.c', 'binding.gyp'].map((name) => fs.statSync(path.join(addonDir, name)).mtimeMs);
+  if (fs.existsSync(addon) && fs.statSync(addon).mtimeMs > Math.max(...sources)) return addon;
+  const built = spawnSync('npx', ['node-gyp', 'rebuild', '-C', addonDir], { cwd: repoRoot, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`building the fork addon failed:\n${built.stdout}\n${built.stderr}`);
+  return addon;
+}
+
 /** A fresh directory on the temp dir's file system (ext4 here), for O_DIRECT files. */
 export function scratchDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `aioring-safety-${tag}-`));

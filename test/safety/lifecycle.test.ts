@@ -4,12 +4,11 @@
 // and fork(). Every case runs in its own child process (test/fixtures/
 // safety-lifecycle.js), and must end with the expected exit code and no signal:
 // a native crash or a hang is a failure of that case alone.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableEngines } from '../helpers/engines';
-import { ensureDistFresh, expectCleanExit, explain, fixturesDir, repoRoot, runFixture, scratchDir } from './child';
+import { buildForkAddon, ensureDistFresh, expectCleanExit, explain, runFixture, scratchDir } from './child';
 
 let dir: string;
 beforeAll(() => {
@@ -108,13 +107,9 @@ describe.each(availableEngines)('engine %s', (engine) => {
   });
 
   describe('fork()', () => {
-    const addonDir = path.join(fixturesDir, 'fork-addon');
-    const addon = path.join(addonDir, 'build', 'Release', 'fork_addon.node');
+    let addon: string;
     beforeAll(() => {
-      const sources = ['fork_addon.c', 'binding.gyp'].map((name) => fs.statSync(path.join(addonDir, name)).mtimeMs);
-      if (fs.existsSync(addon) && fs.statSync(addon).mtimeMs > Math.max(...sources)) return;
-      const built = spawnSync('npx', ['node-gyp', 'rebuild', '-C', addonDir], { cwd: repoRoot, encoding: 'utf8' });
-      if (built.status !== 0) throw new Error(`building the fork addon failed:\n${built.stdout}\n${built.stderr}`);
+      addon = buildForkAddon();
     });
 
     // A forked Node child can only run synchronous JS and microtasks (its V8
