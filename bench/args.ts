@@ -60,8 +60,12 @@ export interface BenchOptions {
 /** The named suites --suite accepts (defined in suites.ts). */
 export const SUITE_NAMES: readonly string[] = ['targets'];
 
-/** What --suite changes when --runtime / --repeat are not given. */
-export const SUITE_DEFAULTS = { runtimeS: 5, repeat: 3 };
+/**
+ * What --suite changes when --runtime / --repeat are not given. Many short
+ * rounds rather than a few long ones: the disk's speed drifts by up to 2x over
+ * tens of seconds, and each round's ratio only compares trials run back to back.
+ */
+export const SUITE_DEFAULTS = { runtimeS: 2, repeat: 7 };
 
 /** Options a suite sets itself for each of its runs. */
 const SUITE_FIXED = ['target', 'rw', 'bs', 'qd', 'sweep', 'drivers', 'svg', 'batch', 'direct', 'no-direct', 'buffered', 'rwmixread', 'allow-write'];

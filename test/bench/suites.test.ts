@@ -414,7 +414,7 @@ describe('parseArgs --suite', () => {
   it('brings the suite defaults and takes overrides', () => {
     const o = parseArgs(['--suite', 'targets']);
     expect(o).toMatchObject({ suite: 'targets', runtimeS: SUITE_DEFAULTS.runtimeS, repeat: SUITE_DEFAULTS.repeat, only: null, ops: null });
-    expect(SUITE_DEFAULTS).toEqual({ runtimeS: 5, repeat: 3 });
+    expect(SUITE_DEFAULTS).toEqual({ runtimeS: 2, repeat: 7 });
     const q = parseArgs(['--suite=targets', '--runtime', '2', '--repeat', '3', '--json', 'x.json', '--ops', '100k', '--size', '64m', '--only', 'memory, cpu-per-io']);
     expect(q).toMatchObject({ runtimeS: 2, repeat: 3, json: 'x.json', ops: 100_000, size: 64 << 20, only: ['memory', 'cpu-per-io'] });
   });
