@@ -162,6 +162,11 @@ export class Channel {
     return this.nativeRing.registerBuffers(count, size);
   }
 
+  /** See RingOptions.busyPollUs. */
+  setBusyPoll(microseconds: number): void {
+    this.nativeRing.setBusyPoll(microseconds);
+  }
+
   /** Lets requests on `fd` use a registered file where the engine has them; best effort. */
   registerFile(fd: number): void {
     this.nativeRing.registerFile(fd);

@@ -9,6 +9,8 @@ export interface NativeRing {
   submit(count: number, buffers: ReadonlyArray<ArrayBufferView | undefined>): number;
   close(): void;
   counters(): NativeCounters;
+  /** Microseconds to spin for completions before the loop sleeps; 0 is off. */
+  setBusyPoll(microseconds: number): void;
   /** A number is submitClosed or submitForked. */
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number;
   registerFile(fd: number): boolean;
@@ -20,6 +22,8 @@ export interface NativeCounters {
   syscalls: number;
   fixedBufferOps: number;
   fixedFileOps: number;
+  busyPolls: number;
+  busyPollHits: number;
 }
 
 /** The buffers, and whether the kernel took them as registered (fixed) buffers. */

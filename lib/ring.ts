@@ -12,6 +12,8 @@ import { checkBoolean, checkInteger, checkOptions, checkString } from './validat
 
 const defaultDepth = 128;
 const maxDepth = 4096;
+// Beyond 10 ms a spin holds the event loop longer than any device here takes.
+const maxBusyPollUs = 10_000;
 
 export class Ring {
   /** Most requests in flight at once. */
@@ -20,6 +22,8 @@ export class Ring {
   readonly engine: EngineName;
   /** Why that engine was chosen (and why any preferred one was passed over). */
   readonly engineReason: string;
+  /** Microseconds the ring may spin for a completion before the loop sleeps (0: never). */
+  readonly busyPollUs: number;
   private readonly direct: Channel;
   private buffered: Selection | undefined;
   private readonly files = new Set<AioFile>();
@@ -30,12 +34,14 @@ export class Ring {
   constructor(options?: RingOptions) {
     const opts = checkOptions('options', options);
     this.depth = opts.depth === undefined ? defaultDepth : checkInteger('depth', opts.depth, 1, maxDepth);
+    this.busyPollUs = opts.busyPollUs === undefined ? 0 : checkInteger('busyPollUs', opts.busyPollUs, 0, maxBusyPollUs);
     const requested = requestedEngine(opts.engine);
     const selection =
       requested === 'auto'
         ? openFirstAvailable(directPreference, this.depth, 'chosen for direct I/O')
         : openForced(requested, this.depth, `${requested} was requested`);
     this.direct = selection.channel;
+    this.direct.setBusyPoll(this.busyPollUs);
     this.engine = selection.channel.engine;
     this.engineReason = selection.reason;
   }
@@ -208,7 +214,10 @@ export class Ring {
   // synchronously inside io_submit and would block the event loop.
   private bufferedChannel(): Channel {
     if (this.engine !== 'libaio') return this.direct;
-    if (!this.buffered) this.buffered = openFirstAvailable(bufferedPreference, this.depth, 'chosen for buffered files');
+    if (!this.buffered) {
+      this.buffered = openFirstAvailable(bufferedPreference, this.depth, 'chosen for buffered files');
+      this.buffered.channel.setBusyPoll(this.busyPollUs);
+    }
     return this.buffered.channel;
   }
 

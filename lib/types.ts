@@ -6,6 +6,14 @@ export interface RingOptions {
   depth?: number;
   /** Default 'auto' (overridable by the AIORING_ENGINE environment variable). */
   engine?: EngineChoice;
+  /**
+   * Busy polling, in microseconds: when the completions at hand are used up
+   * and requests are still in flight, spin up to this long waiting for the
+   * next one instead of letting the event loop sleep. Trades a spinning CPU
+   * for shorter waits; each turn of the event loop spends at most this long
+   * spinning, so timers and other I/O still run. 0 to 10000; default 0 (off).
+   */
+  busyPollUs?: number;
 }
 
 export interface OpenOptions {
@@ -71,4 +79,7 @@ export interface RingStats {
   fixedBufferOps: number;
   /** Requests submitted on a registered file instead of its descriptor (io_uring only). */
   fixedFileOps: number;
+  /** Times the ring spun waiting for a completion (busyPollUs), and the times that found one. */
+  busyPolls: number;
+  busyPollHits: number;
 }

@@ -93,6 +93,8 @@ class AioEngine final : public Engine {
     return parked_.size() + (tail + userRing_->nr - userRing_->head) % userRing_->nr;
   }
 
+  bool completionsWaiting() const override { return readyCount() > 0; }
+
   uint32_t submit(const Request* reqs, uint32_t count) override {
     uint32_t room = depth_ - inFlight_;
     if (count > room) count = room;

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -127,6 +128,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
                        {InstanceMethod<&NativeRing::Submit>("submit"),
                         InstanceMethod<&NativeRing::Close>("close"),
                         InstanceMethod<&NativeRing::Counters>("counters"),
+                        InstanceMethod<&NativeRing::SetBusyPoll>("setBusyPoll"),
                         InstanceMethod<&NativeRing::RegisterBuffers>("registerBuffers"),
                         InstanceMethod<&NativeRing::RegisterFile>("registerFile"),
                         InstanceMethod<&NativeRing::UnregisterFile>("unregisterFile")});
@@ -296,14 +298,22 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     return info.Env().Undefined();
   }
 
-  // () -> { syscalls, fixedBufferOps, fixedFileOps }
+  // () -> { syscalls, fixedBufferOps, fixedFileOps, busyPolls, busyPollHits }
   Napi::Value Counters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object counters = Napi::Object::New(env);
     counters.Set("syscalls", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->syscalls()) : 0));
     counters.Set("fixedBufferOps", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->fixedBufferOps()) : 0));
     counters.Set("fixedFileOps", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->fixedFileOps()) : 0));
+    counters.Set("busyPolls", Napi::Number::New(env, static_cast<double>(busyPolls_)));
+    counters.Set("busyPollHits", Napi::Number::New(env, static_cast<double>(busyPollHits_)));
     return counters;
+  }
+
+  // (microseconds) -> undefined. 0 turns busy polling off.
+  Napi::Value SetBusyPoll(const Napi::CallbackInfo& info) {
+    busyPollNs_ = static_cast<int64_t>(info[0].As<Napi::Number>().Uint32Value()) * 1000;
+    return info.Env().Undefined();
   }
 
   // (count, size) -> { buffers: Buffer[], fixed } | { errno, syscall } | kSubmitClosed | kSubmitForked
@@ -425,8 +435,17 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     // before the callback is on the path from the device to the next request.
     // A completion that lands between the empty reap and the clearing is
     // still seen, because clearing is followed by one more reap.
+    //
+    // With busy polling on, a wake-up that has run out of completions while
+    // requests are still in flight spins, once and for at most busyPollNs_,
+    // waiting for the next one instead of letting the loop sleep. If that
+    // catches some, the wake-up ends by setting the notifier, so the next turn
+    // of the loop (after timers and other I/O) polls again: each turn spends
+    // at most busyPollNs_ spinning.
     uint32_t delivered = 0;
     bool drained = false;
+    bool polled = false;
+    bool caught = false;
     const uint32_t budget = std::max(depth_, kMinCompletionsPerWake);
     while (engine_) {
       if (delivered >= budget) {
@@ -437,10 +456,22 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
       }
       uint32_t count = engine_->reap(completions_.data(), completionsPerCallback_);
       if (count == 0) {
-        if (drained) break;
-        engine_->drainNotifications();
-        drained = true;
-        continue;
+        if (!drained) {
+          engine_->drainNotifications();
+          drained = true;
+          continue;
+        }
+        if (!polled && busyPollNs_ > 0 && engine_->inFlight() > 0) {
+          polled = true;
+          if (pollForCompletions()) {
+            // They signalled the notifier too: clear it again once they are used up.
+            caught = true;
+            drained = false;
+            continue;
+          }
+        }
+        if (caught && engine_->inFlight() > 0) rearm();
+        break;
       }
       delivered += count;
       for (uint32_t i = 0; i < count; ++i) {
@@ -454,6 +485,25 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
       }
     }
     holdWhileBusy();
+  }
+
+  // Spins until a completion is waiting or busyPollNs_ has passed; true if one is.
+  bool pollForCompletions() {
+    ++busyPolls_;
+    const int64_t deadline = monotonicNs() + busyPollNs_;
+    do {
+      if (engine_->completionsWaiting()) {
+        ++busyPollHits_;
+        return true;
+      }
+    } while (monotonicNs() < deadline);
+    return false;
+  }
+
+  static int64_t monotonicNs() {
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
   }
 
   // Sets the notifier, so the poll fires again on the next turn of the loop.
@@ -566,6 +616,9 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   uv_poll_t* poll_ = nullptr;
   bool held_ = false;
   uint32_t completionsPerCallback_ = completionsPerCallbackFromDevice(depth_);
+  int64_t busyPollNs_ = 0;
+  uint64_t busyPolls_ = 0;
+  uint64_t busyPollHits_ = 0;
 };
 
 // Frees an aligned block unless a ring still has a request using it in flight

@@ -94,6 +94,10 @@ class Engine {
   // inside the submission call (page cache, tmpfs) or later, from a device.
   virtual uint32_t readyCount() const = 0;
 
+  // True when reap() would return a completion now, perhaps after entering the
+  // kernel to run deferred work. Costs no system call: busy polling spins on it.
+  virtual bool completionsWaiting() const = 0;
+
   // Number of system calls made so far (submission, reaping, waking), for stats.
   virtual uint64_t syscalls() const = 0;
 

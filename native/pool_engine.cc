@@ -96,6 +96,8 @@ class PoolEngine final : public Engine {
     return finished_.size();
   }
 
+  bool completionsWaiting() const override { return readyCount() > 0; }
+
   uint32_t submit(const Request* reqs, uint32_t count) override {
     uint32_t room = depth_ - inFlight_;
     if (count > room) count = room;

@@ -34,6 +34,7 @@ class UringEngine final : public Engine {
   uint32_t inFlight() const override { return inFlight_; }
   uint64_t syscalls() const override { return syscalls_; }
   uint32_t readyCount() const override { return completionsReady(); }
+  bool completionsWaiting() const override { return completionsReady() > 0 || kernelHoldsCompletions(); }
   int registerBuffers(const struct iovec* buffers, uint32_t count) override;
   void unregisterBuffers() override;
   bool registerFile(int fd) override;

@@ -26,6 +26,18 @@ describe('ring options', () => {
     expect(() => new Ring({ depth: '8' as unknown as number })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });
 
+  it('refuses a busyPollUs that is not an integer from 0 to 10000', async () => {
+    expect(() => new Ring({ busyPollUs: -1 })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new Ring({ busyPollUs: 10_001 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new Ring({ busyPollUs: 2.5 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new Ring({ busyPollUs: '50' as unknown as number })).toThrow(
+      expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+    const defaults = new Ring({ depth: 1 });
+    expect(defaults.busyPollUs).toBe(0);
+    await defaults.close();
+  });
+
   it('refuses an unknown engine name', () => {
     expect(() => new Ring({ engine: 'posix' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });

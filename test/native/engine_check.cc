@@ -346,6 +346,7 @@ void checkFullWaitIdleReap(Engine& engine, int fd, uint32_t generation) {
 
   engine.waitIdle();
   CHECK(engine.inFlight() == taken, "waitIdle changed inFlight from %u to %u", taken, engine.inFlight());
+  CHECK(engine.completionsWaiting(), "completionsWaiting() is false with %u finished requests unreaped", taken);
   const uint64_t syscallsBefore = engine.syscalls();
   Completion out[kBlocks];
   uint32_t got = 0;
@@ -363,6 +364,7 @@ void checkFullWaitIdleReap(Engine& engine, int fd, uint32_t generation) {
   }
   CHECK(engine.inFlight() == 0, "%u in flight after reaping everything", engine.inFlight());
   CHECK(engine.reap(out, kBlocks) == 0, "reap found completions with nothing in flight");
+  CHECK(!engine.completionsWaiting(), "completionsWaiting() is true with nothing in flight");
   engine.waitIdle();  // with nothing in flight: returns at once
   counters.requests += taken;
   // A notification may still be pending for completions reaped above; the next

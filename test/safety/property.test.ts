@@ -92,7 +92,7 @@ interface RunSpec {
   /** tmpfs (/dev/shm) for most runs, it is fast; ext4 (the temp dir) for the rest: real O_DIRECT and a real size limit */
   place: 'shm' | 'disk';
   direct: boolean;
-  ring: number; // index into the engine's rings (different depths)
+  ring: number; // index into the engine's rings (different depths, one busy-polling)
   steps: OpSpec[][];
 }
 
@@ -172,7 +172,7 @@ const stepArb: fc.Arbitrary<OpSpec[]> = fc.oneof(
 const runArb: fc.Arbitrary<RunSpec> = fc.record({
   place: fc.constantFrom<'shm' | 'disk'>('shm', 'shm', 'shm', 'disk'),
   direct: fc.boolean().map((buffered) => !buffered), // shrinks towards O_DIRECT
-  ring: fc.nat(2),
+  ring: fc.nat(3),
   steps: fc.array(stepArb, { minLength: 1, maxLength: 8 }),
 });
 
@@ -820,7 +820,12 @@ afterAll(() => {
 
 describe.each(availableEngines)('engine %s', (engine: EngineName) => {
   it(`${runsPerEngine} random call sequences: every promise settles, errors are documented ones, data reads back intact`, async () => {
-    const rings = [new Ring({ engine, depth: 1 }), new Ring({ engine, depth: 4 }), new Ring({ engine, depth: 32 })];
+    const rings = [
+      new Ring({ engine, depth: 1 }),
+      new Ring({ engine, depth: 4 }),
+      new Ring({ engine, depth: 32 }),
+      new Ring({ engine, depth: 8, busyPollUs: 200 }),
+    ];
     const other = new Ring({ engine, depth: 4 });
     const foreign = await other.open(path.join(dir, `${engine}-foreign.dat`), { write: true, create: true });
     const counter = { n: 0 };
