@@ -67,7 +67,11 @@ async function runTrial(spec: TrialSpec): Promise<TrialMetrics> {
   try {
     let outcome: { notes: string[]; extra: Record<string, number | string> };
     if (def.family === 'aioring' || def.family === 'aioring-batch') {
-      outcome = await runAioringTrial(ctx, { batch: def.family === 'aioring-batch', fixedBuffers: def.fixedBuffers === true });
+      outcome = await runAioringTrial(ctx, {
+        batch: def.family === 'aioring-batch',
+        fixedBuffers: def.fixedBuffers === true,
+        busyPollUs: def.busyPollUs ?? 0,
+      });
     } else {
       outcome = await runFsPromisesTrial(ctx, direct);
     }

@@ -21,6 +21,8 @@ export interface AioringStyle {
   batch: boolean;
   /** I/O buffers from ring.registerBuffers() rather than allocAligned. */
   fixedBuffers: boolean;
+  /** RingOptions.busyPollUs (0: off). */
+  busyPollUs: number;
 }
 
 export async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle): Promise<DriverOutcome> {
@@ -31,7 +33,7 @@ export async function runAioringTrial(workerContext: WorkerContext, style: Aiori
   const probe = mod.probeEngines()[spec.engine];
   if (!probe.available) throw new Error(`${spec.label}: engine ${spec.engine} unavailable: ${probe.reason}`);
 
-  const ring = new mod.Ring({ depth: spec.qd, engine: spec.engine });
+  const ring = new mod.Ring({ depth: spec.qd, engine: spec.engine, busyPollUs: style.busyPollUs });
   const notes: string[] = [];
   const extra: Record<string, number | string> = { engine: ring.engine };
   let file: FileT | null = null;
@@ -57,6 +59,7 @@ export async function runAioringTrial(workerContext: WorkerContext, style: Aiori
     const stats = ring.stats();
     if (stats.completed > 0) extra.syscallsPerOp = Number((stats.syscalls / stats.completed).toFixed(3));
     if (style.fixedBuffers && stats.completed > 0) extra.fixedBufferShare = Number((stats.fixedBufferOps / stats.completed).toFixed(3));
+    if (stats.busyPolls > 0) extra.busyPollHitShare = Number((stats.busyPollHits / stats.busyPolls).toFixed(3));
     extra.ringDepth = ring.depth;
     if (batch) extra.batch = effectiveBatch(spec);
   } finally {

@@ -106,6 +106,14 @@ describe('parseArgs: good input', () => {
     expect(helpText()).toMatch(/aioring-io_uring-fixed .*registerBuffers/);
   });
 
+  it('names the busy-polling drivers, one per engine, and keeps them out of the plain aioring group', () => {
+    expect(findDriver('aioring-libaio-poll')).toMatchObject({ family: 'aioring', engine: 'libaio', busyPollUs: 500 });
+    expect(parseArgs(['--drivers', 'aioring-poll']).drivers).toEqual(['aioring-libaio-poll', 'aioring-io_uring-poll', 'aioring-threadpool-poll']);
+    expect(expandDriverNames(['aioring']).filter((name) => name.endsWith('-poll'))).toEqual([]);
+    expect(expandDriverNames(['all'])).toContain('aioring-threadpool-poll');
+    expect(helpText()).toMatch(/aioring-libaio-poll .*busyPollUs/);
+  });
+
   it('randrw takes --rwmixread', () => {
     const o = parseArgs(['--rw', 'randrw', '--rwmixread', '70']);
     expect(o.rwmixread).toBe(70);
