@@ -533,7 +533,9 @@ void checkUringSpecifics(Engine& engine, int fd) {
 // buffer (whole, or any part of it) it is that buffer's registration index;
 // outside every buffer, or straddling two, it is -1.
 void checkFixedBufferIndex() {
-  alignas(4096) static uint8_t memory[6 * kBlock];
+  // One spare block in front, so "memory before the first buffer" is a valid pointer.
+  alignas(4096) static uint8_t block[7 * kBlock];
+  uint8_t* const memory = block + kBlock;
   // Registered out of address order, with a gap between the last two.
   const iovec buffers[] = {{memory + 2 * kBlock, 2 * kBlock}, {memory, 2 * kBlock}, {memory + 5 * kBlock, kBlock}};
   aioring::FixedBufferIndex index;
