@@ -64,6 +64,12 @@ const positionIndex = recordInts / 2 - 1; // the record's trailing double, in Fl
 /** A channel's share of RingStats; the ring adds its channels' counts and derives `bytes`. */
 export type ChannelCounters = Omit<RingStats, 'bytes'>;
 
+/** What every channel of a ring is made with (see RingOptions). */
+export interface ChannelOptions {
+  depth: number;
+  busyPollUs: number;
+}
+
 export class Channel {
   readonly engine: EngineName;
   private readonly nativeRing: NativeRing;
@@ -89,13 +95,14 @@ export class Channel {
   private readonly counters = { submitted: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
   private readonly flushBound = () => this.flush();
 
-  static open(engine: EngineName, depth: number): Channel | { errno: number; reason: string } {
+  static open(engine: EngineName, { depth, busyPollUs }: ChannelOptions): Channel | { errno: number; reason: string } {
     const submissions = new ArrayBuffer(depth * native.recordBytes);
     const completions = new ArrayBuffer(depth * 8);
     let channel: Channel | undefined;
     const onComplete = (count: number) => channel!.onComplete(count);
     const opened = native.openRing(engine, depth, submissions, completions, onComplete);
     if (!('submit' in opened)) return opened;
+    opened.setBusyPoll(busyPollUs);
     channel = new Channel(engine, depth, opened, submissions, completions, onComplete);
     return channel;
   }
@@ -160,11 +167,6 @@ export class Channel {
   /** See lib/registered-buffers.ts; a number is native.submitClosed or native.submitForked. */
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number {
     return this.nativeRing.registerBuffers(count, size);
-  }
-
-  /** See RingOptions.busyPollUs. */
-  setBusyPoll(microseconds: number): void {
-    this.nativeRing.setBusyPoll(microseconds);
   }
 
   /** Lets requests on `fd` use a registered file where the engine has them; best effort. */

@@ -1,5 +1,5 @@
 // Which engine a ring runs on, and why: the selection rules and the probe.
-import { Channel, EngineName } from './channel';
+import { Channel, ChannelOptions, EngineName } from './channel';
 import { LibraryCodes, libraryError, systemError } from './errors';
 import { native } from './native';
 import { checkOneOf } from './validate';
@@ -50,8 +50,8 @@ function unavailable(name: EngineName, refusal: { errno: number; reason: string 
 }
 
 /** Opens the forced engine, or throws ERR_AIO_ENGINE_UNAVAILABLE with the kernel's reason. */
-export function openForced(name: EngineName, depth: number, why: string): Selection {
-  const opened = Channel.open(name, depth);
+export function openForced(name: EngineName, options: ChannelOptions, why: string): Selection {
+  const opened = Channel.open(name, options);
   if (!(opened instanceof Channel)) throw unavailable(name, opened);
   return { channel: opened, reason: why };
 }
@@ -60,10 +60,10 @@ export function openForced(name: EngineName, depth: number, why: string): Select
  * Walks `preference` in order and opens the first engine the kernel allows,
  * recording why each earlier one was passed over.
  */
-export function openFirstAvailable(preference: readonly EngineName[], depth: number, purpose: string): Selection {
+export function openFirstAvailable(preference: readonly EngineName[], options: ChannelOptions, purpose: string): Selection {
   const refused: string[] = [];
   for (const name of preference) {
-    const opened = Channel.open(name, depth);
+    const opened = Channel.open(name, options);
     if (opened instanceof Channel) {
       const passedOver = refused.length ? ` (${refused.join('; ')})` : '';
       return { channel: opened, reason: `${name} ${purpose}${passedOver}` };

@@ -1,7 +1,7 @@
 // The public entry point: a ring of requests on one engine, the files opened
 // through it, and batches of operations across them.
 import * as fs from 'node:fs';
-import { BatchState, Channel, EngineName } from './channel';
+import { BatchState, Channel, ChannelOptions, EngineName } from './channel';
 import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
 import { AioError, LibraryCodes, fromNodeError, libraryError } from './errors';
 import { AioFile } from './file';
@@ -24,6 +24,7 @@ export class Ring {
   readonly engineReason: string;
   /** Microseconds the ring may spin for a completion before the loop sleeps (0: never). */
   readonly busyPollUs: number;
+  private readonly channelOptions: ChannelOptions;
   private readonly direct: Channel;
   private buffered: Selection | undefined;
   private readonly files = new Set<AioFile>();
@@ -35,13 +36,13 @@ export class Ring {
     const opts = checkOptions('options', options);
     this.depth = opts.depth === undefined ? defaultDepth : checkInteger('depth', opts.depth, 1, maxDepth);
     this.busyPollUs = opts.busyPollUs === undefined ? 0 : checkInteger('busyPollUs', opts.busyPollUs, 0, maxBusyPollUs);
+    this.channelOptions = { depth: this.depth, busyPollUs: this.busyPollUs };
     const requested = requestedEngine(opts.engine);
     const selection =
       requested === 'auto'
-        ? openFirstAvailable(directPreference, this.depth, 'chosen for direct I/O')
-        : openForced(requested, this.depth, `${requested} was requested`);
+        ? openFirstAvailable(directPreference, this.channelOptions, 'chosen for direct I/O')
+        : openForced(requested, this.channelOptions, `${requested} was requested`);
     this.direct = selection.channel;
-    this.direct.setBusyPoll(this.busyPollUs);
     this.engine = selection.channel.engine;
     this.engineReason = selection.reason;
   }
@@ -214,10 +215,7 @@ export class Ring {
   // synchronously inside io_submit and would block the event loop.
   private bufferedChannel(): Channel {
     if (this.engine !== 'libaio') return this.direct;
-    if (!this.buffered) {
-      this.buffered = openFirstAvailable(bufferedPreference, this.depth, 'chosen for buffered files');
-      this.buffered.channel.setBusyPoll(this.busyPollUs);
-    }
+    if (!this.buffered) this.buffered = openFirstAvailable(bufferedPreference, this.channelOptions, 'chosen for buffered files');
     return this.buffered.channel;
   }
 
