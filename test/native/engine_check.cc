@@ -329,11 +329,9 @@ void checkInvalidOpcode(Engine& engine, int fd, uint32_t generation) {
   free(buf);
 }
 
-// Without reaping, the engine stops taking requests once it is full (at least
-// the depth, and never more than its completion queue can hold); waitIdle then
-// leaves every completion for reap(), which needs no system call to get them.
-void checkFullWaitIdleReap(Engine& engine, int fd, uint32_t generation) {
-  uint8_t* buf = allocBlocks(kBlocks);
+// Offers a read of every block (slot = block) four times over without reaping,
+// so the engine takes all it can hold; returns how many it took.
+uint32_t submitReadsWithoutReaping(Engine& engine, int fd, uint8_t* buf) {
   std::vector<Request> reads;
   for (uint32_t b = 0; b < kBlocks; ++b) {
     reads.push_back(rw(OpCode::kRead, fd, uint64_t(b) * kBlock, buf + size_t(b) * kBlock, kBlock));
@@ -341,6 +339,15 @@ void checkFullWaitIdleReap(Engine& engine, int fd, uint32_t generation) {
   }
   uint32_t taken = 0;
   for (int attempt = 0; attempt < 4; ++attempt) taken += engine.submit(&reads[taken], kBlocks - taken);
+  return taken;
+}
+
+// Without reaping, the engine stops taking requests once it is full (at least
+// the depth, and never more than its completion queue can hold); waitIdle then
+// leaves every completion for reap(), which needs no system call to get them.
+void checkFullWaitIdleReap(Engine& engine, int fd, uint32_t generation) {
+  uint8_t* buf = allocBlocks(kBlocks);
+  const uint32_t taken = submitReadsWithoutReaping(engine, fd, buf);
   CHECK(taken >= kDepth && taken <= 2 * kDepth, "without reaping, a depth-%u engine took %u requests", kDepth, taken);
   CHECK(engine.inFlight() == taken, "inFlight is %u after taking %u", engine.inFlight(), taken);
 
@@ -511,13 +518,7 @@ void checkUringSpecifics(Engine& engine, int fd) {
   std::printf("\n");
 
   uint8_t* buf = allocBlocks(kBlocks);
-  std::vector<Request> reads;
-  for (uint32_t b = 0; b < kBlocks; ++b) {
-    reads.push_back(rw(OpCode::kRead, fd, uint64_t(b) * kBlock, buf + size_t(b) * kBlock, kBlock));
-    reads.back().slot = b;
-  }
-  uint32_t taken = 0;
-  for (int attempt = 0; attempt < 4; ++attempt) taken += engine.submit(&reads[taken], kBlocks - taken);
+  const uint32_t taken = submitReadsWithoutReaping(engine, fd, buf);
   CHECK(taken == 2 * kDepth, "without reaping, the engine took %u requests; its CQ holds %u", taken, 2 * kDepth);
   engine.waitIdle();
   Completion out[kBlocks];
