@@ -1,5 +1,6 @@
 // ring.registerBuffers: the argument checks, the call into the ring's native
 // channel, and its refusals turned into AioErrors.
+import { markLibraryMemory } from './buffers';
 import type { Channel } from './channel';
 import { AioError, LibraryCodes, OperationContext, libraryError, systemError } from './errors';
 import { NativeRegistration, native } from './native';
@@ -30,6 +31,7 @@ export function registerBuffers(channel: Channel, count: number, size: number): 
   }
   if (typeof outcome === 'number') throw libraryError(LibraryCodes.closed, 'the ring is closed', context);
   if ('errno' in outcome) throw refusal(outcome.errno, outcome.syscall, context);
+  for (const buffer of outcome.buffers) markLibraryMemory(buffer);
   return outcome;
 }
 

@@ -1,0 +1,78 @@
+// Every options object the library takes, and the keys each one may have, in
+// one place. An unknown key throws ERR_INVALID_ARG_VALUE naming it, so that a
+// misspelt or foreign option (`deph`, `timeout`, `flags: 'r+'`) is never
+// silently ignored.
+//
+// Adding an option: add the field to its interface in types.ts and the key to
+// its table here; each table is typed Record<keyof Interface, true>, so the
+// compiler refuses a table that misses a field or names one the type lacks.
+import type { AllocateOptions, BatchOp, OpenOptions, RingOptions, StatOptions, WriteOptions } from './types';
+
+type KeyTable<T> = Record<keyof T, true>;
+
+const ring: KeyTable<RingOptions> = { depth: true, engine: true, busyPollUs: true, strictBuffers: true };
+const open: KeyTable<OpenOptions> = {
+  write: true,
+  create: true,
+  exclusive: true,
+  truncate: true,
+  direct: true,
+  dsync: true,
+  mode: true,
+};
+const write: KeyTable<WriteOptions> = { dsync: true };
+const stat: KeyTable<StatOptions> = { bigint: true };
+const allocate: KeyTable<AllocateOptions> = { keepSize: true };
+const batchTransfer: KeyTable<Extract<BatchOp, { op: 'read' }>> = { op: true, file: true, buffer: true, position: true, dsync: true };
+const batchVector: KeyTable<Extract<BatchOp, { op: 'readv' }>> = { op: true, file: true, buffers: true, position: true, dsync: true };
+const batchFlush: KeyTable<Extract<BatchOp, { op: 'fsync' }>> = { op: true, file: true };
+
+/** What to say about a key that users bring from another API. */
+const hints: Record<string, string> = {
+  flags: "aioring takes no flags string: use { write, create, exclusive, truncate } (for 'r+': { write: true })",
+  encoding: 'aioring transfers bytes only',
+};
+
+export class OptionKeys {
+  private readonly allowed: ReadonlySet<string>;
+
+  constructor(table: object) {
+    this.allowed = new Set(Object.keys(table));
+  }
+
+  /** Throws ERR_INVALID_ARG_VALUE for the first key of `options` this table does not know. */
+  check(name: string, options: object): void {
+    for (const key in options) {
+      if (!this.allowed.has(key)) throw unknownKey(name, key, [...this.allowed]);
+    }
+  }
+}
+
+export const optionKeys = {
+  ring: new OptionKeys(ring),
+  open: new OptionKeys(open),
+  write: new OptionKeys(write),
+  stat: new OptionKeys(stat),
+  allocate: new OptionKeys(allocate),
+  batchTransfer: new OptionKeys(batchTransfer),
+  batchVector: new OptionKeys(batchVector),
+  batchFlush: new OptionKeys(batchFlush),
+};
+
+function unknownKey(name: string, key: string, allowed: string[]): TypeError {
+  const near = allowed.find((candidate) => editDistance(candidate.toLowerCase(), key.toLowerCase()) <= 2);
+  const advice = hints[key] ?? (near !== undefined ? `did you mean '${near}'?` : `the known ones are ${allowed.map((k) => `'${k}'`).join(', ')}`);
+  return Object.assign(new TypeError(`The "${name}" argument has an unknown key '${key}': ${advice}`), { code: 'ERR_INVALID_ARG_VALUE' });
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
