@@ -45,6 +45,13 @@ export interface NativeRefusal {
 /** What native code learns about a descriptor; `readOnly` is the device's own flag only. */
 export type NativeDeviceInfo = Omit<FileInfo, 'direct'> & { errno: number };
 
+/** A loop device attached with LO_FLAGS_AUTOCLEAR: closing `fd` detaches it. */
+export interface NativeLoopAttachment {
+  fd: number;
+  index: number;
+  directIo: boolean;
+}
+
 export interface NativeAddon {
   openRing(
     engine: string,
@@ -56,6 +63,10 @@ export interface NativeAddon {
   probeEngine(engine: string): NativeRefusal;
   describeFd(fd: number): NativeDeviceInfo;
   allocAligned(size: number, alignment: number): Buffer | null;
+  /** For aioring/testing. */
+  attachLoopDevice(backingPath: string, sectorSize: number, directIo: boolean): NativeLoopAttachment | NativeRegistrationFailure;
+  /** BLKROSET; returns errno, 0 on success. */
+  setBlockDeviceReadOnly(fd: number, readOnly: boolean): number;
   readonly recordBytes: number;
   readonly submitClosed: number;
   readonly submitForked: number;

@@ -23,6 +23,7 @@
 #include "engine.h"
 #include "fixed_buffer_index.h"
 #include "iovec_space.h"
+#include "loop_device.h"
 #include "probe.h"
 
 namespace aioring {
@@ -707,6 +708,30 @@ Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
       new size_t(size));
 }
 
+// (backingPath, sectorSize, directIo) -> { fd, index, directIo } or { errno, syscall }
+Napi::Value AttachLoopDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string backing = info[0].As<Napi::String>().Utf8Value();
+  LoopAttachment loop = attachLoopDevice(backing.c_str(), info[1].As<Napi::Number>().Uint32Value(),
+                                         info[2].As<Napi::Boolean>().Value());
+  Napi::Object result = Napi::Object::New(env);
+  if (loop.error) {
+    result.Set("errno", Napi::Number::New(env, loop.error));
+    result.Set("syscall", Napi::String::New(env, loop.syscall));
+    return result;
+  }
+  result.Set("fd", Napi::Number::New(env, loop.fd));
+  result.Set("index", Napi::Number::New(env, loop.index));
+  result.Set("directIo", Napi::Boolean::New(env, loop.directIo));
+  return result;
+}
+
+// (fd, readOnly) -> errno, 0 on success
+Napi::Value SetBlockDeviceReadOnly(const Napi::CallbackInfo& info) {
+  int error = setBlockDeviceReadOnly(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Boolean>().Value());
+  return Napi::Number::New(info.Env(), error);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   static pthread_once_t registerForkHandler = PTHREAD_ONCE_INIT;
   pthread_once(&registerForkHandler, [] { pthread_atfork(nullptr, nullptr, countFork); });
@@ -717,6 +742,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeEngine", Napi::Function::New(env, ProbeEngine));
   exports.Set("describeFd", Napi::Function::New(env, DescribeFd));
   exports.Set("allocAligned", Napi::Function::New(env, AllocAligned));
+  exports.Set("attachLoopDevice", Napi::Function::New(env, AttachLoopDevice));
+  exports.Set("setBlockDeviceReadOnly", Napi::Function::New(env, SetBlockDeviceReadOnly));
   exports.Set("recordBytes", Napi::Number::New(env, kRecordBytes));
   exports.Set("submitClosed", Napi::Number::New(env, kSubmitClosed));
   exports.Set("submitForked", Napi::Number::New(env, kSubmitForked));
