@@ -3,6 +3,8 @@
 // other test processes attach and mount at the same time.
 import * as fs from 'node:fs';
 
+export { isMountPoint } from '../../lib/testing/mounts';
+
 /** The loop devices (loopN) bound to `backing`, including after it was deleted. */
 export function loopDevicesOver(backing: string): string[] {
   return fs.readdirSync('/sys/block').filter((name) => {
@@ -14,13 +16,6 @@ export function loopDevicesOver(backing: string): string[] {
       return false;
     }
   });
-}
-
-export function isMounted(mountPoint: string): boolean {
-  return fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .some((line) => line.split(' ')[4] === mountPoint);
 }
 
 export function readOnlyFlag(device: string): string {
