@@ -27,32 +27,16 @@ const CpuFeatures& cpu() {
   return features;
 }
 
-uint16_t crc16Register(Path path, uint16_t reg, const uint8_t* data, size_t length) {
+// The CPU paths; elsewhere hardwareAvailable() is false and they are never asked for.
 #if defined(__x86_64__)
-  if (path != Path::kTable) return crc16ClmulRegister(reg, data, length);
+constexpr auto crc16Hardware = crc16ClmulRegister;
+constexpr auto crc32cHardware = crc32cInstructionRegister;
+constexpr auto crc64Hardware = crc64ClmulRegister;
 #else
-  (void)path;
+constexpr auto crc16Hardware = crc16TableRegister;
+constexpr auto crc32cHardware = crc32cTableRegister;
+constexpr auto crc64Hardware = crc64TableRegister;
 #endif
-  return crc16TableRegister(reg, data, length);
-}
-
-uint32_t crc32cRegister(Path path, uint32_t reg, const uint8_t* data, size_t length) {
-#if defined(__x86_64__)
-  if (path != Path::kTable) return crc32cInstructionRegister(reg, data, length);
-#else
-  (void)path;
-#endif
-  return crc32cTableRegister(reg, data, length);
-}
-
-uint64_t crc64Register(Path path, uint64_t reg, const uint8_t* data, size_t length) {
-#if defined(__x86_64__)
-  if (path != Path::kTable) return crc64ClmulRegister(reg, data, length);
-#else
-  (void)path;
-#endif
-  return crc64TableRegister(reg, data, length);
-}
 
 Path best(Algorithm algorithm) { return hardwareAvailable(algorithm) ? Path::kHardware : Path::kTable; }
 
@@ -60,13 +44,14 @@ Path best(Algorithm algorithm) { return hardwareAvailable(algorithm) ? Path::kHa
 // register; the other two start from all ones and invert their result, so the
 // seed (a previous result) is inverted back into the register.
 uint64_t run(Algorithm algorithm, Path path, const uint8_t* data, size_t length, uint64_t seed) {
+  const bool table = path == Path::kTable;
   switch (algorithm) {
     case Algorithm::kCrc16T10Dif:
-      return crc16Register(path, static_cast<uint16_t>(seed), data, length);
+      return (table ? crc16TableRegister : crc16Hardware)(static_cast<uint16_t>(seed), data, length);
     case Algorithm::kCrc32C:
-      return ~crc32cRegister(path, ~static_cast<uint32_t>(seed), data, length);
+      return ~(table ? crc32cTableRegister : crc32cHardware)(~static_cast<uint32_t>(seed), data, length);
     case Algorithm::kCrc64Nvme:
-      return ~crc64Register(path, ~seed, data, length);
+      return ~(table ? crc64TableRegister : crc64Hardware)(~seed, data, length);
   }
   return 0;
 }
