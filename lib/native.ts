@@ -75,6 +75,8 @@ export interface NativeAddon {
     seed: number | bigint,
   ): number | bigint | null;
   readonly checksumHardware: Readonly<Record<'crc16t10dif' | 'crc32c' | 'crc64nvme', boolean>>;
+  /** fallocate(2) on libuv's thread pool; `done` gets 0 or the errno. */
+  allocate(fd: number, keepSize: boolean, offset: number, length: number, done: (errno: number) => void): void;
   readonly recordBytes: number;
   readonly submitClosed: number;
   readonly submitForked: number;

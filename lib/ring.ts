@@ -95,7 +95,7 @@ export class Ring {
     };
     const channel = direct ? this.direct : this.bufferedChannel();
     channel.registerFile(handle.fd);
-    const file = new AioFile(this, path, handle, info, channel, (closed) => this.files.delete(closed));
+    const file = new AioFile(this, path, handle, write, info, channel, (closed) => this.files.delete(closed));
     this.files.add(file);
     return file;
   }

@@ -23,6 +23,7 @@
 #include "checksum/checksum.h"
 #include "device.h"
 #include "engine.h"
+#include "file_space.h"
 #include "fixed_buffer_index.h"
 #include "iovec_space.h"
 #include "probe.h"
@@ -815,6 +816,35 @@ void exportChecksums(Napi::Env env, Napi::Object exports) {
   exports.Set("checksumHardware", hardware);
 }
 
+// fallocate can take long (a file system zeroing or mapping extents), so it
+// runs on libuv's thread pool, as Node's own fs calls do.
+class AllocateWork : public Napi::AsyncWorker {
+ public:
+  AllocateWork(Napi::Function callback, int fd, bool keepSize, uint64_t offset, uint64_t length)
+      : Napi::AsyncWorker(callback, "aioring:allocate"), fd_(fd), keepSize_(keepSize), offset_(offset), length_(length) {}
+
+  void Execute() override { error_ = allocateSpace(fd_, keepSize_, offset_, length_); }
+
+  void OnOK() override { Callback().Call({Napi::Number::New(Env(), error_)}); }
+
+ private:
+  int fd_;
+  bool keepSize_;
+  uint64_t offset_;
+  uint64_t length_;
+  int error_ = 0;
+};
+
+// (fd, keepSize, offset, length, done(errno))
+Napi::Value Allocate(const Napi::CallbackInfo& info) {
+  auto* work = new AllocateWork(info[4].As<Napi::Function>(), info[0].As<Napi::Number>().Int32Value(),
+                                info[1].As<Napi::Boolean>().Value(),
+                                static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value()),
+                                static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value()));
+  work->Queue();
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   static pthread_once_t registerForkHandler = PTHREAD_ONCE_INIT;
   pthread_once(&registerForkHandler, [] { pthread_atfork(nullptr, nullptr, countFork); });
@@ -825,6 +855,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeEngine", Napi::Function::New(env, ProbeEngine));
   exports.Set("describeFd", Napi::Function::New(env, DescribeFd));
   exports.Set("allocAligned", Napi::Function::New(env, AllocAligned));
+  exports.Set("allocate", Napi::Function::New(env, Allocate));
   exports.Set("recordBytes", Napi::Number::New(env, kRecordBytes));
   exports.Set("submitClosed", Napi::Number::New(env, kSubmitClosed));
   exports.Set("submitForked", Napi::Number::New(env, kSubmitForked));
