@@ -2,17 +2,26 @@
 // the shared submission and completion arrays, batching of everything asked
 // in one synchronous turn into one native call, and the queue that holds
 // requests beyond the ring's depth (backpressure) instead of failing them.
-import { AioError, LibraryCodes, OpName, libraryError, systemError } from './errors';
+import { AioError, LibraryCodes, libraryError, systemError } from './errors';
 import { NativeRegistration, NativeRegistrationFailure, NativeRing, native } from './native';
+import {
+  CompletionField,
+  EngineName,
+  OpCodes,
+  RecordField,
+  RecordStatus,
+  RequestFlags,
+  SubmitAnswer,
+  completionBytes,
+  completionInts,
+  opNames,
+  recordBytes,
+  recordDoubles,
+  recordInts,
+  recordPositionDouble,
+} from './native-contract';
 import { PendingBatch } from './pending-batch';
 import type { RingStats } from './types';
-
-export type EngineName = 'libaio' | 'io_uring' | 'threadpool';
-
-export const OpCodes = { read: 0, write: 1, readv: 2, writev: 3, fsync: 4, fdatasync: 5 } as const;
-/** Op names by OpCodes value. */
-export const opNames: readonly OpName[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
-const flagDsync = 1;
 
 /** What a request needs to know about the file it targets. */
 export interface RequestTarget {
@@ -58,8 +67,6 @@ function captureResolvers(resolve: (bytes: number) => void, reject: (error: AioE
 }
 
 const settledPromise = Promise.resolve();
-const recordInts = native.recordBytes / 4;
-const positionIndex = recordInts / 2 - 1; // the record's trailing double, in Float64 units
 
 /** A channel's share of RingStats; the ring adds its channels' counts and derives `bytes`. */
 export type ChannelCounters = Omit<RingStats, 'bytes'>;
@@ -96,8 +103,8 @@ export class Channel {
   private readonly flushBound = () => this.flush();
 
   static open(engine: EngineName, { depth, busyPollUs }: ChannelOptions): Channel | { errno: number; reason: string } {
-    const submissions = new ArrayBuffer(depth * native.recordBytes);
-    const completions = new ArrayBuffer(depth * 8);
+    const submissions = new ArrayBuffer(depth * recordBytes);
+    const completions = new ArrayBuffer(depth * completionBytes);
     let channel: Channel | undefined;
     const onComplete = (count: number) => channel!.onComplete(count);
     const opened = native.openRing(engine, depth, submissions, completions, onComplete);
@@ -164,7 +171,7 @@ export class Channel {
     };
   }
 
-  /** See lib/registered-buffers.ts; a number is native.submitClosed or native.submitForked. */
+  /** See lib/registered-buffers.ts; a number is a SubmitAnswer. */
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number {
     return this.nativeRing.registerBuffers(count, size);
   }
@@ -203,7 +210,7 @@ export class Channel {
 
   /** Whether this ring was inherited through fork(): nothing it holds belongs to this process. */
   forked(): boolean {
-    return this.nativeRing.submit(0, this.batch.buffers) === native.submitForked;
+    return this.nativeRing.submit(0, this.batch.buffers) === SubmitAnswer.forked;
   }
 
   private idle(): boolean {
@@ -236,14 +243,14 @@ export class Channel {
   private writeRecord(index: number, slot: number, request: IoRequest): void {
     const base = index * recordInts;
     const records = this.records;
-    records[base] = slot;
-    records[base + 1] = request.target.fd;
-    records[base + 2] = request.op;
-    records[base + 3] = request.dsync ? flagDsync : 0;
-    records[base + 4] = Array.isArray(request.buffers) ? request.buffers.length : request.length;
-    records[base + 5] = request.target.memAlign;
-    records[base + 6] = 0;
-    this.positions[(index * recordInts) / 2 + positionIndex] = request.position;
+    records[base + RecordField.slot] = slot;
+    records[base + RecordField.fd] = request.target.fd;
+    records[base + RecordField.op] = request.op;
+    records[base + RecordField.flags] = request.dsync ? RequestFlags.dsync : 0;
+    records[base + RecordField.length] = Array.isArray(request.buffers) ? request.buffers.length : request.length;
+    records[base + RecordField.memAlign] = request.target.memAlign;
+    records[base + RecordField.status] = RecordStatus.ok;
+    this.positions[index * recordDoubles + recordPositionDouble] = request.position;
   }
 
   private flush(): void {
@@ -252,11 +259,11 @@ export class Channel {
     const count = this.batch.count;
     if (count === 0 && this.waitingHead === this.waiting.length) return;
     const consumed = this.nativeRing.submit(count, this.batch.buffers);
-    if (consumed === native.submitForked) {
+    if (consumed === SubmitAnswer.forked) {
       this.abandonIfForked();
       return;
     }
-    if (consumed === native.submitClosed) {
+    if (consumed === SubmitAnswer.closed) {
       this.failBatch(closedError);
       this.failWaiting(closedError);
       this.notifyIfIdle();
@@ -265,8 +272,8 @@ export class Channel {
     if (consumed > 0) this.idleRetries = 0;
     for (let index = 0; index < consumed; index++) {
       const slot = this.batch.slots[index]!;
-      const status = this.records[index * recordInts + 6];
-      if (status === 0) {
+      const status = this.records[index * recordInts + RecordField.status];
+      if (status === RecordStatus.ok) {
         this.inflight++;
         this.counters.submitted++;
       } else {
@@ -325,8 +332,8 @@ export class Channel {
   private onComplete(count: number): void {
     const completions = this.completions;
     for (let i = 0; i < count; i++) {
-      const slot = completions[2 * i]!;
-      const result = completions[2 * i + 1]!;
+      const slot = completions[i * completionInts + CompletionField.slot]!;
+      const result = completions[i * completionInts + CompletionField.result]!;
       const request = this.slotRequest[slot]!;
       this.inflight--;
       this.counters.completed++;
@@ -414,7 +421,7 @@ function closedError(request: IoRequest): AioError {
 }
 
 function rejectionFor(status: number, request: IoRequest): AioError {
-  if (status === native.statusMisaligned) {
+  if (status === RecordStatus.misaligned) {
     return libraryError(
       LibraryCodes.alignment,
       `buffer memory must start on a ${request.target.memAlign}-byte boundary for direct I/O on this file; allocate it with allocAligned()`,

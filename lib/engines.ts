@@ -1,11 +1,11 @@
 // Which engine a ring runs on, and why: the selection rules and the probe.
-import { Channel, ChannelOptions, EngineName } from './channel';
+import { Channel, ChannelOptions } from './channel';
 import { LibraryCodes, libraryError, systemError } from './errors';
 import { native } from './native';
+import { EngineName, engineNames } from './native-contract';
 import { checkOneOf } from './validate';
 
 export type EngineChoice = EngineName | 'auto';
-export const engineNames: readonly EngineName[] = ['libaio', 'io_uring', 'threadpool'];
 const engineChoices: readonly EngineChoice[] = ['auto', ...engineNames];
 
 export interface EngineAvailability {

@@ -1,7 +1,8 @@
 // An open file or block device, and the checks every request on it passes
 // before it is queued: types, ranges, and the direct-I/O alignment rules.
 import type { FileHandle } from 'node:fs/promises';
-import { Channel, IoRequest, OpCodes, RequestTarget, opNames } from './channel';
+import { Channel, IoRequest, RequestTarget } from './channel';
+import { OpCodes, opNames } from './native-contract';
 import { AioError, LibraryCodes, OpName, fromNodeError, libraryError } from './errors';
 import type { FileInfo, WriteOptions } from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkOptions, checkPosition } from './validate';

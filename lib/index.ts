@@ -5,5 +5,5 @@ export { AioError, LibraryCodes } from './errors';
 export type { AioErrorDetails, OpName } from './errors';
 export { probeEngines } from './engines';
 export type { EngineAvailability, EngineChoice } from './engines';
-export type { EngineName } from './channel';
+export type { EngineName } from './native-contract';
 export type { BatchOp, FileInfo, OpenOptions, RingOptions, RingStats, WriteOptions } from './types';

@@ -11,7 +11,7 @@ export interface NativeRing {
   counters(): NativeCounters;
   /** Microseconds to spin for completions before the loop sleeps; 0 is off. */
   setBusyPoll(microseconds: number): void;
-  /** A number is submitClosed or submitForked. */
+  /** A number is a SubmitAnswer (closed or forked). */
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number;
   registerFile(fd: number): boolean;
   unregisterFile(fd: number): void;
@@ -56,11 +56,20 @@ export interface NativeAddon {
   probeEngine(engine: string): NativeRefusal;
   describeFd(fd: number): NativeDeviceInfo;
   allocAligned(size: number, alignment: number): Buffer | null;
-  readonly recordBytes: number;
-  readonly submitClosed: number;
-  readonly submitForked: number;
-  readonly statusMisaligned: number;
-  readonly statusTooSmall: number;
+  /** The values lib/native-contract.ts mirrors, as native code has them. */
+  readonly contract: NativeContract;
+}
+
+export interface NativeContract {
+  engineNames: string[];
+  opCodes: Record<string, number>;
+  flags: Record<string, number>;
+  recordBytes: number;
+  /** Byte offset of each SubmissionRecord field. */
+  recordOffsets: Record<string, number>;
+  recordStatuses: Record<string, number>;
+  completionBytes: number;
+  submitAnswers: Record<string, number>;
 }
 
 function packageRoot(): string {

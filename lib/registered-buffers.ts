@@ -2,7 +2,8 @@
 // channel, and its refusals turned into AioErrors.
 import type { Channel } from './channel';
 import { AioError, LibraryCodes, OperationContext, libraryError, systemError } from './errors';
-import { NativeRegistration, native } from './native';
+import type { NativeRegistration } from './native';
+import { SubmitAnswer } from './native-contract';
 import { checkInteger, checkMultipleOf } from './validate';
 
 /** IORING_MAX_REG_BUFFERS: the most buffers one registration may hold. */
@@ -25,7 +26,7 @@ export function checkRegistrationArguments(count: unknown, size: unknown): void 
 export function registerBuffers(channel: Channel, count: number, size: number): NativeRegistration {
   const context: OperationContext = { op: 'registerBuffers', engine: channel.engine };
   const outcome = channel.registerBuffers(count, size);
-  if (outcome === native.submitForked) {
+  if (outcome === SubmitAnswer.forked) {
     throw libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context);
   }
   if (typeof outcome === 'number') throw libraryError(LibraryCodes.closed, 'the ring is closed', context);

@@ -1,11 +1,12 @@
 // The public entry point: a ring of requests on one engine, the files opened
 // through it, and batches of operations across them.
 import * as fs from 'node:fs';
-import { BatchState, Channel, ChannelOptions, EngineName } from './channel';
+import { BatchState, Channel, ChannelOptions } from './channel';
 import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
 import { AioError, LibraryCodes, fromNodeError, libraryError } from './errors';
 import { AioFile } from './file';
 import { NativeRegistration, native } from './native';
+import type { EngineName } from './native-contract';
 import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
 import type { BatchOp, FileInfo, OpenOptions, RingOptions, RingStats } from './types';
 import { checkBoolean, checkInteger, checkOptions, checkString } from './validate';

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "contract.h"
 #include "device.h"
 #include "engine.h"
 #include "fixed_buffer_index.h"
@@ -28,26 +29,6 @@
 namespace aioring {
 namespace {
 
-// One submission record as lib/channel.ts writes it into the shared buffer.
-// Passing requests through memory both sides can see costs no N-API call per
-// field; only the buffers themselves have to be looked up.
-constexpr uint32_t kRecordBytes = 40;
-struct SubmissionRecord {
-  int32_t slot;
-  int32_t fd;
-  int32_t op;
-  int32_t flags;
-  int32_t length;    // bytes for read/write, buffer count for readv/writev
-  int32_t memAlign;  // required buffer address alignment for this file
-  int32_t status;    // written back: kStatus*
-  int32_t reserved;
-  double position;
-};
-static_assert(sizeof(SubmissionRecord) == kRecordBytes, "record layout is shared with JS");
-
-enum RecordStatus : int32_t { kStatusOk = 0, kStatusMisaligned = 1, kStatusTooSmall = 2 };
-
-// Submit's answers that are not a count of consumed records.
 // Completions handed to JS per callback when requests complete later, from a
 // device: one eighth of the ring, and at least four. Devices often finish a
 // whole batch at once; settling all of it before the continuations resubmit
@@ -63,9 +44,6 @@ uint32_t completionsPerCallbackFromDevice(uint32_t depth) { return depth / 8 > 4
 // a budget of one ring meant every wake-up ended by setting the eventfd again,
 // costing a write, an extra loop turn and a read per request.
 constexpr uint32_t kMinCompletionsPerWake = 64;
-
-constexpr int32_t kSubmitClosed = -1;
-constexpr int32_t kSubmitForked = -2;
 
 // Bumped in the child of every fork() made through libc. A ring remembers the
 // value it was made under, so a ring inherited by a child is recognised
@@ -154,7 +132,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     submissionsRef_ = Napi::Persistent(submissions);
     completionsRef_ = Napi::Persistent(completions);
     submissionBytes_ = static_cast<uint8_t*>(submissions.Data());
-    completionPairs_ = static_cast<int32_t*>(completions.Data());
+    completionPairs_ = static_cast<CompletionPair*>(completions.Data());
     // Weak until something is in flight, so an idle, forgotten ring can be collected.
     onComplete_ = Napi::Reference<Napi::Function>::New(info[4].As<Napi::Function>(), 0);
 
@@ -475,8 +453,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
       }
       delivered += count;
       for (uint32_t i = 0; i < count; ++i) {
-        completionPairs_[2 * i] = static_cast<int32_t>(completions_[i].slot);
-        completionPairs_[2 * i + 1] = completions_[i].result;
+        completionPairs_[i] = CompletionPair{static_cast<int32_t>(completions_[i].slot), completions_[i].result};
         releaseSlot(completions_[i].slot);
       }
       onComplete_.Value().MakeCallback(Value(), {Napi::Number::New(env, count)}, asyncContext_);
@@ -611,7 +588,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   Napi::Reference<Napi::ArrayBuffer> submissionsRef_;
   Napi::Reference<Napi::ArrayBuffer> completionsRef_;
   uint8_t* submissionBytes_ = nullptr;
-  int32_t* completionPairs_ = nullptr;
+  CompletionPair* completionPairs_ = nullptr;
   Napi::FunctionReference onComplete_;
   uv_poll_t* poll_ = nullptr;
   bool held_ = false;
@@ -707,6 +684,48 @@ Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
       new size_t(size));
 }
 
+// contract.h's values, with engine.h's op codes and flags and probe.h's engine
+// names, for test/25.contract.test.ts to hold lib/native-contract.ts to.
+Napi::Object contractObject(Napi::Env env) {
+  Napi::Object contract = Napi::Object::New(env);
+  Napi::Array engineNames = Napi::Array::New(env);
+  for (const EngineKindName& engine : kEngineKindNames) engineNames.Set(engineNames.Length(), engine.name);
+  contract.Set("engineNames", engineNames);
+  Napi::Object opCodes = Napi::Object::New(env);
+  opCodes.Set("read", static_cast<uint32_t>(OpCode::kRead));
+  opCodes.Set("write", static_cast<uint32_t>(OpCode::kWrite));
+  opCodes.Set("readv", static_cast<uint32_t>(OpCode::kReadv));
+  opCodes.Set("writev", static_cast<uint32_t>(OpCode::kWritev));
+  opCodes.Set("fsync", static_cast<uint32_t>(OpCode::kFsync));
+  opCodes.Set("fdatasync", static_cast<uint32_t>(OpCode::kFdatasync));
+  contract.Set("opCodes", opCodes);
+  Napi::Object flags = Napi::Object::New(env);
+  flags.Set("dsync", kFlagDsync);
+  contract.Set("flags", flags);
+  contract.Set("recordBytes", kRecordBytes);
+  Napi::Object offsets = Napi::Object::New(env);
+  offsets.Set("slot", static_cast<uint32_t>(offsetof(SubmissionRecord, slot)));
+  offsets.Set("fd", static_cast<uint32_t>(offsetof(SubmissionRecord, fd)));
+  offsets.Set("op", static_cast<uint32_t>(offsetof(SubmissionRecord, op)));
+  offsets.Set("flags", static_cast<uint32_t>(offsetof(SubmissionRecord, flags)));
+  offsets.Set("length", static_cast<uint32_t>(offsetof(SubmissionRecord, length)));
+  offsets.Set("memAlign", static_cast<uint32_t>(offsetof(SubmissionRecord, memAlign)));
+  offsets.Set("status", static_cast<uint32_t>(offsetof(SubmissionRecord, status)));
+  offsets.Set("position", static_cast<uint32_t>(offsetof(SubmissionRecord, position)));
+  contract.Set("recordOffsets", offsets);
+  Napi::Object statuses = Napi::Object::New(env);
+  statuses.Set("ok", static_cast<int32_t>(kStatusOk));
+  statuses.Set("misaligned", static_cast<int32_t>(kStatusMisaligned));
+  statuses.Set("tooSmall", static_cast<int32_t>(kStatusTooSmall));
+  contract.Set("recordStatuses", statuses);
+  contract.Set("completionBytes", kCompletionBytes);
+  Napi::Object answers = Napi::Object::New(env);
+  answers.Set("closed", kSubmitClosed);
+  answers.Set("forked", kSubmitForked);
+  contract.Set("submitAnswers", answers);
+  return contract;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   static pthread_once_t registerForkHandler = PTHREAD_ONCE_INIT;
   pthread_once(&registerForkHandler, [] { pthread_atfork(nullptr, nullptr, countFork); });
@@ -717,11 +736,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeEngine", Napi::Function::New(env, ProbeEngine));
   exports.Set("describeFd", Napi::Function::New(env, DescribeFd));
   exports.Set("allocAligned", Napi::Function::New(env, AllocAligned));
-  exports.Set("recordBytes", Napi::Number::New(env, kRecordBytes));
-  exports.Set("submitClosed", Napi::Number::New(env, kSubmitClosed));
-  exports.Set("submitForked", Napi::Number::New(env, kSubmitForked));
-  exports.Set("statusMisaligned", Napi::Number::New(env, kStatusMisaligned));
-  exports.Set("statusTooSmall", Napi::Number::New(env, kStatusTooSmall));
+  exports.Set("contract", contractObject(env));
   return exports;
 }
 
