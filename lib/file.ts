@@ -1,7 +1,7 @@
 // An open file or block device, and the checks every request on it passes
 // before it is queued: types, ranges, and the direct-I/O alignment rules.
 import type { FileHandle } from 'node:fs/promises';
-import { Channel, IoRequest, RequestTarget } from './channel';
+import { Dispatcher, IoRequest, RequestTarget } from './dispatcher';
 import { OpCodes, opNames } from './native-contract';
 import { AioError, LibraryCodes, OpName, fromNodeError, libraryError } from './errors';
 import type { FileInfo, WriteOptions } from './types';
@@ -15,21 +15,21 @@ export class AioFile implements RequestTarget {
   /** @internal the ring that opened this file, for ring.submit's ownership check */
   readonly owner: object;
   private readonly handle: FileHandle;
-  private readonly channel: Channel;
+  private readonly dispatcher: Dispatcher;
   private readonly onClosed: (file: AioFile) => void;
   private pending = 0;
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
   /** @internal files are made by Ring.open */
-  constructor(owner: object, path: string, handle: FileHandle, info: FileInfo, channel: Channel, onClosed: (file: AioFile) => void) {
+  constructor(owner: object, path: string, handle: FileHandle, info: FileInfo, dispatcher: Dispatcher, onClosed: (file: AioFile) => void) {
     this.owner = owner;
     this.path = path;
     this.handle = handle;
     this.fd = handle.fd;
     this.info = info;
     this.memAlign = info.direct ? info.memAlign : 0;
-    this.channel = channel;
+    this.dispatcher = dispatcher;
     this.onClosed = onClosed;
   }
 
@@ -118,7 +118,7 @@ export class AioFile implements RequestTarget {
     if (request instanceof AioError) return Promise.reject(request);
     if (this.closing) return Promise.reject(this.closedError(opNameOf(request.op)));
     this.pending++;
-    return this.channel.request(request);
+    return this.dispatcher.request(request);
   }
 
   private transfer(op: number, buffers: ArrayBufferView | ArrayBufferView[], position: number, dsync: boolean): IoRequest | AioError {
@@ -154,12 +154,12 @@ export class AioFile implements RequestTarget {
   }
 
   private async closeWhenDrained(): Promise<void> {
-    this.channel.abandonIfForked();
+    this.dispatcher.abandonIfForked();
     if (this.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.onClosed(this);
     // Before the descriptor goes: once closed, its number can be reused by
     // another file, which requests must not reach through the old table entry.
-    this.channel.unregisterFile(this.fd);
+    this.dispatcher.unregisterFile(this.fd);
     try {
       await this.handle.close();
     } catch (error) {

@@ -1,7 +1,8 @@
-// One native ring and everything needed to drive it from JS: request slots,
-// the shared submission and completion arrays, batching of everything asked
-// in one synchronous turn into one native call, and the queue that holds
-// requests beyond the ring's depth (backpressure) instead of failing them.
+// Dispatches requests to one engine and settles them: request slots, the
+// submission and completion arrays shared with native code, batching of
+// everything asked in one synchronous turn into one native call, and the
+// queue that holds requests beyond the depth (backpressure) instead of failing
+// them. A Ring has one dispatcher, and a second for buffered files on libaio.
 import { AioError, LibraryCodes, libraryError, systemError } from './errors';
 import { NativeRegistration, NativeRegistrationFailure, NativeRing, native } from './native';
 import {
@@ -68,16 +69,16 @@ function captureResolvers(resolve: (bytes: number) => void, reject: (error: AioE
 
 const settledPromise = Promise.resolve();
 
-/** A channel's share of RingStats; the ring adds its channels' counts and derives `bytes`. */
-export type ChannelCounters = Omit<RingStats, 'bytes'>;
+/** A dispatcher's share of RingStats; the ring adds its dispatchers' counts and derives `bytes`. */
+export type DispatcherCounters = Omit<RingStats, 'bytes'>;
 
-/** What every channel of a ring is made with (see RingOptions). */
-export interface ChannelOptions {
+/** What every dispatcher of a ring is made with (see RingOptions). */
+export interface DispatcherOptions {
   depth: number;
   busyPollUs: number;
 }
 
-export class Channel {
+export class Dispatcher {
   readonly engine: EngineName;
   private readonly nativeRing: NativeRing;
   private readonly depth: number;
@@ -102,16 +103,16 @@ export class Channel {
   private readonly counters = { submitted: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
   private readonly flushBound = () => this.flush();
 
-  static open(engine: EngineName, { depth, busyPollUs }: ChannelOptions): Channel | { errno: number; reason: string } {
+  static open(engine: EngineName, { depth, busyPollUs }: DispatcherOptions): Dispatcher | { errno: number; reason: string } {
     const submissions = new ArrayBuffer(depth * recordBytes);
     const completions = new ArrayBuffer(depth * completionBytes);
-    let channel: Channel | undefined;
-    const onComplete = (count: number) => channel!.onComplete(count);
+    let dispatcher: Dispatcher | undefined;
+    const onComplete = (count: number) => dispatcher!.onComplete(count);
     const opened = native.openRing(engine, depth, submissions, completions, onComplete);
     if (!('submit' in opened)) return opened;
     opened.setBusyPoll(busyPollUs);
-    channel = new Channel(engine, depth, opened, submissions, completions, onComplete);
-    return channel;
+    dispatcher = new Dispatcher(engine, depth, opened, submissions, completions, onComplete);
+    return dispatcher;
   }
 
   private constructor(
@@ -121,7 +122,7 @@ export class Channel {
     submissions: ArrayBuffer,
     completions: ArrayBuffer,
     // Native code holds this only weakly while the ring is idle (so a forgotten
-    // ring can be collected); the channel keeps it alive for as long as it lives.
+    // ring can be collected); the dispatcher keeps it alive for as long as it lives.
     private readonly completionCallback: (count: number) => void,
   ) {
     this.engine = engine;
@@ -148,7 +149,7 @@ export class Channel {
     } else {
       this.waiting.push(request);
       // Waiting requests are normally admitted by completions; the flush still
-      // asks native code whether the ring can make any (it cannot in a forked child).
+      // asks native code whether the engine can make any (it cannot in a forked child).
       this.scheduleFlush();
     }
   }
@@ -162,7 +163,7 @@ export class Channel {
     return promise;
   }
 
-  counts(): ChannelCounters {
+  counts(): DispatcherCounters {
     return {
       ...this.counters,
       inflight: this.inflight,
@@ -196,7 +197,7 @@ export class Channel {
   }
 
   /**
-   * In a forked child nothing this ring holds will ever complete: not the
+   * In a forked child nothing this engine holds will ever complete: not the
    * parent's requests in flight, not what waits for room behind them. Fails
    * them all with ERR_AIO_FORKED so that closing in a child cannot hang.
    */
@@ -208,7 +209,7 @@ export class Channel {
     this.notifyIfIdle();
   }
 
-  /** Whether this ring was inherited through fork(): nothing it holds belongs to this process. */
+  /** Whether this engine was inherited through fork(): nothing it holds belongs to this process. */
   forked(): boolean {
     return this.nativeRing.submit(0, this.batch.buffers) === SubmitAnswer.forked;
   }
