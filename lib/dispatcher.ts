@@ -4,7 +4,7 @@
 // queue that holds requests beyond the depth (backpressure) instead of failing
 // them. A Ring has one dispatcher, and a second for buffered files on libaio.
 import { AioError, LibraryCodes, libraryError, systemError } from './errors';
-import { NativeRegistration, NativeRegistrationFailure, NativeRing, native } from './native';
+import { NativeRegistration, NativeRegistrationFailure, EngineBinding, native } from './native';
 import {
   CompletionField,
   EngineName,
@@ -80,7 +80,7 @@ export interface DispatcherOptions {
 
 export class Dispatcher {
   readonly engine: EngineName;
-  private readonly nativeRing: NativeRing;
+  private readonly binding: EngineBinding;
   private readonly depth: number;
   private readonly records: Int32Array;
   private readonly positions: Float64Array;
@@ -108,7 +108,7 @@ export class Dispatcher {
     const completions = new ArrayBuffer(depth * completionBytes);
     let dispatcher: Dispatcher | undefined;
     const onComplete = (count: number) => dispatcher!.onComplete(count);
-    const opened = native.openRing(engine, depth, submissions, completions, onComplete);
+    const opened = native.openEngine(engine, depth, submissions, completions, onComplete);
     if (!('submit' in opened)) return opened;
     opened.setBusyPoll(busyPollUs);
     dispatcher = new Dispatcher(engine, depth, opened, submissions, completions, onComplete);
@@ -118,16 +118,16 @@ export class Dispatcher {
   private constructor(
     engine: EngineName,
     depth: number,
-    nativeRing: NativeRing,
+    binding: EngineBinding,
     submissions: ArrayBuffer,
     completions: ArrayBuffer,
-    // Native code holds this only weakly while the ring is idle (so a forgotten
-    // ring can be collected); the dispatcher keeps it alive for as long as it lives.
+    // Native code holds this only weakly while nothing is in flight (so a
+    // forgotten binding can be collected); the dispatcher keeps it alive for as long as it lives.
     private readonly completionCallback: (count: number) => void,
   ) {
     this.engine = engine;
     this.depth = depth;
-    this.nativeRing = nativeRing;
+    this.binding = binding;
     this.records = new Int32Array(submissions);
     this.positions = new Float64Array(submissions);
     this.completions = new Int32Array(completions);
@@ -168,32 +168,32 @@ export class Dispatcher {
       ...this.counters,
       inflight: this.inflight,
       queued: this.batch.count + this.waiting.length - this.waitingHead,
-      ...this.nativeRing.counters(),
+      ...this.binding.counters(),
     };
   }
 
   /** See lib/registered-buffers.ts; a number is a SubmitAnswer. */
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number {
-    return this.nativeRing.registerBuffers(count, size);
+    return this.binding.registerBuffers(count, size);
   }
 
   /** Lets requests on `fd` use a registered file where the engine has them; best effort. */
   registerFile(fd: number): void {
-    this.nativeRing.registerFile(fd);
+    this.binding.registerFile(fd);
   }
 
   /** Must come after the fd's last request has settled and before the fd is closed. */
   unregisterFile(fd: number): void {
-    this.nativeRing.unregisterFile(fd);
+    this.binding.unregisterFile(fd);
   }
 
-  /** Stops taking requests, waits for every queued and in-flight one, then frees the native ring. */
+  /** Stops taking requests, waits for every queued and in-flight one, then frees the engine. */
   async close(): Promise<void> {
     this.closed = true;
     this.abandonIfForked();
     if (!this.idle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.nativeRing.close();
+    this.binding.close();
   }
 
   /**
@@ -211,7 +211,7 @@ export class Dispatcher {
 
   /** Whether this engine was inherited through fork(): nothing it holds belongs to this process. */
   forked(): boolean {
-    return this.nativeRing.submit(0, this.batch.buffers) === SubmitAnswer.forked;
+    return this.binding.submit(0, this.batch.buffers) === SubmitAnswer.forked;
   }
 
   private idle(): boolean {
@@ -259,7 +259,7 @@ export class Dispatcher {
     this.retryTimer = undefined;
     const count = this.batch.count;
     if (count === 0 && this.waitingHead === this.waiting.length) return;
-    const consumed = this.nativeRing.submit(count, this.batch.buffers);
+    const consumed = this.binding.submit(count, this.batch.buffers);
     if (consumed === SubmitAnswer.forked) {
       this.abandonIfForked();
       return;

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileInfo } from './types';
 
-export interface NativeRing {
+/** One engine as native code hands it to JS (binding.cc's EngineBinding); lib/dispatcher.ts drives it. */
+export interface EngineBinding {
   /** Submits the first `count` shared records; `buffers` holds their buffers in record order (later entries are ignored). */
   submit(count: number, buffers: ReadonlyArray<ArrayBufferView | undefined>): number;
   close(): void;
@@ -46,13 +47,13 @@ export interface NativeRefusal {
 export type NativeDeviceInfo = Omit<FileInfo, 'direct'> & { errno: number };
 
 export interface NativeAddon {
-  openRing(
+  openEngine(
     engine: string,
     depth: number,
     submissions: ArrayBuffer,
     completions: ArrayBuffer,
     onComplete: (count: number) => void,
-  ): NativeRing | NativeRefusal;
+  ): EngineBinding | NativeRefusal;
   probeEngine(engine: string): NativeRefusal;
   describeFd(fd: number): NativeDeviceInfo;
   allocAligned(size: number, alignment: number): Buffer | null;
