@@ -8,7 +8,8 @@
         "native/uring_engine.cc",
         "native/pool_engine.cc",
         "native/probe.cc",
-        "native/device.cc"
+        "native/device.cc",
+        "native/file_space.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

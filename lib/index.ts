@@ -6,4 +6,4 @@ export type { AioErrorDetails, OpName } from './errors';
 export { probeEngines } from './engines';
 export type { EngineAvailability, EngineChoice } from './engines';
 export type { EngineName } from './native-contract';
-export type { BatchOp, FileInfo, OpenOptions, RingOptions, RingStats, WriteOptions } from './types';
+export type { AllocateOptions, BatchOp, FileInfo, OpenOptions, RingOptions, RingStats, StatOptions, WriteOptions } from './types';

@@ -57,6 +57,8 @@ export interface NativeAddon {
   probeEngine(engine: string): NativeRefusal;
   describeFd(fd: number): NativeDeviceInfo;
   allocAligned(size: number, alignment: number): Buffer | null;
+  /** fallocate(2) on libuv's thread pool; `done` gets 0 or the errno. */
+  allocate(fd: number, keepSize: boolean, offset: number, length: number, done: (errno: number) => void): void;
   /** The values lib/native-contract.ts mirrors, as native code has them. */
   readonly contract: NativeContract;
 }

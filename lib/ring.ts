@@ -96,7 +96,7 @@ export class Ring {
     };
     const dispatcher = direct ? this.direct : this.bufferedDispatcher();
     dispatcher.registerFile(handle.fd);
-    const file = new AioFile(this, path, handle, info, dispatcher, (closed) => this.files.delete(closed));
+    const file = new AioFile(this, path, handle, write, info, dispatcher, (closed) => this.files.delete(closed));
     this.files.add(file);
     return file;
   }

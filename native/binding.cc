@@ -22,6 +22,7 @@
 #include "contract.h"
 #include "device.h"
 #include "engine.h"
+#include "file_space.h"
 #include "fixed_buffer_index.h"
 #include "iovec_space.h"
 #include "probe.h"
@@ -687,6 +688,35 @@ Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
       new size_t(size));
 }
 
+// fallocate can take long (a file system zeroing or mapping extents), so it
+// runs on libuv's thread pool, as Node's own fs calls do.
+class AllocateWork : public Napi::AsyncWorker {
+ public:
+  AllocateWork(Napi::Function callback, int fd, bool keepSize, uint64_t offset, uint64_t length)
+      : Napi::AsyncWorker(callback, "aioring:allocate"), fd_(fd), keepSize_(keepSize), offset_(offset), length_(length) {}
+
+  void Execute() override { error_ = allocateSpace(fd_, keepSize_, offset_, length_); }
+
+  void OnOK() override { Callback().Call({Napi::Number::New(Env(), error_)}); }
+
+ private:
+  int fd_;
+  bool keepSize_;
+  uint64_t offset_;
+  uint64_t length_;
+  int error_ = 0;
+};
+
+// (fd, keepSize, offset, length, done(errno))
+Napi::Value Allocate(const Napi::CallbackInfo& info) {
+  auto* work = new AllocateWork(info[4].As<Napi::Function>(), info[0].As<Napi::Number>().Int32Value(),
+                                info[1].As<Napi::Boolean>().Value(),
+                                static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value()),
+                                static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value()));
+  work->Queue();
+  return info.Env().Undefined();
+}
+
 // contract.h's values, with engine.h's op codes and flags and probe.h's engine
 // names, for test/25.contract.test.ts to hold lib/native-contract.ts to.
 Napi::Object contractObject(Napi::Env env) {
@@ -739,6 +769,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeEngine", Napi::Function::New(env, ProbeEngine));
   exports.Set("describeFd", Napi::Function::New(env, DescribeFd));
   exports.Set("allocAligned", Napi::Function::New(env, AllocAligned));
+  exports.Set("allocate", Napi::Function::New(env, Allocate));
   exports.Set("contract", contractObject(env));
   return exports;
 }
