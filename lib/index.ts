@@ -6,5 +6,5 @@ export { AioError, LibraryCodes } from './errors';
 export type { AioErrorDetails, OpName } from './errors';
 export { probeEngines } from './engines';
 export type { EngineAvailability, EngineChoice } from './engines';
-export type { EngineName } from './channel';
+export type { EngineName } from './native-contract';
 export type { AllocateOptions, BatchOp, FileInfo, OpenOptions, RingOptions, RingStats, StatOptions, WriteOptions } from './types';
