@@ -10,9 +10,9 @@
 
 namespace aioring {
 
-class CompletionQueue {
+class ParkedCompletions {
  public:
-  explicit CompletionQueue(uint32_t capacity)
+  explicit ParkedCompletions(uint32_t capacity)
       : entries_(new Completion[capacity]), capacity_(capacity) {}
 
   bool empty() const { return count_ == 0; }

@@ -1,18 +1,28 @@
-// One native ring and everything needed to drive it from JS: request slots,
-// the shared submission and completion arrays, batching of everything asked
-// in one synchronous turn into one native call, and the queue that holds
-// requests beyond the ring's depth (backpressure) instead of failing them.
-import { AioError, LibraryCodes, OpName, libraryError, systemError } from './errors';
-import { NativeRegistration, NativeRegistrationFailure, NativeRing, native } from './native';
+// Dispatches requests to one engine and settles them: request slots, the
+// submission and completion arrays shared with native code, batching of
+// everything asked in one synchronous turn into one native call, and the
+// queue that holds requests beyond the depth (backpressure) instead of failing
+// them. A Ring has one dispatcher, and a second for buffered files on libaio.
+import { AioError, LibraryCodes, libraryError, systemError } from './errors';
+import { NativeRegistration, NativeRegistrationFailure, EngineBinding, native } from './native';
+import {
+  CompletionField,
+  EngineName,
+  OpCodes,
+  RecordField,
+  RecordStatus,
+  RequestFlags,
+  SubmitAnswer,
+  completionBytes,
+  completionInts,
+  opNames,
+  recordBytes,
+  recordDoubles,
+  recordInts,
+  recordPositionDouble,
+} from './native-contract';
 import { PendingBatch } from './pending-batch';
 import type { RingStats } from './types';
-
-export type EngineName = 'libaio' | 'io_uring' | 'threadpool';
-
-export const OpCodes = { read: 0, write: 1, readv: 2, writev: 3, fsync: 4, fdatasync: 5 } as const;
-/** Op names by OpCodes value. */
-export const opNames: readonly OpName[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
-const flagDsync = 1;
 
 /** What a request needs to know about the file it targets. */
 export interface RequestTarget {
@@ -58,21 +68,19 @@ function captureResolvers(resolve: (bytes: number) => void, reject: (error: AioE
 }
 
 const settledPromise = Promise.resolve();
-const recordInts = native.recordBytes / 4;
-const positionIndex = recordInts / 2 - 1; // the record's trailing double, in Float64 units
 
-/** A channel's share of RingStats; the ring adds its channels' counts and derives `bytes`. */
-export type ChannelCounters = Omit<RingStats, 'bytes'>;
+/** A dispatcher's share of RingStats; the ring adds its dispatchers' counts and derives `bytes`. */
+export type DispatcherCounters = Omit<RingStats, 'bytes'>;
 
-/** What every channel of a ring is made with (see RingOptions). */
-export interface ChannelOptions {
+/** What every dispatcher of a ring is made with (see RingOptions). */
+export interface DispatcherOptions {
   depth: number;
   busyPollUs: number;
 }
 
-export class Channel {
+export class Dispatcher {
   readonly engine: EngineName;
-  private readonly nativeRing: NativeRing;
+  private readonly binding: EngineBinding;
   private readonly depth: number;
   private readonly records: Int32Array;
   private readonly positions: Float64Array;
@@ -95,31 +103,31 @@ export class Channel {
   private readonly counters = { submitted: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
   private readonly flushBound = () => this.flush();
 
-  static open(engine: EngineName, { depth, busyPollUs }: ChannelOptions): Channel | { errno: number; reason: string } {
-    const submissions = new ArrayBuffer(depth * native.recordBytes);
-    const completions = new ArrayBuffer(depth * 8);
-    let channel: Channel | undefined;
-    const onComplete = (count: number) => channel!.onComplete(count);
-    const opened = native.openRing(engine, depth, submissions, completions, onComplete);
+  static open(engine: EngineName, { depth, busyPollUs }: DispatcherOptions): Dispatcher | { errno: number; reason: string } {
+    const submissions = new ArrayBuffer(depth * recordBytes);
+    const completions = new ArrayBuffer(depth * completionBytes);
+    let dispatcher: Dispatcher | undefined;
+    const onComplete = (count: number) => dispatcher!.onComplete(count);
+    const opened = native.openEngine(engine, depth, submissions, completions, onComplete);
     if (!('submit' in opened)) return opened;
     opened.setBusyPoll(busyPollUs);
-    channel = new Channel(engine, depth, opened, submissions, completions, onComplete);
-    return channel;
+    dispatcher = new Dispatcher(engine, depth, opened, submissions, completions, onComplete);
+    return dispatcher;
   }
 
   private constructor(
     engine: EngineName,
     depth: number,
-    nativeRing: NativeRing,
+    binding: EngineBinding,
     submissions: ArrayBuffer,
     completions: ArrayBuffer,
-    // Native code holds this only weakly while the ring is idle (so a forgotten
-    // ring can be collected); the channel keeps it alive for as long as it lives.
+    // Native code holds this only weakly while nothing is in flight (so a
+    // forgotten binding can be collected); the dispatcher keeps it alive for as long as it lives.
     private readonly completionCallback: (count: number) => void,
   ) {
     this.engine = engine;
     this.depth = depth;
-    this.nativeRing = nativeRing;
+    this.binding = binding;
     this.records = new Int32Array(submissions);
     this.positions = new Float64Array(submissions);
     this.completions = new Int32Array(completions);
@@ -141,7 +149,7 @@ export class Channel {
     } else {
       this.waiting.push(request);
       // Waiting requests are normally admitted by completions; the flush still
-      // asks native code whether the ring can make any (it cannot in a forked child).
+      // asks native code whether the engine can make any (it cannot in a forked child).
       this.scheduleFlush();
     }
   }
@@ -155,41 +163,41 @@ export class Channel {
     return promise;
   }
 
-  counts(): ChannelCounters {
+  counts(): DispatcherCounters {
     return {
       ...this.counters,
       inflight: this.inflight,
       queued: this.batch.count + this.waiting.length - this.waitingHead,
-      ...this.nativeRing.counters(),
+      ...this.binding.counters(),
     };
   }
 
-  /** See lib/registered-buffers.ts; a number is native.submitClosed or native.submitForked. */
+  /** See lib/registered-buffers.ts; a number is a SubmitAnswer. */
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number {
-    return this.nativeRing.registerBuffers(count, size);
+    return this.binding.registerBuffers(count, size);
   }
 
   /** Lets requests on `fd` use a registered file where the engine has them; best effort. */
   registerFile(fd: number): void {
-    this.nativeRing.registerFile(fd);
+    this.binding.registerFile(fd);
   }
 
   /** Must come after the fd's last request has settled and before the fd is closed. */
   unregisterFile(fd: number): void {
-    this.nativeRing.unregisterFile(fd);
+    this.binding.unregisterFile(fd);
   }
 
-  /** Stops taking requests, waits for every queued and in-flight one, then frees the native ring. */
+  /** Stops taking requests, waits for every queued and in-flight one, then frees the engine. */
   async close(): Promise<void> {
     this.closed = true;
     this.abandonIfForked();
     if (!this.idle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.nativeRing.close();
+    this.binding.close();
   }
 
   /**
-   * In a forked child nothing this ring holds will ever complete: not the
+   * In a forked child nothing this engine holds will ever complete: not the
    * parent's requests in flight, not what waits for room behind them. Fails
    * them all with ERR_AIO_FORKED so that closing in a child cannot hang.
    */
@@ -201,9 +209,9 @@ export class Channel {
     this.notifyIfIdle();
   }
 
-  /** Whether this ring was inherited through fork(): nothing it holds belongs to this process. */
+  /** Whether this engine was inherited through fork(): nothing it holds belongs to this process. */
   forked(): boolean {
-    return this.nativeRing.submit(0, this.batch.buffers) === native.submitForked;
+    return this.binding.submit(0, this.batch.buffers) === SubmitAnswer.forked;
   }
 
   private idle(): boolean {
@@ -236,14 +244,14 @@ export class Channel {
   private writeRecord(index: number, slot: number, request: IoRequest): void {
     const base = index * recordInts;
     const records = this.records;
-    records[base] = slot;
-    records[base + 1] = request.target.fd;
-    records[base + 2] = request.op;
-    records[base + 3] = request.dsync ? flagDsync : 0;
-    records[base + 4] = Array.isArray(request.buffers) ? request.buffers.length : request.length;
-    records[base + 5] = request.target.memAlign;
-    records[base + 6] = 0;
-    this.positions[(index * recordInts) / 2 + positionIndex] = request.position;
+    records[base + RecordField.slot] = slot;
+    records[base + RecordField.fd] = request.target.fd;
+    records[base + RecordField.op] = request.op;
+    records[base + RecordField.flags] = request.dsync ? RequestFlags.dsync : 0;
+    records[base + RecordField.length] = Array.isArray(request.buffers) ? request.buffers.length : request.length;
+    records[base + RecordField.memAlign] = request.target.memAlign;
+    records[base + RecordField.status] = RecordStatus.ok;
+    this.positions[index * recordDoubles + recordPositionDouble] = request.position;
   }
 
   private flush(): void {
@@ -251,12 +259,12 @@ export class Channel {
     this.retryTimer = undefined;
     const count = this.batch.count;
     if (count === 0 && this.waitingHead === this.waiting.length) return;
-    const consumed = this.nativeRing.submit(count, this.batch.buffers);
-    if (consumed === native.submitForked) {
+    const consumed = this.binding.submit(count, this.batch.buffers);
+    if (consumed === SubmitAnswer.forked) {
       this.abandonIfForked();
       return;
     }
-    if (consumed === native.submitClosed) {
+    if (consumed === SubmitAnswer.closed) {
       this.failBatch(closedError);
       this.failWaiting(closedError);
       this.notifyIfIdle();
@@ -265,8 +273,8 @@ export class Channel {
     if (consumed > 0) this.idleRetries = 0;
     for (let index = 0; index < consumed; index++) {
       const slot = this.batch.slots[index]!;
-      const status = this.records[index * recordInts + 6];
-      if (status === 0) {
+      const status = this.records[index * recordInts + RecordField.status];
+      if (status === RecordStatus.ok) {
         this.inflight++;
         this.counters.submitted++;
       } else {
@@ -325,8 +333,8 @@ export class Channel {
   private onComplete(count: number): void {
     const completions = this.completions;
     for (let i = 0; i < count; i++) {
-      const slot = completions[2 * i]!;
-      const result = completions[2 * i + 1]!;
+      const slot = completions[i * completionInts + CompletionField.slot]!;
+      const result = completions[i * completionInts + CompletionField.result]!;
       const request = this.slotRequest[slot]!;
       this.inflight--;
       this.counters.completed++;
@@ -414,7 +422,7 @@ function closedError(request: IoRequest): AioError {
 }
 
 function rejectionFor(status: number, request: IoRequest): AioError {
-  if (status === native.statusMisaligned) {
+  if (status === RecordStatus.misaligned) {
     return libraryError(
       LibraryCodes.alignment,
       `buffer memory must start on a ${request.target.memAlign}-byte boundary for direct I/O on this file; allocate it with allocAligned()`,
