@@ -1,7 +1,19 @@
 import * as util from 'node:util';
 
 /** The operations an error can be about. */
-export type OpName = 'read' | 'write' | 'readv' | 'writev' | 'fsync' | 'fdatasync' | 'open' | 'close' | 'registerBuffers';
+export type OpName =
+  | 'read'
+  | 'write'
+  | 'readv'
+  | 'writev'
+  | 'fsync'
+  | 'fdatasync'
+  | 'open'
+  | 'close'
+  | 'registerBuffers'
+  | 'stat'
+  | 'truncate'
+  | 'allocate';
 
 /** Codes of the library's own rejections; kernel failures use the errno name (EIO, ENOSPC, ...). */
 export const LibraryCodes = {

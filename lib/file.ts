@@ -1,10 +1,13 @@
 // An open file or block device, and the checks every request on it passes
 // before it is queued: types, ranges, and the direct-I/O alignment rules.
+import type { BigIntStats, Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { Channel, IoRequest, OpCodes, RequestTarget, opNames } from './channel';
-import { AioError, LibraryCodes, OpName, fromNodeError, libraryError } from './errors';
-import type { FileInfo, WriteOptions } from './types';
-import { checkBoolean, checkBuffer, checkBufferList, checkOptions, checkPosition } from './validate';
+import { Dispatcher, IoRequest, RequestTarget } from './dispatcher';
+import { AioError, LibraryCodes, OpName, fromNodeError, libraryError, systemError } from './errors';
+import { native } from './native';
+import { OpCodes, opNames } from './native-contract';
+import type { AllocateOptions, FileInfo, StatOptions, WriteOptions } from './types';
+import { checkBoolean, checkBuffer, checkBufferList, checkInteger, checkOptions, checkPosition } from './validate';
 
 export class AioFile implements RequestTarget {
   readonly path: string;
@@ -14,21 +17,31 @@ export class AioFile implements RequestTarget {
   /** @internal the ring that opened this file, for ring.submit's ownership check */
   readonly owner: object;
   private readonly handle: FileHandle;
-  private readonly channel: Channel;
+  private readonly writable: boolean;
+  private readonly dispatcher: Dispatcher;
   private readonly onClosed: (file: AioFile) => void;
   private pending = 0;
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
   /** @internal files are made by Ring.open */
-  constructor(owner: object, path: string, handle: FileHandle, info: FileInfo, channel: Channel, onClosed: (file: AioFile) => void) {
+  constructor(
+    owner: object,
+    path: string,
+    handle: FileHandle,
+    writable: boolean,
+    info: FileInfo,
+    dispatcher: Dispatcher,
+    onClosed: (file: AioFile) => void,
+  ) {
     this.owner = owner;
     this.path = path;
     this.handle = handle;
+    this.writable = writable;
     this.fd = handle.fd;
     this.info = info;
     this.memAlign = info.direct ? info.memAlign : 0;
-    this.channel = channel;
+    this.dispatcher = dispatcher;
     this.onClosed = onClosed;
   }
 
@@ -80,6 +93,58 @@ export class AioFile implements RequestTarget {
     return this.start(this.flushRequest(OpCodes.fsync)).then(ignoreCount);
   }
 
+  /** fstat(2): the file's current size, blocks, times and so on, as FileHandle.stat() gives them. */
+  stat(options?: StatOptions & { bigint?: false }): Promise<Stats>;
+  stat(options: StatOptions & { bigint: true }): Promise<BigIntStats>;
+  stat(options?: StatOptions): Promise<Stats | BigIntStats>;
+  stat(options?: StatOptions): Promise<Stats | BigIntStats> {
+    try {
+      const bigint = checkBoolean('bigint', checkOptions('options', options).bigint, false);
+      return this.track('stat', () => this.handle.stat({ bigint }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** ftruncate(2): sets the file's size to `length` bytes, cutting it short or extending it with a hole. */
+  truncate(length: number): Promise<void> {
+    try {
+      checkPosition('length', length);
+      if (!this.writable) return Promise.reject(this.notWritableError('truncate'));
+      return this.track('truncate', () => this.handle.truncate(length));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * fallocate(2): reserves the blocks of [position, position + length) so that
+   * later writes there cannot fail for want of space, without writing zeros.
+   * Grows the file to cover the range unless `keepSize`. Runs on libuv's thread
+   * pool. File systems that cannot reserve space (tmpfs before 2.6.36, some
+   * network file systems) reject with EOPNOTSUPP.
+   */
+  allocate(position: number, length: number, options?: AllocateOptions): Promise<void> {
+    try {
+      checkPosition('position', position);
+      checkInteger('length', length, 1, Number.MAX_SAFE_INTEGER - position);
+      const keepSize = checkBoolean('keepSize', checkOptions('options', options).keepSize, false);
+      if (!this.writable) return Promise.reject(this.notWritableError('allocate'));
+      return this.track(
+        'allocate',
+        () =>
+          new Promise<void>((resolve, reject) =>
+            native.allocate(this.fd, keepSize, position, length, (errno) => {
+              if (errno === 0) resolve();
+              else reject(systemError(errno, 'fallocate', { op: 'allocate', path: this.path, position, length }));
+            }),
+          ),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /**
    * Waits for every request already made on this file, then closes it.
    * Requests made after close() reject with ERR_AIO_CLOSED. Calling it again
@@ -113,11 +178,32 @@ export class AioFile implements RequestTarget {
     if (--this.pending === 0 && this.drained) this.drained();
   }
 
+  /** @internal EBADF, saying why: the file was opened without `write: true`. */
+  notWritableError(op: OpName): AioError {
+    const error = systemError(ebadf, op === 'allocate' ? 'fallocate' : op === 'truncate' ? 'ftruncate' : op, { op, path: this.path });
+    error.message += ": the file was opened without write: true (ring.open(path, { write: true }))";
+    return error;
+  }
+
+  // Runs one of the calls that go through Node or libuv rather than the ring,
+  // counted like a request so that close() waits for it.
+  private async track<T>(op: OpName, work: () => Promise<T>): Promise<T> {
+    if (this.closing) throw this.closedError(op);
+    this.pending++;
+    try {
+      return await work();
+    } catch (error) {
+      throw error instanceof AioError ? error : fromNodeError(error as NodeJS.ErrnoException, { op, path: this.path });
+    } finally {
+      this.requestSettled();
+    }
+  }
+
   private start(request: IoRequest | AioError): Promise<number> {
     if (request instanceof AioError) return Promise.reject(request);
     if (this.closing) return Promise.reject(this.closedError(opNameOf(request.op)));
     this.pending++;
-    return this.channel.request(request);
+    return this.dispatcher.request(request);
   }
 
   private transfer(op: number, buffers: ArrayBufferView | ArrayBufferView[], position: number, dsync: boolean): IoRequest | AioError {
@@ -153,12 +239,12 @@ export class AioFile implements RequestTarget {
   }
 
   private async closeWhenDrained(): Promise<void> {
-    this.channel.abandonIfForked();
+    this.dispatcher.abandonIfForked();
     if (this.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.onClosed(this);
     // Before the descriptor goes: once closed, its number can be reused by
     // another file, which requests must not reach through the old table entry.
-    this.channel.unregisterFile(this.fd);
+    this.dispatcher.unregisterFile(this.fd);
     try {
       await this.handle.close();
     } catch (error) {
@@ -185,6 +271,8 @@ function dsyncOption(options: WriteOptions | undefined): boolean {
 }
 
 function ignoreCount(): void {}
+
+const ebadf = 9;
 
 function opNameOf(op: number): OpName {
   return opNames[op]!;

@@ -34,7 +34,11 @@ export interface OpenOptions {
 }
 
 export interface FileInfo {
-  /** Bytes: the file's size when opened, or the block device's (BLKGETSIZE64). */
+  /**
+   * Bytes: the file's size when it was opened, or the block device's
+   * (BLKGETSIZE64). It is not updated as the file grows or shrinks; file.stat()
+   * gives the current size.
+   */
   size: number;
   logicalBlockSize: number;
   physicalBlockSize: number;
@@ -51,6 +55,19 @@ export interface FileInfo {
 export interface WriteOptions {
   /** RWF_DSYNC on this write alone: durable when it completes. */
   dsync?: boolean;
+}
+
+export interface AllocateOptions {
+  /**
+   * FALLOC_FL_KEEP_SIZE: reserve the blocks but leave the file's size as it
+   * is, so space past the end is allocated without being readable. Default false.
+   */
+  keepSize?: boolean;
+}
+
+export interface StatOptions {
+  /** Numbers in the result as bigint, as fs.Stats does with the same option. Default false. */
+  bigint?: boolean;
 }
 
 export type BatchOp =
