@@ -1,11 +1,11 @@
 // Which engine a ring runs on, and why: the selection rules and the probe.
-import { Channel, ChannelOptions, EngineName } from './channel';
+import { Dispatcher, DispatcherOptions } from './dispatcher';
 import { LibraryCodes, libraryError, systemError } from './errors';
 import { native } from './native';
+import { EngineName, engineNames } from './native-contract';
 import { checkOneOf } from './validate';
 
 export type EngineChoice = EngineName | 'auto';
-export const engineNames: readonly EngineName[] = ['libaio', 'io_uring', 'threadpool'];
 const engineChoices: readonly EngineChoice[] = ['auto', ...engineNames];
 
 export interface EngineAvailability {
@@ -30,7 +30,7 @@ function availability(name: EngineName, refusal: { errno: number; reason: string
 }
 
 export interface Selection {
-  channel: Channel;
+  dispatcher: Dispatcher;
   reason: string;
 }
 
@@ -50,23 +50,23 @@ function unavailable(name: EngineName, refusal: { errno: number; reason: string 
 }
 
 /** Opens the forced engine, or throws ERR_AIO_ENGINE_UNAVAILABLE with the kernel's reason. */
-export function openForced(name: EngineName, options: ChannelOptions, why: string): Selection {
-  const opened = Channel.open(name, options);
-  if (!(opened instanceof Channel)) throw unavailable(name, opened);
-  return { channel: opened, reason: why };
+export function openForced(name: EngineName, options: DispatcherOptions, why: string): Selection {
+  const opened = Dispatcher.open(name, options);
+  if (!(opened instanceof Dispatcher)) throw unavailable(name, opened);
+  return { dispatcher: opened, reason: why };
 }
 
 /**
  * Walks `preference` in order and opens the first engine the kernel allows,
  * recording why each earlier one was passed over.
  */
-export function openFirstAvailable(preference: readonly EngineName[], options: ChannelOptions, purpose: string): Selection {
+export function openFirstAvailable(preference: readonly EngineName[], options: DispatcherOptions, purpose: string): Selection {
   const refused: string[] = [];
   for (const name of preference) {
-    const opened = Channel.open(name, options);
-    if (opened instanceof Channel) {
+    const opened = Dispatcher.open(name, options);
+    if (opened instanceof Dispatcher) {
       const passedOver = refused.length ? ` (${refused.join('; ')})` : '';
-      return { channel: opened, reason: `${name} ${purpose}${passedOver}` };
+      return { dispatcher: opened, reason: `${name} ${purpose}${passedOver}` };
     }
     refused.push(`${name} refused: ${opened.reason}`);
   }

@@ -2,10 +2,11 @@
 // before it is queued: types, ranges, and the direct-I/O alignment rules.
 import type { BigIntStats, Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { Channel, IoRequest, OpCodes, RequestTarget, notWritableAdvice, opNames } from './channel';
+import { Dispatcher, IoRequest, RequestTarget, notWritableAdvice } from './dispatcher';
 import { AioError, LibraryCodes, OpName, fromNodeError, libraryError, systemError } from './errors';
 import { isLibraryMemory } from './buffers';
 import { native } from './native';
+import { OpCodes, opNames } from './native-contract';
 import { optionKeys } from './option-keys';
 import type { AllocateOptions, FileInfo, IoBuffer, StatOptions, WriteOptions } from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkInteger, checkOptions, checkPosition } from './validate';
@@ -29,7 +30,7 @@ export class AioFile implements RequestTarget {
   readonly owner: object;
   private readonly handle: FileHandle;
   private readonly access: FileAccess;
-  private readonly channel: Channel;
+  private readonly dispatcher: Dispatcher;
   private readonly onClosed: (file: AioFile) => void;
   private pending = 0;
   private closing: Promise<void> | undefined;
@@ -42,7 +43,7 @@ export class AioFile implements RequestTarget {
     handle: FileHandle,
     access: FileAccess,
     info: FileInfo,
-    channel: Channel,
+    dispatcher: Dispatcher,
     onClosed: (file: AioFile) => void,
   ) {
     this.owner = owner;
@@ -53,7 +54,7 @@ export class AioFile implements RequestTarget {
     this.fd = handle.fd;
     this.info = info;
     this.memAlign = info.direct ? info.memAlign : 0;
-    this.channel = channel;
+    this.dispatcher = dispatcher;
     this.onClosed = onClosed;
   }
 
@@ -223,7 +224,7 @@ export class AioFile implements RequestTarget {
     if (request instanceof AioError) return Promise.reject(request);
     if (this.closing) return Promise.reject(this.closedError(opNameOf(request.op)));
     this.pending++;
-    return this.channel.request(request);
+    return this.dispatcher.request(request);
   }
 
   private transfer(op: number, buffers: ArrayBufferView | ArrayBufferView[], position: number, dsync: boolean): IoRequest | AioError {
@@ -266,12 +267,12 @@ export class AioFile implements RequestTarget {
   }
 
   private async closeWhenDrained(): Promise<void> {
-    this.channel.abandonIfForked();
+    this.dispatcher.abandonIfForked();
     if (this.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.onClosed(this);
     // Before the descriptor goes: once closed, its number can be reused by
     // another file, which requests must not reach through the old table entry.
-    this.channel.unregisterFile(this.fd);
+    this.dispatcher.unregisterFile(this.fd);
     try {
       await this.handle.close();
     } catch (error) {

@@ -1,9 +1,10 @@
 export { Ring } from './ring';
 export { AioFile } from './file';
 export { allocAligned } from './buffers';
+export { crc16t10dif, crc32c, crc64nvme } from './checksums';
 export { AioError, LibraryCodes } from './errors';
 export type { AioErrorDetails, OpName } from './errors';
 export { probeEngines } from './engines';
 export type { EngineAvailability, EngineChoice } from './engines';
-export type { EngineName } from './channel';
+export type { EngineName } from './native-contract';
 export type { AllocateOptions, BatchOp, FileInfo, IoBuffer, OpenOptions, RingOptions, RingStats, StatOptions, WriteOptions } from './types';

@@ -4,14 +4,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileInfo } from './types';
 
-export interface NativeRing {
+/** One engine as native code hands it to JS (binding.cc's EngineBinding); lib/dispatcher.ts drives it. */
+export interface EngineBinding {
   /** Submits the first `count` shared records; `buffers` holds their buffers in record order (later entries are ignored). */
   submit(count: number, buffers: ReadonlyArray<ArrayBufferView | undefined>): number;
   close(): void;
   counters(): NativeCounters;
   /** Microseconds to spin for completions before the loop sleeps; 0 is off. */
   setBusyPoll(microseconds: number): void;
-  /** A number is submitClosed or submitForked. */
+  /** A number is a SubmitAnswer (closed or forked). */
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number;
   registerFile(fd: number): boolean;
   unregisterFile(fd: number): void;
@@ -45,24 +46,63 @@ export interface NativeRefusal {
 /** What native code learns about a descriptor; `readOnly` is the device's own flag only. */
 export type NativeDeviceInfo = Omit<FileInfo, 'direct'> & { errno: number };
 
+/** A loop device attached with LO_FLAGS_AUTOCLEAR: closing `fd` detaches it. */
+export interface NativeLoopAttachment {
+  fd: number;
+  index: number;
+  directIo: boolean;
+}
+
+/** Numbering shared with native/checksum/checksum.h (enum class Algorithm). */
+export const NativeChecksumAlgorithm = { crc16t10dif: 0, crc32c: 1, crc64nvme: 2 } as const;
+export type NativeChecksumAlgorithm = (typeof NativeChecksumAlgorithm)[keyof typeof NativeChecksumAlgorithm];
+
+/** Numbering shared with native/checksum/checksum.h (enum class Path). */
+export const NativeChecksumPath = { best: 0, table: 1, hardware: 2 } as const;
+export type NativeChecksumPath = (typeof NativeChecksumPath)[keyof typeof NativeChecksumPath];
+
 export interface NativeAddon {
-  openRing(
+  openEngine(
     engine: string,
     depth: number,
     submissions: ArrayBuffer,
     completions: ArrayBuffer,
     onComplete: (count: number) => void,
-  ): NativeRing | NativeRefusal;
+  ): EngineBinding | NativeRefusal;
   probeEngine(engine: string): NativeRefusal;
   describeFd(fd: number): NativeDeviceInfo;
   allocAligned(size: number, alignment: number): Buffer | null;
+  /** For aioring/testing. */
+  attachLoopDevice(backingPath: string, sectorSize: number, directIo: boolean): NativeLoopAttachment | NativeRegistrationFailure;
+  /** BLKROSET; returns errno, 0 on success. */
+  setBlockDeviceReadOnly(fd: number, readOnly: boolean): number;
+  crc16t10dif(data: ArrayBufferView, seed: number): number;
+  crc32c(data: ArrayBufferView, seed: number): number;
+  crc64nvme(data: ArrayBufferView, seed: bigint): bigint;
+  /** One named implementation (see NativeChecksumPath); null when this CPU lacks the hardware one. */
+  checksumByPath(
+    algorithm: NativeChecksumAlgorithm,
+    path: NativeChecksumPath,
+    data: ArrayBufferView,
+    seed: number | bigint,
+  ): number | bigint | null;
+  readonly checksumHardware: Readonly<Record<'crc16t10dif' | 'crc32c' | 'crc64nvme', boolean>>;
   /** fallocate(2) on libuv's thread pool; `done` gets 0 or the errno. */
   allocate(fd: number, keepSize: boolean, offset: number, length: number, done: (errno: number) => void): void;
-  readonly recordBytes: number;
-  readonly submitClosed: number;
-  readonly submitForked: number;
-  readonly statusMisaligned: number;
-  readonly statusTooSmall: number;
+  /** The values lib/native-contract.ts mirrors, as native code has them. */
+  readonly contract: NativeContract;
+}
+
+export interface NativeContract {
+  engineNames: string[];
+  opCodes: Record<string, number>;
+  flags: Record<string, number>;
+  recordBytes: number;
+  /** Byte offset of each SubmissionRecord field. */
+  recordOffsets: Record<string, number>;
+  recordStatuses: Record<string, number>;
+  completionBytes: number;
+  submitAnswers: Record<string, number>;
 }
 
 function packageRoot(): string {

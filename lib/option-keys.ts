@@ -40,6 +40,11 @@ export class OptionKeys {
     this.allowed = new Set(Object.keys(table));
   }
 
+  /** A table from a list, for options objects with no interface of their own. */
+  static of(keys: readonly string[]): OptionKeys {
+    return new OptionKeys(Object.fromEntries(keys.map((key) => [key, true])));
+  }
+
   /** Throws ERR_INVALID_ARG_VALUE for the first key of `options` this table does not know. */
   check(name: string, options: object): void {
     for (const key in options) {
@@ -62,7 +67,7 @@ export const optionKeys = {
 function unknownKey(name: string, key: string, allowed: string[]): TypeError {
   const near = allowed.find((candidate) => editDistance(candidate.toLowerCase(), key.toLowerCase()) <= 2);
   const advice = hints[key] ?? (near !== undefined ? `did you mean '${near}'?` : `the known ones are ${allowed.map((k) => `'${k}'`).join(', ')}`);
-  return Object.assign(new TypeError(`The "${name}" argument has an unknown key '${key}': ${advice}`), { code: 'ERR_INVALID_ARG_VALUE' });
+  return Object.assign(new TypeError(`The "${name}" argument has an unknown option '${key}': ${advice}`), { code: 'ERR_INVALID_ARG_VALUE' });
 }
 
 function editDistance(a: string, b: string): number {

@@ -1,9 +1,10 @@
-// ring.registerBuffers: the argument checks, the call into the ring's native
-// channel, and its refusals turned into AioErrors.
+// ring.registerBuffers: the argument checks, the call into the ring's
+// dispatcher, and its refusals turned into AioErrors.
 import { markLibraryMemory } from './buffers';
-import type { Channel } from './channel';
+import type { Dispatcher } from './dispatcher';
 import { AioError, LibraryCodes, OperationContext, libraryError, systemError } from './errors';
-import { NativeRegistration, native } from './native';
+import type { NativeRegistration } from './native';
+import { SubmitAnswer } from './native-contract';
 import { checkInteger, checkMultipleOf } from './validate';
 
 /** IORING_MAX_REG_BUFFERS: the most buffers one registration may hold. */
@@ -20,13 +21,13 @@ export function checkRegistrationArguments(count: unknown, size: unknown): void 
 
 /**
  * Allocates `count` zero-filled, page-aligned buffers of `size` bytes and has
- * the channel's engine register them with the kernel when it can (io_uring).
+ * the dispatcher's engine register them with the kernel when it can (io_uring).
  * The arguments must have passed checkRegistrationArguments.
  */
-export function registerBuffers(channel: Channel, count: number, size: number): NativeRegistration {
-  const context: OperationContext = { op: 'registerBuffers', engine: channel.engine };
-  const outcome = channel.registerBuffers(count, size);
-  if (outcome === native.submitForked) {
+export function registerBuffers(dispatcher: Dispatcher, count: number, size: number): NativeRegistration {
+  const context: OperationContext = { op: 'registerBuffers', engine: dispatcher.engine };
+  const outcome = dispatcher.registerBuffers(count, size);
+  if (outcome === SubmitAnswer.forked) {
     throw libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context);
   }
   if (typeof outcome === 'number') throw libraryError(LibraryCodes.closed, 'the ring is closed', context);

@@ -1,11 +1,12 @@
 // The public entry point: a ring of requests on one engine, the files opened
 // through it, and batches of operations across them.
 import * as fs from 'node:fs';
-import { BatchState, Channel, ChannelOptions, EngineName } from './channel';
+import { BatchState, Dispatcher, DispatcherOptions } from './dispatcher';
 import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
 import { AioError, LibraryCodes, fromNodeError, libraryError, systemError } from './errors';
 import { AioFile } from './file';
 import { NativeRegistration, native } from './native';
+import type { EngineName } from './native-contract';
 import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
 import type { BatchOp, FileInfo, OpenOptions, RingOptions, RingStats } from './types';
 import { optionKeys } from './option-keys';
@@ -27,8 +28,8 @@ export class Ring {
   readonly busyPollUs: number;
   /** Whether requests accept only memory from allocAligned() or registerBuffers(). */
   readonly strictBuffers: boolean;
-  private readonly channelOptions: ChannelOptions;
-  private readonly direct: Channel;
+  private readonly dispatcherOptions: DispatcherOptions;
+  private readonly direct: Dispatcher;
   private buffered: Selection | undefined;
   private readonly files = new Set<AioFile>();
   private closing: Promise<void> | undefined;
@@ -40,14 +41,14 @@ export class Ring {
     this.depth = opts.depth === undefined ? defaultDepth : checkInteger('depth', opts.depth, 1, maxDepth);
     this.busyPollUs = opts.busyPollUs === undefined ? 0 : checkInteger('busyPollUs', opts.busyPollUs, 0, maxBusyPollUs);
     this.strictBuffers = checkBoolean('strictBuffers', opts.strictBuffers, false);
-    this.channelOptions = { depth: this.depth, busyPollUs: this.busyPollUs };
+    this.dispatcherOptions = { depth: this.depth, busyPollUs: this.busyPollUs };
     const requested = requestedEngine(opts.engine);
     const selection =
       requested === 'auto'
-        ? openFirstAvailable(directPreference, this.channelOptions, 'chosen for direct I/O')
-        : openForced(requested, this.channelOptions, `${requested} was requested`);
-    this.direct = selection.channel;
-    this.engine = selection.channel.engine;
+        ? openFirstAvailable(directPreference, this.dispatcherOptions, 'chosen for direct I/O')
+        : openForced(requested, this.dispatcherOptions, `${requested} was requested`);
+    this.direct = selection.dispatcher;
+    this.engine = selection.dispatcher.engine;
     this.engineReason = selection.reason;
   }
 
@@ -99,10 +100,10 @@ export class Ring {
       direct,
       readOnly: !write || device.readOnly,
     };
-    const channel = direct ? this.direct : this.bufferedChannel();
-    channel.registerFile(handle.fd);
+    const dispatcher = direct ? this.direct : this.bufferedDispatcher();
+    dispatcher.registerFile(handle.fd);
     const access = { writable: write, strictBuffers: this.strictBuffers };
-    const file = new AioFile(this, path, handle, access, info, channel, (closed) => this.files.delete(closed));
+    const file = new AioFile(this, path, handle, access, info, dispatcher, (closed) => this.files.delete(closed));
     this.files.add(file);
     return file;
   }
@@ -164,15 +165,15 @@ export class Ring {
         file.requestStarted();
         request.batch = batch;
         request.index = index;
-        (file.info.direct ? this.direct : this.bufferedChannel()).enqueue(request);
+        (file.info.direct ? this.direct : this.bufferedDispatcher()).enqueue(request);
       });
     });
   }
 
   stats(): RingStats {
     const totals = this.direct.counts();
-    if (this.buffered && this.buffered.channel !== this.direct) {
-      const extra = this.buffered.channel.counts();
+    if (this.buffered && this.buffered.dispatcher !== this.direct) {
+      const extra = this.buffered.dispatcher.counts();
       for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += extra[key];
     }
     return { ...totals, bytes: totals.bytesRead + totals.bytesWritten };
@@ -192,8 +193,8 @@ export class Ring {
     // The engines are released even if closing some file fails; that failure
     // is still reported.
     const files = await Promise.allSettled([...this.files].map((file) => file.close()));
-    const channels = new Set([this.direct, this.buffered?.channel]);
-    await Promise.all([...channels].map((channel) => channel?.close()));
+    const dispatchers = new Set([this.direct, this.buffered?.dispatcher]);
+    await Promise.all([...dispatchers].map((dispatcher) => dispatcher?.close()));
     this.registration = undefined;
     const failed = files.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;
@@ -220,15 +221,15 @@ export class Ring {
 
   // Buffered files must not go through Linux AIO, which completes them
   // synchronously inside io_submit and would block the event loop.
-  private bufferedChannel(): Channel {
+  private bufferedDispatcher(): Dispatcher {
     if (this.engine !== 'libaio') return this.direct;
-    if (!this.buffered) this.buffered = openFirstAvailable(bufferedPreference, this.channelOptions, 'chosen for buffered files');
-    return this.buffered.channel;
+    if (!this.buffered) this.buffered = openFirstAvailable(bufferedPreference, this.dispatcherOptions, 'chosen for buffered files');
+    return this.buffered.dispatcher;
   }
 
   /** The engine buffered (non-O_DIRECT) files use, once one has been opened. */
   get bufferedEngine(): EngineName | undefined {
-    return this.engine === 'libaio' ? this.buffered?.channel.engine : this.engine;
+    return this.engine === 'libaio' ? this.buffered?.dispatcher.engine : this.engine;
   }
 }
 

@@ -10,8 +10,8 @@
 #include <cstring>
 #include <new>
 
-#include "completion_queue.h"
 #include "event_notifier.h"
+#include "parked_completions.h"
 
 #ifndef RWF_DSYNC
 #define RWF_DSYNC 0x00000002
@@ -199,7 +199,7 @@ class AioEngine final : public Engine {
   std::unique_ptr<struct iocb[]> iocbs_;
   std::unique_ptr<struct iocb*[]> iocbPointers_;
   std::unique_ptr<struct io_event[]> events_;
-  CompletionQueue parked_;
+  ParkedCompletions parked_;
   EventNotifier notifier_;
   uint32_t inFlight_ = 0;
   uint64_t syscalls_ = 0;

@@ -17,40 +17,24 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "checksum/checksum.h"
+#include "contract.h"
 #include "device.h"
 #include "engine.h"
 #include "file_space.h"
 #include "fixed_buffer_index.h"
 #include "iovec_space.h"
+#include "loop_device.h"
 #include "probe.h"
 
 namespace aioring {
 namespace {
 
-// One submission record as lib/channel.ts writes it into the shared buffer.
-// Passing requests through memory both sides can see costs no N-API call per
-// field; only the buffers themselves have to be looked up.
-constexpr uint32_t kRecordBytes = 40;
-struct SubmissionRecord {
-  int32_t slot;
-  int32_t fd;
-  int32_t op;
-  int32_t flags;
-  int32_t length;    // bytes for read/write, buffer count for readv/writev
-  int32_t memAlign;  // required buffer address alignment for this file
-  int32_t status;    // written back: kStatus*
-  int32_t reserved;
-  double position;
-};
-static_assert(sizeof(SubmissionRecord) == kRecordBytes, "record layout is shared with JS");
-
-enum RecordStatus : int32_t { kStatusOk = 0, kStatusMisaligned = 1, kStatusTooSmall = 2 };
-
-// Submit's answers that are not a count of consumed records.
 // Completions handed to JS per callback when requests complete later, from a
-// device: one eighth of the ring, and at least four. Devices often finish a
+// device: one eighth of the depth, and at least four. Devices often finish a
 // whole batch at once; settling all of it before the continuations resubmit
 // leaves the device idle for that long, and at QD 32 on the project's disk that
 // cost a third of fio's IOPS. Four at a time matched fio there with CPU per I/O
@@ -60,16 +44,13 @@ enum RecordStatus : int32_t { kStatusOk = 0, kStatusMisaligned = 1, kStatusTooSm
 // batches go in one callback.
 uint32_t completionsPerCallbackFromDevice(uint32_t depth) { return depth / 8 > 4 ? depth / 8 : 4; }
 
-// Completions a wake-up may deliver even when the ring is smaller. At depth 1
-// a budget of one ring meant every wake-up ended by setting the eventfd again,
+// Completions a wake-up may deliver even when the depth is smaller. At depth 1
+// a budget of one depth's worth meant every wake-up ended by setting the eventfd again,
 // costing a write, an extra loop turn and a read per request.
 constexpr uint32_t kMinCompletionsPerWake = 64;
 
-constexpr int32_t kSubmitClosed = -1;
-constexpr int32_t kSubmitForked = -2;
-
-// Bumped in the child of every fork() made through libc. A ring remembers the
-// value it was made under, so a ring inherited by a child is recognised
+// Bumped in the child of every fork() made through libc. A binding remembers the
+// value it was made under, so a binding inherited by a child is recognised
 // without a getpid() system call on every submission.
 std::atomic<uint32_t> forkGeneration{0};
 
@@ -77,6 +58,11 @@ void countFork() { forkGeneration.fetch_add(1, std::memory_order_relaxed); }
 
 bool isAligned(const void* address, int32_t alignment) {
   return alignment <= 1 || (reinterpret_cast<uintptr_t>(address) % static_cast<uint32_t>(alignment)) == 0;
+}
+
+size_t elementBytes(napi_typedarray_type type) {
+  static const size_t kElementSize[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
+  return type < sizeof kElementSize / sizeof kElementSize[0] ? kElementSize[type] : 1;
 }
 
 // Returns the bytes a typed array covers, or nullptr if the value is not one.
@@ -87,25 +73,24 @@ void* typedArrayBytes(napi_env env, napi_value value, size_t* byteLength) {
   if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok) {
     return nullptr;
   }
-  static const size_t kElementSize[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
-  *byteLength = length * (type < sizeof kElementSize / sizeof kElementSize[0] ? kElementSize[type] : 1);
+  *byteLength = length * elementBytes(type);
   return data;
 }
 
-class NativeRing;
+class EngineBinding;
 
 struct AddonData {
-  Napi::FunctionReference ringConstructor;
-  // Rings with an engine, so a freed aligned buffer can ask whether one of
+  Napi::FunctionReference bindingConstructor;
+  // Bindings with an engine, so a freed aligned buffer can ask whether one of
   // them still has it in flight.
-  std::vector<NativeRing*> rings;
+  std::vector<EngineBinding*> bindings;
 };
 
 void freeUnlessInFlight(AddonData* data, uint8_t* bytes, size_t size);
 
 // The memory of one registered buffer, which two owners hold: the JS Buffer
-// until it is collected, and the ring whose kernel context has it registered
-// until that ring's engine has drained and been destroyed. Both let go on the
+// until it is collected, and the binding whose engine has it registered
+// until that engine has drained and been destroyed. Both let go on the
 // JS thread, and the last to do so frees it.
 struct RegisteredBlock {
   uint8_t* bytes;
@@ -122,22 +107,25 @@ void releaseRegisteredBlock(AddonData* data, RegisteredBlock* block) {
 // Registered buffers start on a page, as the kernel pins whole pages anyway.
 constexpr size_t kPageSize = 4096;
 
-class NativeRing : public Napi::ObjectWrap<NativeRing> {
+// One engine as JS sees it (lib/dispatcher.ts drives it): the submission and
+// completion arrays shared with JS, what each slot in flight transfers, and the
+// uv_poll on the engine's eventfd that delivers completions.
+class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NativeRing",
-                       {InstanceMethod<&NativeRing::Submit>("submit"),
-                        InstanceMethod<&NativeRing::Close>("close"),
-                        InstanceMethod<&NativeRing::Counters>("counters"),
-                        InstanceMethod<&NativeRing::SetBusyPoll>("setBusyPoll"),
-                        InstanceMethod<&NativeRing::RegisterBuffers>("registerBuffers"),
-                        InstanceMethod<&NativeRing::RegisterFile>("registerFile"),
-                        InstanceMethod<&NativeRing::UnregisterFile>("unregisterFile")});
+    return DefineClass(env, "EngineBinding",
+                       {InstanceMethod<&EngineBinding::Submit>("submit"),
+                        InstanceMethod<&EngineBinding::Close>("close"),
+                        InstanceMethod<&EngineBinding::Counters>("counters"),
+                        InstanceMethod<&EngineBinding::SetBusyPoll>("setBusyPoll"),
+                        InstanceMethod<&EngineBinding::RegisterBuffers>("registerBuffers"),
+                        InstanceMethod<&EngineBinding::RegisterFile>("registerFile"),
+                        InstanceMethod<&EngineBinding::UnregisterFile>("unregisterFile")});
   }
 
   // (engine: External<Engine>, depth, submissions: ArrayBuffer, completions: ArrayBuffer, onComplete)
-  explicit NativeRing(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<NativeRing>(info),
+  explicit EngineBinding(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<EngineBinding>(info),
         engine_(info[0].As<Napi::External<Engine>>().Data()),
         depth_(info[1].As<Napi::Number>().Uint32Value()),
         forkGeneration_(forkGeneration.load(std::memory_order_relaxed)),
@@ -155,8 +143,8 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     submissionsRef_ = Napi::Persistent(submissions);
     completionsRef_ = Napi::Persistent(completions);
     submissionBytes_ = static_cast<uint8_t*>(submissions.Data());
-    completionPairs_ = static_cast<int32_t*>(completions.Data());
-    // Weak until something is in flight, so an idle, forgotten ring can be collected.
+    completionPairs_ = static_cast<CompletionPair*>(completions.Data());
+    // Weak until something is in flight, so an idle, forgotten binding can be collected.
     onComplete_ = Napi::Reference<Napi::Function>::New(info[4].As<Napi::Function>(), 0);
 
     uv_loop_t* loop = nullptr;
@@ -164,21 +152,21 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     poll_ = new uv_poll_t;
     poll_->data = this;
     uv_poll_init(loop, poll_, engine_->notifyFd());
-    uv_poll_start(poll_, UV_READABLE, &NativeRing::OnReadable);
+    uv_poll_start(poll_, UV_READABLE, &EngineBinding::OnReadable);
     uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
-    napi_add_env_cleanup_hook(env, &NativeRing::OnEnvCleanup, this);
-    env.GetInstanceData<AddonData>()->rings.push_back(this);
+    napi_add_env_cleanup_hook(env, &EngineBinding::OnEnvCleanup, this);
+    env.GetInstanceData<AddonData>()->bindings.push_back(this);
   }
 
-  ~NativeRing() override {
-    if (engine_) napi_remove_env_cleanup_hook(Env(), &NativeRing::OnEnvCleanup, this);
+  ~EngineBinding() override {
+    if (engine_) napi_remove_env_cleanup_hook(Env(), &EngineBinding::OnEnvCleanup, this);
     Shutdown(false);
   }
 
   // Called when an aligned buffer's memory is about to be freed. Normally the
-  // ring's references keep a buffer in flight alive, but when an environment
+  // binding's references keep a buffer in flight alive, but when an environment
   // (a worker) is torn down Node frees buffers regardless. If a request still
-  // uses the block, the ring takes it over and frees it once that request has
+  // uses the block, the binding takes it over and frees it once that request has
   // completed, or once the engine has drained.
   bool adoptIfInFlight(uint8_t* base, size_t size) {
     if (!engine_) return false;
@@ -200,7 +188,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     if (forked()) return Napi::Number::New(env, kSubmitForked);
 
     uint32_t count = info[0].As<Napi::Number>().Uint32Value();
-    if (count == 0) return Napi::Number::New(env, 0);  // only asked whether the ring is usable
+    if (count == 0) return Napi::Number::New(env, 0);  // only asked whether the engine is usable
     napi_value buffers = info[1];
     if (count > depth_) count = depth_;
     uint32_t nextBuffer = 0;
@@ -294,7 +282,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
 
   // Waits for anything still in flight, then releases the engine and the poll handle.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (engine_) napi_remove_env_cleanup_hook(info.Env(), &NativeRing::OnEnvCleanup, this);
+    if (engine_) napi_remove_env_cleanup_hook(info.Env(), &EngineBinding::OnEnvCleanup, this);
     Shutdown(false);
     return info.Env().Undefined();
   }
@@ -411,15 +399,15 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   bool forked() const { return forkGeneration.load(std::memory_order_relaxed) != forkGeneration_; }
 
   static void OnReadable(uv_poll_t* handle, int status, int) {
-    auto* ring = static_cast<NativeRing*>(handle->data);
-    if (status < 0 || !ring) return;
-    if (ring->forked()) {
+    auto* binding = static_cast<EngineBinding*>(handle->data);
+    if (status < 0 || !binding) return;
+    if (binding->forked()) {
       // A forked child shares the eventfd and the completion rings with its
       // parent: draining or reaping here would take the parent's completions.
       uv_poll_stop(handle);
       return;
     }
-    ring->deliverCompletions();
+    binding->deliverCompletions();
   }
 
   void deliverCompletions() {
@@ -427,8 +415,8 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     Napi::HandleScope scope(env);
     // Each callback lets JS submit more, and cached reads can complete inline,
     // so reaping until empty could keep the loop here forever and starve
-    // timers and other I/O. Take at most one ring's worth per wake-up (or
-    // kMinCompletionsPerWake for small rings); if that is used up, make sure
+    // timers and other I/O. Take at most one depth's worth per wake-up (or
+    // kMinCompletionsPerWake for small depths); if that is used up, make sure
     // the notifier stays set and let libuv run a turn.
     //
     // The notifier is cleared only once the completions look used up, not on
@@ -476,8 +464,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
       }
       delivered += count;
       for (uint32_t i = 0; i < count; ++i) {
-        completionPairs_[2 * i] = static_cast<int32_t>(completions_[i].slot);
-        completionPairs_[2 * i + 1] = completions_[i].result;
+        completionPairs_[i] = CompletionPair{static_cast<int32_t>(completions_[i].slot), completions_[i].result};
         releaseSlot(completions_[i].slot);
       }
       onComplete_.Value().MakeCallback(Value(), {Napi::Number::New(env, count)}, asyncContext_);
@@ -515,8 +502,8 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     }
   }
 
-  // While the kernel holds requests, the ring must stay alive and keep the loop
-  // running; when idle it must do neither, so a forgotten ring can be collected.
+  // While the kernel holds requests, the binding must stay alive and keep the loop
+  // running; when idle it must do neither, so a forgotten binding can be collected.
   void holdWhileBusy() {
     bool busy = engine_ && engine_->inFlight() > 0;
     if (busy == held_) return;
@@ -532,7 +519,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
     }
   }
 
-  static void OnEnvCleanup(void* self) { static_cast<NativeRing*>(self)->Shutdown(true); }
+  static void OnEnvCleanup(void* self) { static_cast<EngineBinding*>(self)->Shutdown(true); }
 
   bool slotUses(uint32_t slot, const uint8_t* base, size_t size) const {
     auto overlaps = [&](const void* start, size_t length) {
@@ -556,7 +543,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   void Shutdown(bool envTeardown) {
     if (!engine_) return;
     auto* data = Env().GetInstanceData<AddonData>();
-    if (data) data->rings.erase(std::remove(data->rings.begin(), data->rings.end(), this), data->rings.end());
+    if (data) data->bindings.erase(std::remove(data->bindings.begin(), data->bindings.end(), this), data->bindings.end());
     if (!forked()) {
       // Destroying the engine waits for every request the kernel or a worker
       // still holds, so no memory is released while it may still be written.
@@ -604,7 +591,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   std::vector<Request> slotRequests_;
   std::vector<bool> slotBusy_;
   std::vector<std::vector<uint8_t*>> adoptedBlocks_;
-  // The registered set, while the kernel has it: the ring's holds on its
+  // The registered set, while the kernel has it: the binding's holds on its
   // blocks, and where each lies, to give requests their fixed buffer.
   std::vector<RegisteredBlock*> registeredBlocks_;
   FixedBufferIndex fixedBuffers_;
@@ -612,7 +599,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   Napi::Reference<Napi::ArrayBuffer> submissionsRef_;
   Napi::Reference<Napi::ArrayBuffer> completionsRef_;
   uint8_t* submissionBytes_ = nullptr;
-  int32_t* completionPairs_ = nullptr;
+  CompletionPair* completionPairs_ = nullptr;
   Napi::FunctionReference onComplete_;
   uv_poll_t* poll_ = nullptr;
   bool held_ = false;
@@ -622,13 +609,13 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
   uint64_t busyPollHits_ = 0;
 };
 
-// Frees an aligned block unless a ring still has a request using it in flight
-// (possible only while an environment is torn down); that ring then frees it
+// Frees an aligned block unless a binding still has a request using it in flight
+// (possible only while an environment is torn down); that binding then frees it
 // once the request has completed.
 void freeUnlessInFlight(AddonData* data, uint8_t* bytes, size_t size) {
   if (data) {
-    for (NativeRing* ring : data->rings) {
-      if (ring->adoptIfInFlight(bytes, size)) return;
+    for (EngineBinding* binding : data->bindings) {
+      if (binding->adoptIfInFlight(bytes, size)) return;
     }
   }
   std::free(bytes);
@@ -641,8 +628,8 @@ Napi::Object refusalObject(Napi::Env env, const EngineRefusal& refusal) {
   return result;
 }
 
-// (engineName, depth, submissions, completions, onComplete) -> NativeRing | { errno, reason }
-Napi::Value OpenRing(const Napi::CallbackInfo& info) {
+// (engineName, depth, submissions, completions, onComplete) -> EngineBinding | { errno, reason }
+Napi::Value OpenEngine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   EngineKind kind;
   EngineRefusal refusal;
@@ -655,7 +642,7 @@ Napi::Value OpenRing(const Napi::CallbackInfo& info) {
   std::unique_ptr<Engine> engine = createEngine(kind, depth, &refusal);
   if (!engine) return refusalObject(env, refusal);
   auto* data = env.GetInstanceData<AddonData>();
-  return data->ringConstructor.New({Napi::External<Engine>::New(env, engine.release()), info[1],
+  return data->bindingConstructor.New({Napi::External<Engine>::New(env, engine.release()), info[1],
                                     info[2], info[3], info[4]});
 }
 
@@ -708,6 +695,132 @@ Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
       new size_t(size));
 }
 
+// (backingPath, sectorSize, directIo) -> { fd, index, directIo } or { errno, syscall }
+Napi::Value AttachLoopDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string backing = info[0].As<Napi::String>().Utf8Value();
+  LoopAttachment loop = attachLoopDevice(backing.c_str(), info[1].As<Napi::Number>().Uint32Value(),
+                                         info[2].As<Napi::Boolean>().Value());
+  Napi::Object result = Napi::Object::New(env);
+  if (loop.error) {
+    result.Set("errno", Napi::Number::New(env, loop.error));
+    result.Set("syscall", Napi::String::New(env, loop.syscall));
+    return result;
+  }
+  result.Set("fd", Napi::Number::New(env, loop.fd));
+  result.Set("index", Napi::Number::New(env, loop.index));
+  result.Set("directIo", Napi::Boolean::New(env, loop.directIo));
+  return result;
+}
+
+// (fd, readOnly) -> errno, 0 on success
+Napi::Value SetBlockDeviceReadOnly(const Napi::CallbackInfo& info) {
+  int error = setBlockDeviceReadOnly(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Boolean>().Value());
+  return Napi::Number::New(info.Env(), error);
+}
+
+// ---- Checksums ------------------------------------------------------------
+// Raw Node-API: these run once per buffer, often on small ones, so they skip
+// node-addon-api's per-call wrapping. lib/checksums.ts has checked the
+// arguments.
+
+// The bytes of any ArrayBufferView, DataView included.
+bool viewBytes(napi_env env, napi_value value, const uint8_t** bytes, size_t* length) {
+  void* data = nullptr;
+  napi_typedarray_type type;
+  size_t elements = 0;
+  if (napi_get_typedarray_info(env, value, &type, &elements, &data, nullptr, nullptr) == napi_ok) {
+    *length = elements * elementBytes(type);
+  } else if (napi_get_dataview_info(env, value, length, &data, nullptr, nullptr) != napi_ok) {
+    return false;
+  }
+  // An empty view may have no backing store at all.
+  *bytes = *length == 0 ? nullptr : static_cast<const uint8_t*>(data);
+  return true;
+}
+
+napi_value throwChecksumArguments(napi_env env) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "checksum arguments: (ArrayBufferView, seed)");
+  return nullptr;
+}
+
+template <typename Checksum>
+napi_value numberChecksum(napi_env env, napi_callback_info info, Checksum checksum) {
+  size_t argc = 2;
+  napi_value argv[2];
+  const uint8_t* bytes = nullptr;
+  size_t length = 0;
+  uint32_t seed = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2 ||
+      !viewBytes(env, argv[0], &bytes, &length) || napi_get_value_uint32(env, argv[1], &seed) != napi_ok) {
+    return throwChecksumArguments(env);
+  }
+  napi_value result;
+  napi_create_uint32(env, checksum(bytes, length, seed), &result);
+  return result;
+}
+
+napi_value Crc16T10Dif(napi_env env, napi_callback_info info) {
+  return numberChecksum(env, info, [](const uint8_t* bytes, size_t length, uint32_t seed) -> uint32_t {
+    return checksum::crc16t10dif(bytes, length, static_cast<uint16_t>(seed));
+  });
+}
+
+napi_value Crc32C(napi_env env, napi_callback_info info) {
+  return numberChecksum(env, info, checksum::crc32c);
+}
+
+napi_value Crc64Nvme(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  const uint8_t* bytes = nullptr;
+  size_t length = 0;
+  uint64_t seed = 0;
+  bool lossless = false;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2 ||
+      !viewBytes(env, argv[0], &bytes, &length) ||
+      napi_get_value_bigint_uint64(env, argv[1], &seed, &lossless) != napi_ok) {
+    return throwChecksumArguments(env);
+  }
+  napi_value result;
+  napi_create_bigint_uint64(env, checksum::crc64nvme(bytes, length, seed), &result);
+  return result;
+}
+
+// checksumByPath(algorithm, path, view, seed): one named implementation, for
+// tests that compare them; null when the CPU lacks the hardware path.
+Napi::Value ChecksumByPath(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto algorithm = static_cast<checksum::Algorithm>(info[0].As<Napi::Number>().Int32Value());
+  auto path = static_cast<checksum::Path>(info[1].As<Napi::Number>().Int32Value());
+  const uint8_t* bytes = nullptr;
+  size_t length = 0;
+  if (!viewBytes(env, info[2], &bytes, &length)) return Napi::Value(env, throwChecksumArguments(env));
+  bool wide = algorithm == checksum::Algorithm::kCrc64Nvme;
+  bool lossless = false;
+  uint64_t seed = wide ? info[3].As<Napi::BigInt>().Uint64Value(&lossless) : info[3].As<Napi::Number>().Uint32Value();
+  uint64_t result = 0;
+  if (!checksum::computeByPath(algorithm, path, bytes, length, seed, &result)) return env.Null();
+  if (wide) return Napi::BigInt::New(env, result);
+  return Napi::Number::New(env, static_cast<double>(result));
+}
+
+void exportChecksums(Napi::Env env, Napi::Object exports) {
+  const std::pair<const char*, napi_callback> functions[] = {
+      {"crc16t10dif", Crc16T10Dif}, {"crc32c", Crc32C}, {"crc64nvme", Crc64Nvme}};
+  for (const auto& [name, callback] : functions) {
+    napi_value function;
+    napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &function);
+    exports.Set(name, Napi::Value(env, function));
+  }
+  exports.Set("checksumByPath", Napi::Function::New(env, ChecksumByPath));
+  Napi::Object hardware = Napi::Object::New(env);
+  hardware.Set("crc16t10dif", checksum::hardwareAvailable(checksum::Algorithm::kCrc16T10Dif));
+  hardware.Set("crc32c", checksum::hardwareAvailable(checksum::Algorithm::kCrc32C));
+  hardware.Set("crc64nvme", checksum::hardwareAvailable(checksum::Algorithm::kCrc64Nvme));
+  exports.Set("checksumHardware", hardware);
+}
+
 // fallocate can take long (a file system zeroing or mapping extents), so it
 // runs on libuv's thread pool, as Node's own fs calls do.
 class AllocateWork : public Napi::AsyncWorker {
@@ -737,22 +850,63 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// contract.h's values, with engine.h's op codes and flags and probe.h's engine
+// names, for test/25.contract.test.ts to hold lib/native-contract.ts to.
+Napi::Object contractObject(Napi::Env env) {
+  Napi::Object contract = Napi::Object::New(env);
+  Napi::Array engineNames = Napi::Array::New(env);
+  for (const EngineKindName& engine : kEngineKindNames) engineNames.Set(engineNames.Length(), engine.name);
+  contract.Set("engineNames", engineNames);
+  Napi::Object opCodes = Napi::Object::New(env);
+  opCodes.Set("read", static_cast<uint32_t>(OpCode::kRead));
+  opCodes.Set("write", static_cast<uint32_t>(OpCode::kWrite));
+  opCodes.Set("readv", static_cast<uint32_t>(OpCode::kReadv));
+  opCodes.Set("writev", static_cast<uint32_t>(OpCode::kWritev));
+  opCodes.Set("fsync", static_cast<uint32_t>(OpCode::kFsync));
+  opCodes.Set("fdatasync", static_cast<uint32_t>(OpCode::kFdatasync));
+  contract.Set("opCodes", opCodes);
+  Napi::Object flags = Napi::Object::New(env);
+  flags.Set("dsync", kFlagDsync);
+  contract.Set("flags", flags);
+  contract.Set("recordBytes", kRecordBytes);
+  Napi::Object offsets = Napi::Object::New(env);
+  offsets.Set("slot", static_cast<uint32_t>(offsetof(SubmissionRecord, slot)));
+  offsets.Set("fd", static_cast<uint32_t>(offsetof(SubmissionRecord, fd)));
+  offsets.Set("op", static_cast<uint32_t>(offsetof(SubmissionRecord, op)));
+  offsets.Set("flags", static_cast<uint32_t>(offsetof(SubmissionRecord, flags)));
+  offsets.Set("length", static_cast<uint32_t>(offsetof(SubmissionRecord, length)));
+  offsets.Set("memAlign", static_cast<uint32_t>(offsetof(SubmissionRecord, memAlign)));
+  offsets.Set("status", static_cast<uint32_t>(offsetof(SubmissionRecord, status)));
+  offsets.Set("position", static_cast<uint32_t>(offsetof(SubmissionRecord, position)));
+  contract.Set("recordOffsets", offsets);
+  Napi::Object statuses = Napi::Object::New(env);
+  statuses.Set("ok", static_cast<int32_t>(kStatusOk));
+  statuses.Set("misaligned", static_cast<int32_t>(kStatusMisaligned));
+  statuses.Set("tooSmall", static_cast<int32_t>(kStatusTooSmall));
+  contract.Set("recordStatuses", statuses);
+  contract.Set("completionBytes", kCompletionBytes);
+  Napi::Object answers = Napi::Object::New(env);
+  answers.Set("closed", kSubmitClosed);
+  answers.Set("forked", kSubmitForked);
+  contract.Set("submitAnswers", answers);
+  return contract;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   static pthread_once_t registerForkHandler = PTHREAD_ONCE_INIT;
   pthread_once(&registerForkHandler, [] { pthread_atfork(nullptr, nullptr, countFork); });
   auto* data = new AddonData();
-  data->ringConstructor = Napi::Persistent(NativeRing::Define(env));
+  data->bindingConstructor = Napi::Persistent(EngineBinding::Define(env));
   env.SetInstanceData<AddonData>(data);
-  exports.Set("openRing", Napi::Function::New(env, OpenRing));
+  exports.Set("openEngine", Napi::Function::New(env, OpenEngine));
   exports.Set("probeEngine", Napi::Function::New(env, ProbeEngine));
   exports.Set("describeFd", Napi::Function::New(env, DescribeFd));
   exports.Set("allocAligned", Napi::Function::New(env, AllocAligned));
+  exports.Set("attachLoopDevice", Napi::Function::New(env, AttachLoopDevice));
+  exports.Set("setBlockDeviceReadOnly", Napi::Function::New(env, SetBlockDeviceReadOnly));
   exports.Set("allocate", Napi::Function::New(env, Allocate));
-  exports.Set("recordBytes", Napi::Number::New(env, kRecordBytes));
-  exports.Set("submitClosed", Napi::Number::New(env, kSubmitClosed));
-  exports.Set("submitForked", Napi::Number::New(env, kSubmitForked));
-  exports.Set("statusMisaligned", Napi::Number::New(env, kStatusMisaligned));
-  exports.Set("statusTooSmall", Napi::Number::New(env, kStatusTooSmall));
+  exports.Set("contract", contractObject(env));
+  exportChecksums(env, exports);
   return exports;
 }
 

@@ -10,8 +10,8 @@
 #include <new>
 #include <vector>
 
-#include "completion_queue.h"
 #include "event_notifier.h"
+#include "parked_completions.h"
 
 #ifndef RWF_DSYNC
 #define RWF_DSYNC 0x00000002
@@ -164,7 +164,7 @@ class PoolEngine final : public Engine {
   std::unique_ptr<Request[]> pending_;
   uint32_t pendingHead_ = 0;
   uint32_t pendingCount_ = 0;
-  CompletionQueue finished_;
+  ParkedCompletions finished_;
   uint32_t inFlight_ = 0;  // touched only by the owning (event-loop) thread
   bool stopping_ = false;
   mutable std::mutex mutex_;

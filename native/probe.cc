@@ -7,16 +7,13 @@
 namespace aioring {
 
 bool parseEngineKind(const std::string& name, EngineKind* kind) {
-  if (name == "libaio") {
-    *kind = EngineKind::kLibaio;
-  } else if (name == "io_uring") {
-    *kind = EngineKind::kIoUring;
-  } else if (name == "threadpool") {
-    *kind = EngineKind::kThreadPool;
-  } else {
-    return false;
+  for (const EngineKindName& engine : kEngineKindNames) {
+    if (name == engine.name) {
+      *kind = engine.kind;
+      return true;
+    }
   }
-  return true;
+  return false;
 }
 
 std::unique_ptr<Engine> createEngine(EngineKind kind, uint32_t depth, EngineRefusal* refusal) {

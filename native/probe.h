@@ -11,6 +11,15 @@ namespace aioring {
 
 enum class EngineKind { kLibaio, kIoUring, kThreadPool };
 
+// The name JS uses for each engine (lib/native-contract.ts engineNames, in
+// this order) and that its Engine::name() returns.
+struct EngineKindName {
+  EngineKind kind;
+  const char* name;
+};
+constexpr EngineKindName kEngineKindNames[] = {
+    {EngineKind::kLibaio, "libaio"}, {EngineKind::kIoUring, "io_uring"}, {EngineKind::kThreadPool, "threadpool"}};
+
 bool parseEngineKind(const std::string& name, EngineKind* kind);
 
 // Builds the named engine for a ring of `depth` requests, or explains why not.

@@ -787,14 +787,10 @@ bool checkEngine(EngineKind kind, const char* name, const std::string& dir) {
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::string dir = scratchDir(argc, argv);
-  const struct {
-    EngineKind kind;
-    const char* name;
-  } engines[] = {{EngineKind::kLibaio, "libaio"}, {EngineKind::kIoUring, "io_uring"}, {EngineKind::kThreadPool, "threadpool"}};
   currentEngine = "index";
   checkFixedBufferIndex();
   int ran = 0;
-  for (const auto& e : engines) {
+  for (const auto& e : aioring::kEngineKindNames) {
     if (!engineWanted(argc, argv, e.name)) continue;
     if (checkEngine(e.kind, e.name, dir)) ++ran;
   }

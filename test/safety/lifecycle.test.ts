@@ -64,7 +64,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
 
     // Ring.closeAll() lists the files to close when it starts; a file whose
     // open() was still in progress is added after, so it is handed out open,
-    // its requests fail (its channel is closed), its close() never resolves
+    // its requests fail (its dispatcher is closed), its close() never resolves
     // (the rejected requests are never counted as settled), and its descriptor
     // leaks until the collector closes it. See the report for the diagnosis.
     it('ring.close() racing ring.open(): the file being opened does not outlive the ring', async () => {

@@ -1,0 +1,446 @@
+// Dispatches requests to one engine and settles them: request slots, the
+// submission and completion arrays shared with native code, batching of
+// everything asked in one synchronous turn into one native call, and the
+// queue that holds requests beyond the depth (backpressure) instead of failing
+// them. A Ring has one dispatcher, and a second for buffered files on libaio.
+import { AioError, LibraryCodes, libraryError, systemError } from './errors';
+import { NativeRegistration, NativeRegistrationFailure, EngineBinding, native } from './native';
+import {
+  CompletionField,
+  EngineName,
+  OpCodes,
+  RecordField,
+  RecordStatus,
+  RequestFlags,
+  SubmitAnswer,
+  completionBytes,
+  completionInts,
+  opNames,
+  recordBytes,
+  recordDoubles,
+  recordInts,
+  recordPositionDouble,
+} from './native-contract';
+import { PendingBatch } from './pending-batch';
+import type { RingStats } from './types';
+
+/** What a request needs to know about the file it targets. */
+export interface RequestTarget {
+  readonly fd: number;
+  readonly path: string;
+  readonly memAlign: number;
+  /** Opened for writing; a kernel EBADF on a write to a target that is not says why. */
+  readonly writable: boolean;
+  /** Called once each time a request on this target has settled. */
+  requestSettled(): void;
+}
+
+/**
+ * One request and how it settles: through its own promise (resolve/reject),
+ * or as entry `index` of a batch. Keeping both in the one object the slot
+ * holds means a request costs one allocation besides its promise.
+ */
+export interface IoRequest {
+  target: RequestTarget;
+  op: number;
+  buffers: ArrayBufferView | ArrayBufferView[] | undefined;
+  position: number;
+  length: number;
+  dsync: boolean;
+  resolve: ((bytes: number) => void) | undefined;
+  reject: ((error: AioError) => void) | undefined;
+  batch: BatchState | undefined;
+  index: number;
+}
+
+/** The settlement of a batch: one entry per request, a byte count or its error. */
+export interface BatchState {
+  results: Array<number | AioError>;
+  remaining: number;
+  resolve(results: Array<number | AioError>): void;
+}
+
+// A promise executor shared by every request, so making a promise allocates
+// no closure; it hands the resolving functions over through these two.
+let capturedResolve: ((bytes: number) => void) | undefined;
+let capturedReject: ((error: AioError) => void) | undefined;
+function captureResolvers(resolve: (bytes: number) => void, reject: (error: AioError) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+const settledPromise = Promise.resolve();
+
+/** A dispatcher's share of RingStats; the ring adds its dispatchers' counts and derives `bytes`. */
+export type DispatcherCounters = Omit<RingStats, 'bytes'>;
+
+/** What every dispatcher of a ring is made with (see RingOptions). */
+export interface DispatcherOptions {
+  depth: number;
+  busyPollUs: number;
+}
+
+export class Dispatcher {
+  readonly engine: EngineName;
+  private readonly binding: EngineBinding;
+  private readonly depth: number;
+  private readonly records: Int32Array;
+  private readonly positions: Float64Array;
+  private readonly completions: Int32Array;
+
+  private readonly freeSlots: Int32Array;
+  private freeCount: number;
+  private readonly slotRequest: Array<IoRequest | undefined>;
+
+  // Requests placed in slots and written to the shared records, not yet submitted.
+  private readonly batch: PendingBatch;
+  private waiting: IoRequest[] = [];
+  private waitingHead = 0;
+  private flushScheduled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private inflight = 0;
+  private idleRetries = 0;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly counters = { submitted: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
+  private readonly flushBound = () => this.flush();
+
+  static open(engine: EngineName, { depth, busyPollUs }: DispatcherOptions): Dispatcher | { errno: number; reason: string } {
+    const submissions = new ArrayBuffer(depth * recordBytes);
+    const completions = new ArrayBuffer(depth * completionBytes);
+    let dispatcher: Dispatcher | undefined;
+    const onComplete = (count: number) => dispatcher!.onComplete(count);
+    const opened = native.openEngine(engine, depth, submissions, completions, onComplete);
+    if (!('submit' in opened)) return opened;
+    opened.setBusyPoll(busyPollUs);
+    dispatcher = new Dispatcher(engine, depth, opened, submissions, completions, onComplete);
+    return dispatcher;
+  }
+
+  private constructor(
+    engine: EngineName,
+    depth: number,
+    binding: EngineBinding,
+    submissions: ArrayBuffer,
+    completions: ArrayBuffer,
+    // Native code holds this only weakly while nothing is in flight (so a
+    // forgotten binding can be collected); the dispatcher keeps it alive for as long as it lives.
+    private readonly completionCallback: (count: number) => void,
+  ) {
+    this.engine = engine;
+    this.depth = depth;
+    this.binding = binding;
+    this.records = new Int32Array(submissions);
+    this.positions = new Float64Array(submissions);
+    this.completions = new Int32Array(completions);
+    this.freeSlots = new Int32Array(depth);
+    for (let i = 0; i < depth; i++) this.freeSlots[i] = depth - 1 - i;
+    this.freeCount = depth;
+    this.slotRequest = new Array(depth).fill(undefined);
+    this.batch = new PendingBatch(depth);
+  }
+
+  /** Queues a request whose settlement (resolve/reject or batch) is already set. */
+  enqueue(request: IoRequest): void {
+    if (this.closed) {
+      settle(request, closedError(request));
+      return;
+    }
+    if (this.freeCount > 0 && this.waitingHead === this.waiting.length) {
+      this.place(request);
+    } else {
+      this.waiting.push(request);
+      // Waiting requests are normally admitted by completions; the flush still
+      // asks native code whether the engine can make any (it cannot in a forked child).
+      this.scheduleFlush();
+    }
+  }
+
+  /** Queues a request and returns the promise of its byte count. */
+  request(request: IoRequest): Promise<number> {
+    const promise = new Promise<number>(captureResolvers);
+    request.resolve = capturedResolve;
+    request.reject = capturedReject;
+    this.enqueue(request);
+    return promise;
+  }
+
+  counts(): DispatcherCounters {
+    return {
+      ...this.counters,
+      inflight: this.inflight,
+      queued: this.batch.count + this.waiting.length - this.waitingHead,
+      ...this.binding.counters(),
+    };
+  }
+
+  /** See lib/registered-buffers.ts; a number is a SubmitAnswer. */
+  registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number {
+    return this.binding.registerBuffers(count, size);
+  }
+
+  /** Lets requests on `fd` use a registered file where the engine has them; best effort. */
+  registerFile(fd: number): void {
+    this.binding.registerFile(fd);
+  }
+
+  /** Must come after the fd's last request has settled and before the fd is closed. */
+  unregisterFile(fd: number): void {
+    this.binding.unregisterFile(fd);
+  }
+
+  /** Stops taking requests, waits for every queued and in-flight one, then frees the engine. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.abandonIfForked();
+    if (!this.idle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.binding.close();
+  }
+
+  /**
+   * In a forked child nothing this engine holds will ever complete: not the
+   * parent's requests in flight, not what waits for room behind them. Fails
+   * them all with ERR_AIO_FORKED so that closing in a child cannot hang.
+   */
+  abandonIfForked(): void {
+    if (this.idle() || !this.forked()) return;
+    this.failBatch(forkedError);
+    this.failInflight(forkedError);
+    this.failWaiting(forkedError);
+    this.notifyIfIdle();
+  }
+
+  /** Whether this engine was inherited through fork(): nothing it holds belongs to this process. */
+  forked(): boolean {
+    return this.binding.submit(0, this.batch.buffers) === SubmitAnswer.forked;
+  }
+
+  private idle(): boolean {
+    return this.inflight === 0 && this.batch.count === 0 && this.waitingHead === this.waiting.length;
+  }
+
+  private place(request: IoRequest): void {
+    const slot = this.freeSlots[--this.freeCount]!;
+    this.slotRequest[slot] = request;
+    this.appendToBatch(slot, request);
+    this.scheduleFlush();
+  }
+
+  /** Writes the slot's record after the batch's last one and lines up its buffers. */
+  private appendToBatch(slot: number, request: IoRequest): void {
+    this.writeRecord(this.batch.count, slot, request);
+    this.batch.add(slot, request.buffers);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // A reaction on a settled promise runs at the same point queueMicrotask's
+    // callback would, but stays inside V8: Node's queueMicrotask makes an
+    // async resource and a bound function each time, which at queue depth 1
+    // was a measurable part of the path from a completion to the next submission.
+    settledPromise.then(this.flushBound);
+  }
+
+  private writeRecord(index: number, slot: number, request: IoRequest): void {
+    const base = index * recordInts;
+    const records = this.records;
+    records[base + RecordField.slot] = slot;
+    records[base + RecordField.fd] = request.target.fd;
+    records[base + RecordField.op] = request.op;
+    records[base + RecordField.flags] = request.dsync ? RequestFlags.dsync : 0;
+    records[base + RecordField.length] = Array.isArray(request.buffers) ? request.buffers.length : request.length;
+    records[base + RecordField.memAlign] = request.target.memAlign;
+    records[base + RecordField.status] = RecordStatus.ok;
+    this.positions[index * recordDoubles + recordPositionDouble] = request.position;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    this.retryTimer = undefined;
+    const count = this.batch.count;
+    if (count === 0 && this.waitingHead === this.waiting.length) return;
+    const consumed = this.binding.submit(count, this.batch.buffers);
+    if (consumed === SubmitAnswer.forked) {
+      this.abandonIfForked();
+      return;
+    }
+    if (consumed === SubmitAnswer.closed) {
+      this.failBatch(closedError);
+      this.failWaiting(closedError);
+      this.notifyIfIdle();
+      return;
+    }
+    if (consumed > 0) this.idleRetries = 0;
+    for (let index = 0; index < consumed; index++) {
+      const slot = this.batch.slots[index]!;
+      const status = this.records[index * recordInts + RecordField.status];
+      if (status === RecordStatus.ok) {
+        this.inflight++;
+        this.counters.submitted++;
+      } else {
+        this.finish(slot, rejectionFor(status!, this.slotRequest[slot]!));
+      }
+    }
+    if (consumed === count) {
+      this.batch.clear();
+    } else {
+      this.keepUnsubmitted(consumed);
+    }
+    // Requests refused before submission freed their slots at once.
+    if (this.freeCount > 0) this.admitWaiting();
+    this.notifyIfIdle();
+  }
+
+  // The engine was full (EAGAIN, or a full submission queue). What it did not
+  // take stays in its slots and goes again once completions make room.
+  private keepUnsubmitted(consumed: number): void {
+    const remaining = this.batch.takeSlots(consumed);
+    for (const slot of remaining) this.appendToBatch(slot, this.slotRequest[slot]!);
+    if (this.inflight > 0) return; // a completion will make room and flush again
+    if (this.idleRetries >= maxIdleRetries) {
+      this.failBatch(systemErrorFor(this.engine));
+      this.idleRetries = 0;
+      this.admitWaiting();
+      this.notifyIfIdle();
+      return;
+    }
+    // Nothing in flight means no completion will come to wake us: poll, backing off.
+    this.flushScheduled = true;
+    this.retryTimer = setTimeout(this.flushBound, Math.min(2 ** this.idleRetries++, 100));
+  }
+
+  private failBatch(errorFor: (request: IoRequest) => AioError): void {
+    const slots = this.batch.takeSlots();
+    for (const slot of slots) this.finish(slot, errorFor(this.slotRequest[slot]!));
+  }
+
+  private failInflight(errorFor: (request: IoRequest) => AioError): void {
+    for (let slot = 0; slot < this.depth; slot++) {
+      const request = this.slotRequest[slot];
+      if (request === undefined) continue;
+      this.inflight--;
+      this.finish(slot, errorFor(request));
+    }
+  }
+
+  private failWaiting(errorFor: (request: IoRequest) => AioError): void {
+    const waiting = this.waiting.slice(this.waitingHead);
+    this.waiting = [];
+    this.waitingHead = 0;
+    for (const request of waiting) settle(request, errorFor(request));
+  }
+
+  private onComplete(count: number): void {
+    const completions = this.completions;
+    for (let i = 0; i < count; i++) {
+      const slot = completions[i * completionInts + CompletionField.slot]!;
+      const result = completions[i * completionInts + CompletionField.result]!;
+      const request = this.slotRequest[slot]!;
+      this.inflight--;
+      this.counters.completed++;
+      if (result >= 0) {
+        if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += result;
+        else if (request.op === OpCodes.write || request.op === OpCodes.writev) this.counters.bytesWritten += result;
+        this.finish(slot, result);
+      } else {
+        this.finish(slot, completionError(-result, request, this.engine));
+      }
+    }
+    this.admitWaiting();
+    if (this.batch.count > 0) this.scheduleFlush();
+    this.notifyIfIdle();
+  }
+
+  private admitWaiting(): void {
+    while (this.freeCount > 0 && this.waitingHead < this.waiting.length) {
+      const next = this.waiting[this.waitingHead]!;
+      this.waiting[this.waitingHead++] = undefined!;
+      this.place(next);
+    }
+    if (this.waitingHead === this.waiting.length && this.waitingHead > 0) {
+      this.waiting = [];
+      this.waitingHead = 0;
+    }
+  }
+
+  private finish(slot: number, outcome: number | AioError): void {
+    const request = this.slotRequest[slot]!;
+    this.slotRequest[slot] = undefined;
+    this.freeSlots[this.freeCount++] = slot;
+    settle(request, outcome);
+  }
+
+  private notifyIfIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.idle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function settle(request: IoRequest, outcome: number | AioError): void {
+  const batch = request.batch;
+  if (batch !== undefined) {
+    batch.results[request.index] = outcome;
+    if (--batch.remaining === 0) batch.resolve(batch.results);
+  } else if (typeof outcome === 'number') {
+    request.resolve!(outcome);
+  } else {
+    request.reject!(outcome);
+  }
+  request.target.requestSettled();
+}
+
+function context(request: IoRequest, engine?: string) {
+  const op = opNames[request.op]!;
+  const transfers = request.buffers !== undefined;
+  return {
+    op,
+    path: request.target.path,
+    ...(transfers ? { position: request.position, length: request.length } : {}),
+    ...(engine ? { engine } : {}),
+  };
+}
+
+// With nothing in flight, an engine that still takes nothing after this many
+// backed-off retries (about three seconds) is not going to: fail the requests
+// rather than leave their promises pending forever.
+const maxIdleRetries = 36;
+const submitSyscalls: Record<EngineName, string> = { libaio: 'io_submit', io_uring: 'io_uring_enter', threadpool: 'submit' };
+const eagain = 11;
+
+const ebadf = 9;
+
+function completionError(errno: number, request: IoRequest, engine: EngineName): AioError {
+  const error = systemError(errno, opNames[request.op]!, context(request, engine));
+  if (errno === ebadf && !request.target.writable) error.message += notWritableAdvice;
+  return error;
+}
+
+/** Appended to EBADF's message when the request needed a file opened for writing. */
+export const notWritableAdvice = ': the file was opened without write: true (ring.open(path, { write: true }))';
+
+function systemErrorFor(engine: EngineName) {
+  return (request: IoRequest) => systemError(eagain, submitSyscalls[engine], context(request, engine));
+}
+
+function forkedError(request: IoRequest): AioError {
+  return libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context(request));
+}
+
+function closedError(request: IoRequest): AioError {
+  return libraryError(LibraryCodes.closed, 'the ring is closed', context(request));
+}
+
+function rejectionFor(status: number, request: IoRequest): AioError {
+  if (status === RecordStatus.misaligned) {
+    return libraryError(
+      LibraryCodes.alignment,
+      `buffer memory must start on a ${request.target.memAlign}-byte boundary for direct I/O on this file; allocate it with allocAligned()`,
+      context(request),
+    );
+  }
+  return libraryError(LibraryCodes.buffer, 'buffer is smaller than the transfer, empty, or detached', context(request));
+}

@@ -1,0 +1,39 @@
+// The contract between lib/ and the addon that no function signature carries:
+// engine names, op codes, request flags, the submission record JS writes into
+// memory shared with native code, the statuses native code writes back, the
+// completion pairs it hands over, and submit()'s answers that are not a count.
+// It mirrors native/contract.h, native/engine.h and native/probe.h; the addon
+// exports its values as `contract` and test/25.contract.test.ts compares them.
+
+/** The engines a ring can run on, in the order probeEngines() reports them. */
+export const engineNames = ['libaio', 'io_uring', 'threadpool'] as const;
+export type EngineName = (typeof engineNames)[number];
+
+/** engine.h's OpCode. */
+export const OpCodes = { read: 0, write: 1, readv: 2, writev: 3, fsync: 4, fdatasync: 5 } as const;
+export type RequestOpName = keyof typeof OpCodes;
+/** Op names by OpCodes value. */
+export const opNames: readonly RequestOpName[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
+
+/** engine.h's kFlag* bits of a record's `flags`. */
+export const RequestFlags = { dsync: 1 } as const;
+
+/** Bytes of one SubmissionRecord. */
+export const recordBytes = 40;
+/** A record seen as an Int32Array: how many elements it spans, and where each int32 field is. */
+export const recordInts = recordBytes / 4;
+export const RecordField = { slot: 0, fd: 1, op: 2, flags: 3, length: 4, memAlign: 5, status: 6 } as const;
+/** The record's `position` as an element of a Float64Array over the same memory. */
+export const recordPositionDouble = 4;
+export const recordDoubles = recordBytes / 8;
+
+/** What native code writes into a record's `status`: why it refused the record before the engine saw it. */
+export const RecordStatus = { ok: 0, misaligned: 1, tooSmall: 2 } as const;
+
+/** Bytes of one completion pair, and its int32 fields: the record's slot, then its byte count or -errno. */
+export const completionBytes = 8;
+export const completionInts = completionBytes / 4;
+export const CompletionField = { slot: 0, result: 1 } as const;
+
+/** submit()'s answers that are not a count of consumed records (registerBuffers() uses them too). */
+export const SubmitAnswer = { closed: -1, forked: -2 } as const;

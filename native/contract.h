@@ -1,0 +1,47 @@
+// The contract between lib/ and the addon that no function signature carries:
+// the submission record JS writes into memory both sides share, the status
+// native code writes back into it, the completion pairs it hands to JS, and
+// submit()'s answers that are not a count. lib/native-contract.ts mirrors every
+// value here; the addon exports them (binding.cc) and test/25.contract.test.ts
+// compares the two. Op codes and request flags are engine.h's, engine names
+// probe.h's.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace aioring {
+
+// One request as JS writes it. Passing requests through shared memory costs no
+// Node-API call per field; only the buffers themselves have to be looked up.
+struct SubmissionRecord {
+  int32_t slot;
+  int32_t fd;
+  int32_t op;        // OpCode
+  int32_t flags;     // kFlag*
+  int32_t length;    // bytes for read/write, buffer count for readv/writev
+  int32_t memAlign;  // required buffer address alignment for this file
+  int32_t status;    // written back by native code: RecordStatus
+  int32_t reserved;
+  double position;
+};
+constexpr uint32_t kRecordBytes = 40;
+static_assert(sizeof(SubmissionRecord) == kRecordBytes, "the record size is part of the contract");
+static_assert(offsetof(SubmissionRecord, position) % sizeof(double) == 0, "JS reads the position as a Float64Array element");
+
+// Why a record was refused before it reached the engine.
+enum RecordStatus : int32_t { kStatusOk = 0, kStatusMisaligned = 1, kStatusTooSmall = 2 };
+
+// One completion as JS reads it: the record's slot, then bytes or -errno.
+struct CompletionPair {
+  int32_t slot;
+  int32_t result;
+};
+constexpr uint32_t kCompletionBytes = 8;
+static_assert(sizeof(CompletionPair) == kCompletionBytes, "the completion size is part of the contract");
+
+// submit()'s answers that are not a count of consumed records.
+constexpr int32_t kSubmitClosed = -1;
+constexpr int32_t kSubmitForked = -2;
+
+}  // namespace aioring

@@ -1,0 +1,53 @@
+// lib/native-contract.ts mirrors values native code defines; this holds the
+// two to each other, so a change on one side alone fails here rather than as
+// requests read with the wrong layout.
+import { describe, expect, it } from 'vitest';
+import { native } from '../lib/native';
+import {
+  CompletionField,
+  OpCodes,
+  RecordField,
+  RecordStatus,
+  RequestFlags,
+  SubmitAnswer,
+  completionBytes,
+  completionInts,
+  engineNames,
+  opNames,
+  recordBytes,
+  recordDoubles,
+  recordInts,
+  recordPositionDouble,
+} from '../lib/native-contract';
+import { probeEngines } from '../lib/index';
+
+const contract = native.contract;
+
+describe('the JS <-> native contract', () => {
+  it('names the engines native code knows, in its order', () => {
+    expect([...engineNames]).toEqual(contract.engineNames);
+    expect(Object.keys(probeEngines())).toEqual(contract.engineNames);
+  });
+
+  it('numbers the ops and flags as engine.h does', () => {
+    expect({ ...OpCodes }).toEqual(contract.opCodes);
+    expect(opNames.map((name) => OpCodes[name])).toEqual(opNames.map((_, index) => index));
+    expect({ ...RequestFlags }).toEqual(contract.flags);
+  });
+
+  it('lays out the submission record as native code reads it', () => {
+    expect(recordBytes).toBe(contract.recordBytes);
+    expect(recordInts * 4).toBe(contract.recordBytes);
+    expect(recordDoubles * 8).toBe(contract.recordBytes);
+    const offsets = Object.fromEntries(Object.entries(RecordField).map(([field, index]) => [field, index * 4]));
+    expect({ ...offsets, position: recordPositionDouble * 8 }).toEqual(contract.recordOffsets);
+  });
+
+  it('reads record statuses, completion pairs and submit answers as native code writes them', () => {
+    expect({ ...RecordStatus }).toEqual(contract.recordStatuses);
+    expect(completionBytes).toBe(contract.completionBytes);
+    expect(completionInts * 4).toBe(contract.completionBytes);
+    expect(Object.values(CompletionField).sort()).toEqual([0, 1]);
+    expect({ ...SubmitAnswer }).toEqual(contract.submitAnswers);
+  });
+});
