@@ -8,3 +8,7 @@ export { probeEngines } from './engines';
 export type { EngineAvailability, EngineChoice } from './engines';
 export type { EngineName } from './native-contract';
 export type { AllocateOptions, BatchOp, FileInfo, OpenOptions, RingOptions, RingStats, StatOptions, WriteOptions } from './types';
+export { AioLog } from './log/log';
+export type { LogRecord, LogReadOptions, LogStats } from './log/log';
+export type { LogDurability, LogOptions } from './log/options';
+export type { DiscardedTail, LogRecovery } from './log/recovery';
