@@ -46,6 +46,13 @@ export interface NativeRefusal {
 /** What native code learns about a descriptor; `readOnly` is the device's own flag only. */
 export type NativeDeviceInfo = Omit<FileInfo, 'direct'> & { errno: number };
 
+/** A loop device attached with LO_FLAGS_AUTOCLEAR: closing `fd` detaches it. */
+export interface NativeLoopAttachment {
+  fd: number;
+  index: number;
+  directIo: boolean;
+}
+
 /** Numbering shared with native/checksum/checksum.h (enum class Algorithm). */
 export const NativeChecksumAlgorithm = { crc16t10dif: 0, crc32c: 1, crc64nvme: 2 } as const;
 export type NativeChecksumAlgorithm = (typeof NativeChecksumAlgorithm)[keyof typeof NativeChecksumAlgorithm];
@@ -65,6 +72,10 @@ export interface NativeAddon {
   probeEngine(engine: string): NativeRefusal;
   describeFd(fd: number): NativeDeviceInfo;
   allocAligned(size: number, alignment: number): Buffer | null;
+  /** For aioring/testing. */
+  attachLoopDevice(backingPath: string, sectorSize: number, directIo: boolean): NativeLoopAttachment | NativeRegistrationFailure;
+  /** BLKROSET; returns errno, 0 on success. */
+  setBlockDeviceReadOnly(fd: number, readOnly: boolean): number;
   crc16t10dif(data: ArrayBufferView, seed: number): number;
   crc32c(data: ArrayBufferView, seed: number): number;
   crc64nvme(data: ArrayBufferView, seed: bigint): bigint;
