@@ -9,6 +9,7 @@
         "native/pool_engine.cc",
         "native/probe.cc",
         "native/device.cc",
+        "native/loop_device.cc",
         "native/file_space.cc",
         "native/checksum/checksum.cc",
         "native/checksum/crc_tables.cc",

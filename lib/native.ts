@@ -50,6 +50,13 @@ export type NativeDeviceInfo = Omit<FileInfo, 'direct'> & { errno: number };
 /** (format, interval, trailer, refTag of the first interval, appTag) */
 export type NativeProtectionProfile = [format: number, interval: number, trailer: boolean, refTag: number, appTag: number];
 
+/** A loop device attached with LO_FLAGS_AUTOCLEAR: closing `fd` detaches it. */
+export interface NativeLoopAttachment {
+  fd: number;
+  index: number;
+  directIo: boolean;
+}
+
 /** One bad interval; `interval` counts from the start of the data checked. */
 export interface NativeIntegrityFault {
   kind: 'guard' | 'reference' | 'application';
@@ -69,6 +76,10 @@ export interface NativeAddon {
   probeEngine(engine: string): NativeRefusal;
   describeFd(fd: number): NativeDeviceInfo;
   allocAligned(size: number, alignment: number): Buffer | null;
+  /** For aioring/testing. */
+  attachLoopDevice(backingPath: string, sectorSize: number, directIo: boolean): NativeLoopAttachment | NativeRegistrationFailure;
+  /** BLKROSET; returns errno, 0 on success. */
+  setBlockDeviceReadOnly(fd: number, readOnly: boolean): number;
   crc16t10dif(data: ArrayBufferView, seed: number): number;
   crc32c(data: ArrayBufferView, seed: number): number;
   crc64nvme(data: ArrayBufferView, seed: bigint): bigint;

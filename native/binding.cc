@@ -28,6 +28,7 @@
 #include "file_space.h"
 #include "fixed_buffer_index.h"
 #include "iovec_space.h"
+#include "loop_device.h"
 #include "probe.h"
 
 namespace aioring {
@@ -695,6 +696,30 @@ Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
       new size_t(size));
 }
 
+// (backingPath, sectorSize, directIo) -> { fd, index, directIo } or { errno, syscall }
+Napi::Value AttachLoopDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string backing = info[0].As<Napi::String>().Utf8Value();
+  LoopAttachment loop = attachLoopDevice(backing.c_str(), info[1].As<Napi::Number>().Uint32Value(),
+                                         info[2].As<Napi::Boolean>().Value());
+  Napi::Object result = Napi::Object::New(env);
+  if (loop.error) {
+    result.Set("errno", Napi::Number::New(env, loop.error));
+    result.Set("syscall", Napi::String::New(env, loop.syscall));
+    return result;
+  }
+  result.Set("fd", Napi::Number::New(env, loop.fd));
+  result.Set("index", Napi::Number::New(env, loop.index));
+  result.Set("directIo", Napi::Boolean::New(env, loop.directIo));
+  return result;
+}
+
+// (fd, readOnly) -> errno, 0 on success
+Napi::Value SetBlockDeviceReadOnly(const Napi::CallbackInfo& info) {
+  int error = setBlockDeviceReadOnly(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Boolean>().Value());
+  return Napi::Number::New(info.Env(), error);
+}
+
 // ---- Checksums ------------------------------------------------------------
 // Raw Node-API: these run once per buffer, often on small ones, so they skip
 // node-addon-api's per-call wrapping. lib/checksums.ts has checked the
@@ -972,6 +997,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeEngine", Napi::Function::New(env, ProbeEngine));
   exports.Set("describeFd", Napi::Function::New(env, DescribeFd));
   exports.Set("allocAligned", Napi::Function::New(env, AllocAligned));
+  exports.Set("attachLoopDevice", Napi::Function::New(env, AttachLoopDevice));
+  exports.Set("setBlockDeviceReadOnly", Napi::Function::New(env, SetBlockDeviceReadOnly));
   exports.Set("allocate", Napi::Function::New(env, Allocate));
   exports.Set("contract", contractObject(env));
   exportChecksums(env, exports);

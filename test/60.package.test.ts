@@ -27,6 +27,24 @@ describe('package entry points', () => {
     expect(out).toBe('true true');
   });
 
+  it('aioring/testing loads with require() and import, one instance, and stays out of the main entry', () => {
+    const testingNames = ['TestkitCodes', 'createLoopDevice', 'flipBytes', 'setReadOnly', 'throttle'];
+    const names = node(['-e', "console.log(Object.keys(require('aioring/testing')).filter(k => k !== '__esModule').sort().join(','))"]);
+    expect(names.split(',')).toEqual(expect.arrayContaining(testingNames));
+    const out = node([
+      '--input-type=module',
+      '-e',
+      "import { createLoopDevice } from 'aioring/testing'; import * as main from 'aioring'; import { createRequire } from 'node:module'; " +
+        "const cjs = createRequire(process.cwd() + '/')('aioring/testing'); console.log(createLoopDevice === cjs.createLoopDevice, 'createLoopDevice' in main)",
+    ]);
+    expect(out).toBe('true false');
+    // Loading the main entry loads nothing of the kit.
+    const loaded = node(['-e', "require('aioring'); console.log(Object.keys(require.cache).some((file) => file.includes('testing')))"]);
+    expect(loaded).toBe('false');
+    const declarations = fs.readFileSync(path.join(root, 'dist', 'lib', 'testing', 'index.d.ts'), 'utf8');
+    for (const name of [...testingNames, 'LoopDevice', 'Throttle', 'ThrottleLimits']) expect(declarations).toContain(name);
+  });
+
   it('ships declarations for every public name', () => {
     const declarations = fs.readFileSync(path.join(root, 'dist', 'lib', 'index.d.ts'), 'utf8');
     for (const name of publicNames) expect(declarations).toContain(name);
