@@ -6,6 +6,8 @@
 // Adding an option: add the field to its interface in types.ts and the key to
 // its table here; each table is typed Record<keyof Interface, true>, so the
 // compiler refuses a table that misses a field or names one the type lacks.
+import type { ProtectionOptions } from './integrity';
+import type { LogOptions } from './log/options';
 import type { AllocateOptions, BatchOp, OpenOptions, RingOptions, StatOptions, WriteOptions } from './types';
 
 type KeyTable<T> = Record<keyof T, true>;
@@ -26,6 +28,19 @@ const allocate: KeyTable<AllocateOptions> = { keepSize: true };
 const batchTransfer: KeyTable<Extract<BatchOp, { op: 'read' }>> = { op: true, file: true, buffer: true, position: true, dsync: true };
 const batchVector: KeyTable<Extract<BatchOp, { op: 'readv' }>> = { op: true, file: true, buffers: true, position: true, dsync: true };
 const batchFlush: KeyTable<Extract<BatchOp, { op: 'fsync' }>> = { op: true, file: true };
+const protection: KeyTable<ProtectionOptions> = { format: true, interval: true, refTag: true, appTag: true };
+const log: KeyTable<LogOptions> = {
+  create: true,
+  readOnly: true,
+  direct: true,
+  durability: true,
+  maxGroupBytes: true,
+  maxGroupWaitUs: true,
+  maxRecordBytes: true,
+  preallocateBytes: true,
+  zeroFill: true,
+  mode: true,
+};
 
 /** What to say about a key that users bring from another API. */
 const hints: Record<string, string> = {
@@ -62,6 +77,8 @@ export const optionKeys = {
   batchTransfer: new OptionKeys(batchTransfer),
   batchVector: new OptionKeys(batchVector),
   batchFlush: new OptionKeys(batchFlush),
+  protection: new OptionKeys(protection),
+  log: new OptionKeys(log),
 };
 
 function unknownKey(name: string, key: string, allowed: string[]): TypeError {
