@@ -15,7 +15,9 @@ export type OpName =
   | 'truncate'
   | 'allocate'
   | 'verifyProtection'
-  | 'scrub';
+  | 'scrub'
+  | 'openLog'
+  | 'append';
 
 /** Codes of the library's own rejections; kernel failures use the errno name (EIO, ENOSPC, ...). */
 export const LibraryCodes = {
@@ -25,6 +27,9 @@ export const LibraryCodes = {
   engineUnavailable: 'ERR_AIO_ENGINE_UNAVAILABLE',
   buffer: 'ERR_AIO_BUFFER',
   foreignFile: 'ERR_AIO_FOREIGN_FILE',
+  logReadOnly: 'ERR_AIO_LOG_READ_ONLY',
+  logCorrupt: 'ERR_AIO_LOG_CORRUPT',
+  logFailed: 'ERR_AIO_LOG_FAILED',
   buffersRegistered: 'ERR_AIO_BUFFERS_REGISTERED',
   integrity: 'ERR_AIO_INTEGRITY',
 } as const;

@@ -28,3 +28,7 @@ export type {
   StatOptions,
   WriteOptions,
 } from './types';
+export { AioLog } from './log/log';
+export type { LogRecord, LogReadOptions, LogStats } from './log/log';
+export type { LogDurability, LogOptions } from './log/options';
+export type { DiscardedTail, LogRecovery } from './log/recovery';
