@@ -6,9 +6,19 @@
 // Adding an option: add the field to its interface in types.ts and the key to
 // its table here; each table is typed Record<keyof Interface, true>, so the
 // compiler refuses a table that misses a field or names one the type lacks.
-import type { ProtectionOptions } from './integrity';
 import type { LogOptions } from './log/options';
-import type { AllocateOptions, BatchOp, OpenOptions, RingOptions, StatOptions, WriteOptions } from './types';
+import type {
+  AllocateOptions,
+  BatchOp,
+  FileIntegrityOptions,
+  OpenOptions,
+  ProtectionOptions,
+  ReadOptions,
+  RingOptions,
+  ScrubOptions,
+  StatOptions,
+  WriteOptions,
+} from './types';
 
 type KeyTable<T> = Record<keyof T, true>;
 
@@ -21,14 +31,18 @@ const open: KeyTable<OpenOptions> = {
   direct: true,
   dsync: true,
   mode: true,
+  integrity: true,
 };
-const write: KeyTable<WriteOptions> = { dsync: true };
+const read: KeyTable<ReadOptions> = { pi: true };
+const write: KeyTable<WriteOptions> = { dsync: true, pi: true };
+const scrub: KeyTable<ScrubOptions> = { onProgress: true };
 const stat: KeyTable<StatOptions> = { bigint: true };
 const allocate: KeyTable<AllocateOptions> = { keepSize: true };
-const batchTransfer: KeyTable<Extract<BatchOp, { op: 'read' }>> = { op: true, file: true, buffer: true, position: true, dsync: true };
-const batchVector: KeyTable<Extract<BatchOp, { op: 'readv' }>> = { op: true, file: true, buffers: true, position: true, dsync: true };
+const batchTransfer: KeyTable<Extract<BatchOp, { op: 'read' }>> = { op: true, file: true, buffer: true, position: true, dsync: true, pi: true };
+const batchVector: KeyTable<Extract<BatchOp, { op: 'readv' }>> = { op: true, file: true, buffers: true, position: true, dsync: true, pi: true };
 const batchFlush: KeyTable<Extract<BatchOp, { op: 'fsync' }>> = { op: true, file: true };
 const protection: KeyTable<ProtectionOptions> = { format: true, interval: true, refTag: true, appTag: true };
+const fileIntegrity: KeyTable<FileIntegrityOptions> = { format: true, interval: true, appTag: true, refTagSeed: true, layout: true };
 const log: KeyTable<LogOptions> = {
   create: true,
   readOnly: true,
@@ -71,13 +85,16 @@ export class OptionKeys {
 export const optionKeys = {
   ring: new OptionKeys(ring),
   open: new OptionKeys(open),
+  read: new OptionKeys(read),
   write: new OptionKeys(write),
+  scrub: new OptionKeys(scrub),
   stat: new OptionKeys(stat),
   allocate: new OptionKeys(allocate),
   batchTransfer: new OptionKeys(batchTransfer),
   batchVector: new OptionKeys(batchVector),
   batchFlush: new OptionKeys(batchFlush),
   protection: new OptionKeys(protection),
+  fileIntegrity: new OptionKeys(fileIntegrity),
   log: new OptionKeys(log),
 };
 
