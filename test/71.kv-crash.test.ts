@@ -3,11 +3,12 @@
 // After each kill the reopened store must hold, for every key, the last
 // acknowledged write or a write made after it that was in flight, and nothing
 // that was never written.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runUntilKilled } from './helpers/kill';
 import { seededRandom } from './helpers/random';
 import { ensureDistFresh, fixturesDir, repoRoot } from './safety/child';
 
@@ -29,34 +30,18 @@ interface Write {
   lsn?: bigint;
 }
 
-function writeUntilKilled(store: string, tag: string, killAfterMs: number): Promise<Write[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(fixturesDir, 'kv-writer.mjs'), store, tag], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const guard = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (!stdout.startsWith('ready\n') && (stdout + chunk).startsWith('ready\n')) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (_code, signal) => {
-      clearTimeout(guard);
-      if (signal !== 'SIGKILL' || !stdout.startsWith('ready\n')) {
-        reject(new Error(`the kv writer ended by itself (signal ${signal})\n${stdout.slice(-2000)}\n${stderr}`));
-        return;
-      }
-      const writes = new Map<string, Write>();
-      // The last line may have been cut short by the kill: it counts as never written.
-      for (const line of stdout.split('\n').slice(1, -1)) {
-        const [kind, id, a, b, c] = line.split(' ');
-        if (kind === 'try') writes.set(id!, { key: b!, outcome: a === 'put' ? c! : null });
-        else writes.get(id!)!.lsn = BigInt(a!);
-      }
-      resolve([...writes.values()]);
-    });
-  });
+async function writeUntilKilled(store: string, tag: string, killAfterMs: number): Promise<Write[]> {
+  const run = await runUntilKilled('kv-writer.mjs', [store, tag], killAfterMs);
+  if (run.signal !== 'SIGKILL' || run.lines[0] !== 'ready') {
+    throw new Error(`the kv writer ended by itself (signal ${run.signal})\n${run.lines.slice(-20).join('\n')}\n${run.stderr}`);
+  }
+  const writes = new Map<string, Write>();
+  for (const line of run.lines.slice(1)) {
+    const [kind, id, a, b, c] = line.split(' ');
+    if (kind === 'try') writes.set(id!, { key: b!, outcome: a === 'put' ? c! : null });
+    else writes.get(id!)!.lsn = BigInt(a!);
+  }
+  return [...writes.values()];
 }
 
 function dump(store: string): Record<string, string> {
