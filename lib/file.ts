@@ -6,6 +6,7 @@ import { Dispatcher, IoRequest, RequestTarget } from './dispatcher';
 import { AioError, LibraryCodes, OpName, fromNodeError, libraryError, systemError } from './errors';
 import { native } from './native';
 import { OpCodes, opNames } from './native-contract';
+import { AioReadStream, ReadStreamOptions } from './streams/read-stream';
 import type { AllocateOptions, FileInfo, StatOptions, WriteOptions } from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkInteger, checkOptions, checkPosition } from './validate';
 
@@ -143,6 +144,14 @@ export class AioFile implements RequestTarget {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * A Readable of bytes `start` to `end` inclusive, read with direct I/O in
+   * aligned requests and an adaptive read-ahead window (see README, Streams).
+   */
+  createReadStream(options?: ReadStreamOptions): AioReadStream {
+    return new AioReadStream(this, options);
   }
 
   /**

@@ -7,3 +7,5 @@ export { probeEngines } from './engines';
 export type { EngineAvailability, EngineChoice } from './engines';
 export type { EngineName } from './native-contract';
 export type { AllocateOptions, BatchOp, FileInfo, OpenOptions, RingOptions, RingStats, StatOptions, WriteOptions } from './types';
+export { AioReadStream } from './streams/read-stream';
+export type { ReadStreamOptions } from './streams/read-stream';
