@@ -5,6 +5,9 @@ import { BatchState, Dispatcher, DispatcherOptions } from './dispatcher';
 import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
 import { AioError, LibraryCodes, fromNodeError, libraryError } from './errors';
 import { AioFile } from './file';
+import type { AioLog } from './log/log';
+import { openLog } from './log/open';
+import type { LogOptions } from './log/options';
 import { NativeRegistration, native } from './native';
 import type { EngineName } from './native-contract';
 import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
@@ -99,6 +102,15 @@ export class Ring {
     const file = new AioFile(this, path, handle, write, info, dispatcher, (closed) => this.files.delete(closed));
     this.files.add(file);
     return file;
+  }
+
+  /**
+   * Opens (with `create`, makes) an append-only log with group commit on this
+   * ring, recovering what an earlier writer left: see README "Log".
+   */
+  async openLog(path: string, options?: LogOptions): Promise<AioLog> {
+    checkString('path', path);
+    return openLog(this, path, options);
   }
 
   /**
