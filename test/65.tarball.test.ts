@@ -38,6 +38,8 @@ describe('the tarball', () => {
     expect(files).toContain('dist/lib/index.mjs');
     expect(files).toContain('dist/lib/index.d.ts');
     expect(files).toContain('dist/lib/index.d.mts');
+    expect(files).toContain('dist/lib/testing/index.mjs');
+    expect(files).toContain('dist/lib/testing/index.d.mts');
     expect(files).toContain('binding.gyp');
     expect(files).toContain('native/engine.h');
     if (process.arch === 'x64') expect(files).toContain('prebuilds/linux-x64/aioring.glibc.node');
@@ -56,8 +58,9 @@ describe('the tarball', () => {
   it('passes arethetypeswrong for node10, node16 (CJS and ESM) and bundlers', () => {
     const r = spawnSync(bin('attw'), [packed.tarball, '--format', 'json'], { encoding: 'utf8' });
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { analysis: { problems: unknown[] } };
+    const report = JSON.parse(r.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, unknown> } };
     expect(report.analysis.problems).toEqual([]);
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './package.json', './testing']);
   });
 
   it('installs into an empty project with no compiler on PATH and round-trips data on every engine', () => {

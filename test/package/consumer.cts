@@ -7,3 +7,5 @@ export async function first(file: aioring.AioFile): Promise<number> {
   return file.read(aioring.allocAligned(4096), 0);
 }
 export { ring };
+import testing = require('aioring/testing');
+export const createLoopDevice: typeof testing.createLoopDevice = testing.createLoopDevice;

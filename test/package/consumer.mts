@@ -10,3 +10,4 @@ export async function first(file: AioFile): Promise<number> {
   return file.read(buffer, 0);
 }
 export { ring, same, available };
+export { createLoopDevice, type LoopDevice } from 'aioring/testing';

@@ -1,5 +1,5 @@
 // A user's first program against an installed aioring: load it (require and
-// import), probe the engines, and on every available engine write a pattern
+// import, and aioring/testing), probe the engines, and on every available engine write a pattern
 // with O_DIRECT, read it back through per-op calls and a batch, and compare
 // byte for byte. Copied into a directory where aioring is installed and run
 // there; prints one JSON line, exits non-zero when any engine's round trip
@@ -52,6 +52,7 @@ async function main() {
   const aioring = require('aioring');
   const esm = await import('aioring');
   if (esm.Ring !== aioring.Ring) throw new Error('import and require load different copies');
+  if (typeof require('aioring/testing').createLoopDevice !== 'function') throw new Error('aioring/testing does not load');
   const probe = aioring.probeEngines();
   const wanted = engines.length > 0 ? engines : Object.keys(probe).filter((e) => probe[e].available);
   const autoRing = new aioring.Ring({ depth: 2 });
