@@ -3,13 +3,31 @@ export { AioFile } from './file';
 export { allocAligned } from './buffers';
 export { crc16t10dif, crc32c, crc64nvme } from './checksums';
 export { generateProtection, verifyProtection } from './integrity';
-export type { ProtectionFormat, ProtectionInterval, ProtectionOptions } from './integrity';
 export { AioError, LibraryCodes } from './errors';
 export type { AioErrorDetails, IntegrityFault, IntegrityFaultKind, OpName } from './errors';
 export { probeEngines } from './engines';
 export type { EngineAvailability, EngineChoice } from './engines';
 export type { EngineName } from './native-contract';
-export type { AllocateOptions, BatchOp, FileInfo, OpenOptions, RingOptions, RingStats, StatOptions, WriteOptions } from './types';
+export type {
+  AllocateOptions,
+  BatchOp,
+  FileInfo,
+  FileIntegrityOptions,
+  FileProtection,
+  OpenOptions,
+  ProtectionFormat,
+  ProtectionInterval,
+  ProtectionLayout,
+  ProtectionOptions,
+  ReadOptions,
+  RingOptions,
+  RingStats,
+  ScrubOptions,
+  ScrubProgress,
+  ScrubReport,
+  StatOptions,
+  WriteOptions,
+} from './types';
 export { AioLog } from './log/log';
 export type { LogRecord, LogReadOptions, LogStats } from './log/log';
 export type { LogDurability, LogOptions } from './log/options';

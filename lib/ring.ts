@@ -5,6 +5,7 @@ import { BatchState, Dispatcher, DispatcherOptions } from './dispatcher';
 import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
 import { AioError, LibraryCodes, fromNodeError, libraryError } from './errors';
 import { AioFile } from './file';
+import { checkFileIntegrity, intervalMismatch } from './integrity';
 import type { AioLog } from './log/log';
 import { openLog } from './log/open';
 import type { LogOptions } from './log/options';
@@ -65,6 +66,7 @@ export class Ring {
       (direct ? fs.constants.O_DIRECT : 0) |
       (checkBoolean('dsync', opts.dsync, false) ? fs.constants.O_DSYNC : 0);
     const mode = opts.mode === undefined ? 0o644 : checkInteger('mode', opts.mode, 0, 0o7777);
+    const integrity = checkFileIntegrity(opts.integrity);
     if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'open', path });
 
     let handle: fs.promises.FileHandle;
@@ -97,9 +99,14 @@ export class Ring {
       direct,
       readOnly: !write || device.readOnly,
     };
+    const mismatch = integrity && intervalMismatch(integrity, info.logicalBlockSize, info.offsetAlign);
+    if (mismatch) {
+      await handle.close();
+      throw Object.assign(new RangeError(`${mismatch} ('${path}')`), { code: 'ERR_INVALID_ARG_VALUE' });
+    }
     const dispatcher = direct ? this.direct : this.bufferedDispatcher();
     dispatcher.registerFile(handle.fd);
-    const file = new AioFile(this, path, handle, write, info, dispatcher, (closed) => this.files.delete(closed));
+    const file = new AioFile(this, path, handle, write, info, dispatcher, (closed) => this.files.delete(closed), integrity);
     this.files.add(file);
     return file;
   }
@@ -220,7 +227,7 @@ export class Ring {
     }
     const buffers = kind === 'readv' || kind === 'writev' ? entry.buffers : entry.buffer;
     const dsync = checkBoolean(`ops[${index}].dsync`, entry.dsync, false);
-    const request = file.prepare(kind, buffers as ArrayBufferView, entry.position as number, dsync);
+    const request = file.prepare(kind, buffers as ArrayBufferView, entry.position as number, dsync, entry.pi as ArrayBufferView | undefined);
     return file.closed && !(request instanceof AioError) ? file.closedError(kind) : request;
   }
 
