@@ -32,3 +32,5 @@ export { AioLog } from './log/log';
 export type { LogRecord, LogReadOptions, LogStats } from './log/log';
 export type { LogDurability, LogOptions } from './log/options';
 export type { DiscardedTail, LogRecovery } from './log/recovery';
+export { AioReadStream } from './streams/read-stream';
+export type { ReadStreamOptions } from './streams/read-stream';
