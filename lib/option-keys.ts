@@ -7,6 +7,7 @@
 // its table here; each table is typed Record<keyof Interface, true>, so the
 // compiler refuses a table that misses a field or names one the type lacks.
 import type { LogOptions } from './log/options';
+import type { ReadStreamOptions } from './streams/read-stream';
 import type {
   AllocateOptions,
   BatchOp,
@@ -43,6 +44,7 @@ const batchVector: KeyTable<Extract<BatchOp, { op: 'readv' }>> = { op: true, fil
 const batchFlush: KeyTable<Extract<BatchOp, { op: 'fsync' }>> = { op: true, file: true };
 const protection: KeyTable<ProtectionOptions> = { format: true, interval: true, refTag: true, appTag: true };
 const fileIntegrity: KeyTable<FileIntegrityOptions> = { format: true, interval: true, appTag: true, refTagSeed: true, layout: true };
+const readStream: KeyTable<ReadStreamOptions> = { start: true, end: true, highWaterMark: true, maxReadAhead: true, signal: true };
 const log: KeyTable<LogOptions> = {
   create: true,
   readOnly: true,
@@ -96,6 +98,7 @@ export const optionKeys = {
   protection: new OptionKeys(protection),
   fileIntegrity: new OptionKeys(fileIntegrity),
   log: new OptionKeys(log),
+  readStream: new OptionKeys(readStream),
 };
 
 function unknownKey(name: string, key: string, allowed: string[]): TypeError {
