@@ -50,4 +50,11 @@ describe('package entry points', () => {
     for (const name of publicNames) expect(declarations).toContain(name);
     expect(fs.existsSync(path.join(root, 'dist', 'lib', 'ring.d.ts'))).toBe(true);
   });
+
+  it('types both module systems: ES-module and CommonJS consumers of aioring and aioring/testing type-check under node16', () => {
+    const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
+    const trace = execFileSync(tsc, ['-p', path.join('test', 'package', 'tsconfig.json'), '--traceResolution'], { cwd: root, encoding: 'utf8' });
+    const resolved = [...trace.matchAll(/Module name 'aioring(?:\/testing)?' was successfully resolved to '([^']+)'/g)].map((m) => path.relative(root, m[1]));
+    expect(resolved.sort()).toEqual(['dist/lib/index.d.mts', 'dist/lib/index.d.ts', 'dist/lib/testing/index.d.mts', 'dist/lib/testing/index.d.ts']);
+  });
 });
