@@ -4,8 +4,10 @@
 // partial first or last block is read and written back around the new bytes,
 // and the padding an aligned tail write adds past the data is cut off again.
 import { Writable, addAbortSignal } from 'node:stream';
+import { notWritableAdvice } from '../dispatcher';
 import { AioError, systemError } from '../errors';
 import type { AioFile } from '../file';
+import { optionKeys } from '../option-keys';
 import { checkInteger, checkOneOf, checkOptions, checkPosition } from '../validate';
 import { BlockLayout, MiB, alignDown, alignUp, allocFor, blockLayout } from './layout';
 
@@ -32,6 +34,7 @@ const flushModes: readonly FlushMode[] = ['none', 'datasync', 'sync'];
 const mostChunksInFlight = 8;
 const inFlightBytes = 64 * MiB;
 const eio = 5;
+const ebadf = 9;
 
 interface ChunkWrite {
   readonly position: number;
@@ -78,7 +81,7 @@ export class AioWriteStream extends Writable {
 
   /** @internal made by AioFile.createWriteStream */
   constructor(file: AioFile, options?: WriteStreamOptions) {
-    const opts = checkOptions('options', options);
+    const opts = checkOptions('options', options, optionKeys.writeStream);
     const start = opts.start === undefined ? 0 : checkPosition('start', opts.start);
     const layout = blockLayout(file);
     const chunkSize = opts.chunkSize === undefined ? defaultChunkSize : checkInteger('chunkSize', opts.chunkSize, layout.unit, maxChunkSize);
@@ -91,7 +94,7 @@ export class AioWriteStream extends Writable {
     const flushMode = opts.flush === undefined ? 'none' : checkOneOf('flush', opts.flush, flushModes);
     const highWaterMark = opts.highWaterMark === undefined ? chunkSize : checkInteger('highWaterMark', opts.highWaterMark, 1, 2 ** 30);
     if (file.closed) throw file.closedError('write');
-    if (file.info.readOnly) throw file.notWritableError('write');
+    if (!file.writable) throw notWritable(file);
     super({ highWaterMark });
     this.file = file;
     this.path = file.path;
@@ -305,6 +308,12 @@ export class AioWriteStream extends Writable {
     }
     this.issueGathered(length);
   }
+}
+
+function notWritable(file: AioFile): AioError {
+  const error = systemError(ebadf, 'write', { op: 'write', path: file.path });
+  error.message += notWritableAdvice;
+  return error;
 }
 
 function shortWrite(file: AioFile, position: number, length: number): AioError {

@@ -323,6 +323,13 @@ describe('createWriteStream arguments', () => {
     expect(thrownBy(() => file.createWriteStream({ signal: 'no' as never }))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });
 
+  it("refuses options it does not know, such as fs.createWriteStream's flags", () => {
+    const error = thrownBy(() => file.createWriteStream({ flags: 'w' } as never));
+    expect(error).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+    expect((error as Error).message).toContain("'flags'");
+    expect(thrownBy(() => file.createWriteStream({ chunksize: 4096 } as never))).toMatchObject({ message: expect.stringContaining("did you mean 'chunkSize'?") });
+  });
+
   it('is a Writable, and writing nothing leaves the file alone', async () => {
     fs.writeFileSync(file.path, 'keep');
     const stream = file.createWriteStream({ start: 2 });
