@@ -16,6 +16,7 @@ export type {
   FileIntegrityOptions,
   FileProtection,
   IntegrityProbe,
+  IoBuffer,
   OpenOptions,
   ProtectionFormat,
   ProtectionInterval,

@@ -2,6 +2,13 @@ import type { AioFile } from './file';
 import type { EngineChoice } from './engines';
 import type { IntegrityFault } from './errors';
 
+/**
+ * Memory a request reads into or writes from: a Buffer or any TypedArray (a
+ * DataView is not accepted). For direct I/O it must be aligned: use
+ * allocAligned() or ring.registerBuffers().
+ */
+export type IoBuffer = NodeJS.TypedArray;
+
 export interface RingOptions {
   /** Most requests in flight at once; more wait in a queue. Default 128. */
   depth?: number;
@@ -15,16 +22,24 @@ export interface RingOptions {
    * spinning, so timers and other I/O still run. 0 to 10000; default 0 (off).
    */
   busyPollUs?: number;
+  /**
+   * Accept only memory that allocAligned() or ring.registerBuffers() made, on
+   * every file of the ring, rejecting anything else with ERR_AIO_ALIGNMENT.
+   * A Buffer.alloc() buffer is sometimes aligned by chance; this makes code
+   * that depends on such luck fail every time, in tests, rather than now and
+   * then in production. Default false.
+   */
+  strictBuffers?: boolean;
 }
 
 export interface OpenOptions {
   /** Open for reading and writing. Default false (read-only). */
   write?: boolean;
-  /** Create the file if it does not exist (needs write). */
+  /** Create the file if it does not exist (needs write: true). */
   create?: boolean;
-  /** With create: fail with EEXIST if the file exists. */
+  /** Fail with EEXIST if the file exists (needs create: true). */
   exclusive?: boolean;
-  /** Truncate an existing file to zero length (needs write). */
+  /** Truncate an existing file to zero length (needs write: true). */
   truncate?: boolean;
   /** O_DIRECT: bypass the page cache. Default true. */
   direct?: boolean;
@@ -187,8 +202,8 @@ export interface StatOptions {
 }
 
 export type BatchOp =
-  | { op: 'read' | 'write'; file: AioFile; buffer: ArrayBufferView; position: number; dsync?: boolean; pi?: ArrayBufferView }
-  | { op: 'readv' | 'writev'; file: AioFile; buffers: ArrayBufferView[]; position: number; dsync?: boolean; pi?: ArrayBufferView }
+  | { op: 'read' | 'write'; file: AioFile; buffer: IoBuffer; position: number; dsync?: boolean; pi?: ArrayBufferView }
+  | { op: 'readv' | 'writev'; file: AioFile; buffers: IoBuffer[]; position: number; dsync?: boolean; pi?: ArrayBufferView }
   | { op: 'fsync' | 'fdatasync'; file: AioFile };
 
 export interface RingStats {
