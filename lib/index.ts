@@ -3,6 +3,7 @@ export { AioFile } from './file';
 export { allocAligned } from './buffers';
 export { crc16t10dif, crc32c, crc64nvme } from './checksums';
 export { generateProtection, verifyProtection } from './integrity';
+export { probeIntegrity } from './integrity-probe';
 export { AioError, LibraryCodes } from './errors';
 export type { AioErrorDetails, IntegrityFault, IntegrityFaultKind, OpName } from './errors';
 export { probeEngines } from './engines';
@@ -14,6 +15,8 @@ export type {
   FileInfo,
   FileIntegrityOptions,
   FileProtection,
+  IntegrityProbe,
+  IoBuffer,
   OpenOptions,
   ProtectionFormat,
   ProtectionInterval,

@@ -3,6 +3,7 @@
 import { integrityError, type IntegrityFault, type OperationContext } from './errors';
 import { native, type NativeIntegrityFault, type NativeProtectionProfile } from './native';
 import { ProtectionFormats, tupleBytes } from './native-contract';
+import { optionKeys } from './option-keys';
 import type {
   FileProtection,
   ProtectionFormat,
@@ -35,7 +36,7 @@ export function checkRefTag(name: string, value: unknown): number {
 }
 
 function checkProtectionOptions(value: unknown): ProtectionProfile & { refTag: number } {
-  const options = checkOptions('options', value);
+  const options = checkOptions('options', value, optionKeys.protection);
   const format = checkFormat('options.format', options.format);
   const interval = options.interval;
   if (!protectionIntervals.includes(interval as ProtectionInterval)) {
@@ -111,27 +112,27 @@ function verifyContext(data: ArrayBufferView): OperationContext {
 }
 
 /** Checks the `integrity` option's own values; the file's block size is checked once it is open. */
-export function checkFileIntegrity(value: unknown): FileProtection | undefined {
+export function checkFileIntegrity(value: unknown): Omit<FileProtection, 'kernelChecks'> | undefined {
   if (value === undefined) return undefined;
-  const options = checkOptions('integrity', value);
+  const options = checkOptions('integrity', value, optionKeys.fileIntegrity);
   const format = checkFormat('integrity.format', options.format);
   const interval = options.interval;
   if (!protectionIntervals.includes(interval as ProtectionInterval)) {
     throw invalidValue(`The "integrity.interval" option must be 512 or 4096. Received ${String(interval)}`, true);
   }
   const layout = options.layout === undefined ? 'trailer' : checkOneOf('integrity.layout', options.layout, protectionLayouts);
-  return Object.freeze({
+  return {
     format,
     interval: interval as number,
     tupleBytes: tupleBytes[format],
     appTag: checkAppTag('integrity.appTag', options.appTag),
     refTagSeed: checkRefTag('integrity.refTagSeed', options.refTagSeed),
     layout,
-  });
+  };
 }
 
 /** Why this file cannot carry these intervals, or undefined if it can. */
-export function intervalMismatch(protection: FileProtection, logicalBlockSize: number, offsetAlign: number): string | undefined {
+export function intervalMismatch(protection: Pick<FileProtection, 'interval'>, logicalBlockSize: number, offsetAlign: number): string | undefined {
   const unit = Math.max(logicalBlockSize, offsetAlign);
   if (protection.interval % unit === 0) return undefined;
   return `integrity.interval ${protection.interval} is not a multiple of this file's logical block size (${unit} bytes)`;

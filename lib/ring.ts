@@ -3,16 +3,18 @@
 import * as fs from 'node:fs';
 import { BatchState, Dispatcher, DispatcherOptions } from './dispatcher';
 import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
-import { AioError, LibraryCodes, fromNodeError, libraryError } from './errors';
+import { AioError, LibraryCodes, fromNodeError, libraryError, systemError } from './errors';
 import { AioFile } from './file';
 import { checkFileIntegrity, intervalMismatch } from './integrity';
+import { kernelChecksFor, probeDescriptor } from './integrity-probe';
 import type { AioLog } from './log/log';
 import { openLog } from './log/open';
 import type { LogOptions } from './log/options';
 import { NativeRegistration, native } from './native';
 import type { EngineName } from './native-contract';
 import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
-import type { BatchOp, FileInfo, OpenOptions, RingOptions, RingStats } from './types';
+import type { BatchOp, FileInfo, FileProtection, OpenOptions, RingOptions, RingStats } from './types';
+import { optionKeys } from './option-keys';
 import { checkBoolean, checkInteger, checkOptions, checkString } from './validate';
 
 const defaultDepth = 128;
@@ -29,6 +31,8 @@ export class Ring {
   readonly engineReason: string;
   /** Microseconds the ring may spin for a completion before the loop sleeps (0: never). */
   readonly busyPollUs: number;
+  /** Whether requests accept only memory from allocAligned() or registerBuffers(). */
+  readonly strictBuffers: boolean;
   private readonly dispatcherOptions: DispatcherOptions;
   private readonly direct: Dispatcher;
   private buffered: Selection | undefined;
@@ -38,9 +42,10 @@ export class Ring {
   private registration: NativeRegistration | undefined;
 
   constructor(options?: RingOptions) {
-    const opts = checkOptions('options', options);
+    const opts = checkOptions('options', options, optionKeys.ring);
     this.depth = opts.depth === undefined ? defaultDepth : checkInteger('depth', opts.depth, 1, maxDepth);
     this.busyPollUs = opts.busyPollUs === undefined ? 0 : checkInteger('busyPollUs', opts.busyPollUs, 0, maxBusyPollUs);
+    this.strictBuffers = checkBoolean('strictBuffers', opts.strictBuffers, false);
     this.dispatcherOptions = { depth: this.depth, busyPollUs: this.busyPollUs };
     const requested = requestedEngine(opts.engine);
     const selection =
@@ -55,14 +60,20 @@ export class Ring {
   /** Opens a file or block device; O_DIRECT unless `direct: false`. */
   async open(path: string, options?: OpenOptions): Promise<AioFile> {
     checkString('path', path);
-    const opts = checkOptions('options', options);
+    const opts = checkOptions('options', options, optionKeys.open);
     const write = checkBoolean('write', opts.write, false);
     const direct = checkBoolean('direct', opts.direct, true);
+    const create = checkBoolean('create', opts.create, false);
+    const exclusive = checkBoolean('exclusive', opts.exclusive, false);
+    const truncate = checkBoolean('truncate', opts.truncate, false);
+    if (create && !write) throw needs('create', 'write');
+    if (truncate && !write) throw needs('truncate', 'write');
+    if (exclusive && !create) throw needs('exclusive', 'create');
     const flags =
       (write ? fs.constants.O_RDWR : fs.constants.O_RDONLY) |
-      (checkBoolean('create', opts.create, false) ? fs.constants.O_CREAT : 0) |
-      (checkBoolean('exclusive', opts.exclusive, false) ? fs.constants.O_EXCL : 0) |
-      (checkBoolean('truncate', opts.truncate, false) ? fs.constants.O_TRUNC : 0) |
+      (create ? fs.constants.O_CREAT : 0) |
+      (exclusive ? fs.constants.O_EXCL : 0) |
+      (truncate ? fs.constants.O_TRUNC : 0) |
       (direct ? fs.constants.O_DIRECT : 0) |
       (checkBoolean('dsync', opts.dsync, false) ? fs.constants.O_DSYNC : 0);
     const mode = opts.mode === undefined ? 0o644 : checkInteger('mode', opts.mode, 0, 0o7777);
@@ -73,11 +84,7 @@ export class Ring {
     try {
       handle = await fs.promises.open(path, flags, mode);
     } catch (error) {
-      const wrapped = fromNodeError(error as NodeJS.ErrnoException, { op: 'open', path });
-      if (direct && wrapped.code === 'EINVAL') {
-        wrapped.message += '; this file system may not support O_DIRECT (open with direct: false)';
-      }
-      throw wrapped;
+      throw await openFailure(error as NodeJS.ErrnoException, path, direct);
     }
     // close() may have begun while open() waited on the file system.
     if (this.closing) {
@@ -106,7 +113,9 @@ export class Ring {
     }
     const dispatcher = direct ? this.direct : this.bufferedDispatcher();
     dispatcher.registerFile(handle.fd);
-    const file = new AioFile(this, path, handle, write, info, dispatcher, (closed) => this.files.delete(closed), integrity);
+    const protection = integrity && Object.freeze({ ...integrity, kernelChecks: this.kernelChecks(handle.fd, path, integrity, info, dispatcher) });
+    const access = { writable: write, strictBuffers: this.strictBuffers };
+    const file = new AioFile(this, path, handle, access, info, dispatcher, (closed) => this.files.delete(closed), protection);
     this.files.add(file);
     return file;
   }
@@ -213,7 +222,7 @@ export class Ring {
   }
 
   private prepareBatchOp(op: BatchOp, index: number) {
-    const entry = checkOptions(`ops[${index}]`, op) as Partial<BatchOp> & Record<string, unknown>;
+    const entry = checkOptions(`ops[${index}]`, op, batchKeys(op)) as Partial<BatchOp> & Record<string, unknown>;
     const file = entry.file;
     if (!(file instanceof AioFile)) {
       throw Object.assign(new TypeError(`ops[${index}].file must be a file opened by Ring.open`), { code: 'ERR_INVALID_ARG_TYPE' });
@@ -231,6 +240,13 @@ export class Ring {
     return file.closed && !(request instanceof AioError) ? file.closedError(kind) : request;
   }
 
+  // Only the separate layout on io_uring, over a block device, can hand its tuples to the kernel.
+  private kernelChecks(fd: number, path: string, integrity: Omit<FileProtection, 'kernelChecks'>, info: FileInfo, dispatcher: Dispatcher): boolean {
+    if (integrity.layout !== 'separate' || dispatcher.engine !== 'io_uring' || !info.blockDevice || !info.direct) return false;
+    const protection = { ...integrity, kernelChecks: false };
+    return kernelChecksFor(probeDescriptor(fd, path, true, fs.fstatSync(fd).rdev), protection, dispatcher.engine);
+  }
+
   // Buffered files must not go through Linux AIO, which completes them
   // synchronously inside io_submit and would block the event loop.
   private bufferedDispatcher(): Dispatcher {
@@ -244,3 +260,32 @@ export class Ring {
     return this.engine === 'libaio' ? this.buffered?.dispatcher.engine : this.engine;
   }
 }
+
+function needs(option: string, required: string): TypeError {
+  return Object.assign(new TypeError(`The "${option}" option needs ${required}: true`), { code: 'ERR_INVALID_ARG_VALUE' });
+}
+
+// A batch entry's allowed keys depend on its op; an unknown op is reported by
+// file.prepare, after the entry's file has been checked.
+function batchKeys(op: unknown) {
+  const kind = typeof op === 'object' && op !== null ? (op as { op?: unknown }).op : undefined;
+  if (kind === 'fsync' || kind === 'fdatasync') return optionKeys.batchFlush;
+  if (kind === 'readv' || kind === 'writev') return optionKeys.batchVector;
+  return optionKeys.batchTransfer;
+}
+
+// The kernel answers O_DIRECT on a directory with EINVAL, which alone reads as
+// "this file system cannot do direct I/O"; say what is really wrong.
+async function openFailure(error: NodeJS.ErrnoException, path: string, direct: boolean): Promise<AioError> {
+  const wrapped = fromNodeError(error, { op: 'open', path });
+  if (!direct || wrapped.code !== 'EINVAL') return wrapped;
+  const isDirectory = await fs.promises.stat(path).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
+  if (isDirectory) return systemError(eisdir, 'open', { op: 'open', path });
+  wrapped.message += '; this file system may not support O_DIRECT (open with direct: false)';
+  return wrapped;
+}
+
+const eisdir = 21;

@@ -2,6 +2,13 @@ import type { AioFile } from './file';
 import type { EngineChoice } from './engines';
 import type { IntegrityFault } from './errors';
 
+/**
+ * Memory a request reads into or writes from: a Buffer or any TypedArray (a
+ * DataView is not accepted). For direct I/O it must be aligned: use
+ * allocAligned() or ring.registerBuffers().
+ */
+export type IoBuffer = NodeJS.TypedArray;
+
 export interface RingOptions {
   /** Most requests in flight at once; more wait in a queue. Default 128. */
   depth?: number;
@@ -15,16 +22,24 @@ export interface RingOptions {
    * spinning, so timers and other I/O still run. 0 to 10000; default 0 (off).
    */
   busyPollUs?: number;
+  /**
+   * Accept only memory that allocAligned() or ring.registerBuffers() made, on
+   * every file of the ring, rejecting anything else with ERR_AIO_ALIGNMENT.
+   * A Buffer.alloc() buffer is sometimes aligned by chance; this makes code
+   * that depends on such luck fail every time, in tests, rather than now and
+   * then in production. Default false.
+   */
+  strictBuffers?: boolean;
 }
 
 export interface OpenOptions {
   /** Open for reading and writing. Default false (read-only). */
   write?: boolean;
-  /** Create the file if it does not exist (needs write). */
+  /** Create the file if it does not exist (needs write: true). */
   create?: boolean;
-  /** With create: fail with EEXIST if the file exists. */
+  /** Fail with EEXIST if the file exists (needs create: true). */
   exclusive?: boolean;
-  /** Truncate an existing file to zero length (needs write). */
+  /** Truncate an existing file to zero length (needs write: true). */
   truncate?: boolean;
   /** O_DIRECT: bypass the page cache. Default true. */
   direct?: boolean;
@@ -83,6 +98,43 @@ export interface ProtectionProfile {
 export interface FileProtection extends ProtectionProfile {
   layout: ProtectionLayout;
   refTagSeed: number;
+  /**
+   * The kernel checks the tuples too: the separate layout on io_uring over a
+   * device with protection information of the same format and interval
+   * (see probeIntegrity). Always false where no such device exists.
+   */
+  kernelChecks: boolean;
+}
+
+/** What probeIntegrity found. */
+export interface IntegrityProbe {
+  path: string;
+  blockDevice: boolean;
+  /** FS_IOC_GETLBMD_CAP reports protection information on this device (LBMD_PI_CAP_INTEGRITY). */
+  supported: boolean;
+  /** Why (or why not), in a sentence. */
+  reason: string;
+  /** FS_IOC_GETLBMD_CAP's refusal: the errno name (ENOTTY, EOPNOTSUPP, EINVAL, ...) and negative errno. */
+  code?: string;
+  errno?: number;
+  /** The kernel's block layer has integrity support for this disk (/sys/block/<disk>/integrity exists). */
+  kernelIntegrity: boolean;
+  /** FS_IOC_GETLBMD_CAP's fields, all 0 when refused: bytes of data per interval, of metadata, of PI and its offset. */
+  interval: number;
+  metadataSize: number;
+  piSize: number;
+  piOffset: number;
+  guard: 'none' | 'ip' | 'crc16-t10dif' | 'crc64-nvme' | 'unknown';
+  appTagSize: number;
+  refTagSize: number;
+  storageTagSize: number;
+  /** LBMD_PI_CAP_REFTAG: the device checks reference tags. */
+  refTagChecked: boolean;
+  /** The library format whose tuples the device's PI has, if any. */
+  format: ProtectionFormat | undefined;
+  /** io_uring here takes read/write attributes (IORING_FEAT_RW_ATTR), so it can pass PI to the kernel. */
+  ioUringRwAttributes: boolean;
+  ioUringReason: string;
 }
 
 export interface ReadOptions {
@@ -150,8 +202,8 @@ export interface StatOptions {
 }
 
 export type BatchOp =
-  | { op: 'read' | 'write'; file: AioFile; buffer: ArrayBufferView; position: number; dsync?: boolean; pi?: ArrayBufferView }
-  | { op: 'readv' | 'writev'; file: AioFile; buffers: ArrayBufferView[]; position: number; dsync?: boolean; pi?: ArrayBufferView }
+  | { op: 'read' | 'write'; file: AioFile; buffer: IoBuffer; position: number; dsync?: boolean; pi?: ArrayBufferView }
+  | { op: 'readv' | 'writev'; file: AioFile; buffers: IoBuffer[]; position: number; dsync?: boolean; pi?: ArrayBufferView }
   | { op: 'fsync' | 'fdatasync'; file: AioFile };
 
 export interface RingStats {

@@ -1,4 +1,5 @@
 // The options of ring.openLog, checked in full before anything is opened.
+import { optionKeys } from '../option-keys';
 import { checkBoolean, checkInteger, checkOneOf, checkOptions } from '../validate';
 
 const KiB = 1024;
@@ -54,28 +55,8 @@ export interface ResolvedLogOptions {
   mode: number;
 }
 
-export const logOptionKeys: readonly (keyof LogOptions)[] = [
-  'create',
-  'readOnly',
-  'direct',
-  'durability',
-  'maxGroupBytes',
-  'maxGroupWaitUs',
-  'maxRecordBytes',
-  'preallocateBytes',
-  'zeroFill',
-  'mode',
-];
-
 export function resolveLogOptions(options: unknown): ResolvedLogOptions {
-  const opts = checkOptions('options', options);
-  for (const key of Object.keys(opts)) {
-    if (!(logOptionKeys as readonly string[]).includes(key)) {
-      throw Object.assign(new TypeError(`The option "${key}" is not a log option; known: ${logOptionKeys.join(', ')}`), {
-        code: 'ERR_INVALID_ARG_VALUE',
-      });
-    }
-  }
+  const opts = checkOptions('options', options, optionKeys.log);
   const preallocateBytes = opts.preallocateBytes === undefined ? 64 * MiB : checkInteger('preallocateBytes', opts.preallocateBytes, 0, 1024 * MiB);
   if (preallocateBytes % (4 * KiB) !== 0) {
     throw Object.assign(new RangeError(`The value of "preallocateBytes" must be 0 or a multiple of 4096. Received ${preallocateBytes}`), {

@@ -6,6 +6,7 @@
 import { Readable, addAbortSignal } from 'node:stream';
 import type { AioError } from '../errors';
 import type { AioFile } from '../file';
+import { optionKeys } from '../option-keys';
 import { checkInteger, checkOptions, checkPosition } from '../validate';
 import { BlockLayout, KiB, MiB, alignDown, alignUp, allocFor, blockLayout } from './layout';
 
@@ -76,7 +77,7 @@ export class AioReadStream extends Readable {
 
   /** @internal made by AioFile.createReadStream */
   constructor(file: AioFile, options?: ReadStreamOptions) {
-    const opts = checkOptions('options', options);
+    const opts = checkOptions('options', options, optionKeys.readStream);
     const start = opts.start === undefined ? 0 : checkPosition('start', opts.start);
     const end = opts.end === undefined || opts.end === Infinity ? Infinity : checkPosition('end', opts.end);
     if (start > end) {
