@@ -11,6 +11,7 @@ import { OptionKeys, optionKeys } from './option-keys';
 import { checkTransferTuples } from './integrity';
 import { scrubFile } from './scrub';
 import { AioReadStream, ReadStreamOptions } from './streams/read-stream';
+import { AioWriteStream, WriteStreamOptions } from './streams/write-stream';
 import type { AllocateOptions, FileInfo, FileProtection, IoBuffer, ReadOptions, ScrubOptions, ScrubReport, StatOptions, WriteOptions } from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkInteger, checkOptions, checkPosition } from './validate';
 
@@ -195,6 +196,15 @@ export class AioFile implements RequestTarget {
    */
   createReadStream(options?: ReadStreamOptions): AioReadStream {
     return new AioReadStream(this, options);
+  }
+
+  /**
+   * A Writable that gathers writes into aligned chunks written with direct
+   * I/O; end() writes the tail and leaves the file exactly as long as written
+   * (see README, Streams).
+   */
+  createWriteStream(options?: WriteStreamOptions): AioWriteStream {
+    return new AioWriteStream(this, options);
   }
 
   /**

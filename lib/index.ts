@@ -37,3 +37,5 @@ export type { LogDurability, LogOptions } from './log/options';
 export type { DiscardedTail, LogRecovery } from './log/recovery';
 export { AioReadStream } from './streams/read-stream';
 export type { ReadStreamOptions } from './streams/read-stream';
+export { AioWriteStream } from './streams/write-stream';
+export type { FlushMode, WriteStreamOptions } from './streams/write-stream';

@@ -8,6 +8,7 @@
 // compiler refuses a table that misses a field or names one the type lacks.
 import type { LogOptions } from './log/options';
 import type { ReadStreamOptions } from './streams/read-stream';
+import type { WriteStreamOptions } from './streams/write-stream';
 import type {
   AllocateOptions,
   BatchOp,
@@ -45,6 +46,7 @@ const batchFlush: KeyTable<Extract<BatchOp, { op: 'fsync' }>> = { op: true, file
 const protection: KeyTable<ProtectionOptions> = { format: true, interval: true, refTag: true, appTag: true };
 const fileIntegrity: KeyTable<FileIntegrityOptions> = { format: true, interval: true, appTag: true, refTagSeed: true, layout: true };
 const readStream: KeyTable<ReadStreamOptions> = { start: true, end: true, highWaterMark: true, maxReadAhead: true, signal: true };
+const writeStream: KeyTable<WriteStreamOptions> = { start: true, chunkSize: true, flush: true, highWaterMark: true, signal: true };
 const log: KeyTable<LogOptions> = {
   create: true,
   readOnly: true,
@@ -99,6 +101,7 @@ export const optionKeys = {
   fileIntegrity: new OptionKeys(fileIntegrity),
   log: new OptionKeys(log),
   readStream: new OptionKeys(readStream),
+  writeStream: new OptionKeys(writeStream),
 };
 
 function unknownKey(name: string, key: string, allowed: string[]): TypeError {
