@@ -17,6 +17,8 @@ export type {
   FileProtection,
   IntegrityProbe,
   IoBuffer,
+  LatencyStats,
+  LatencySummary,
   OpenOptions,
   ProtectionFormat,
   ProtectionInterval,

@@ -19,6 +19,8 @@ export interface AioringStyle {
   fixedBuffers: boolean;
   /** RingOptions.busyPollUs (0: off). */
   busyPollUs: number;
+  /** RingOptions.latencyStats: false measures what recording stats().latencyUs costs. */
+  latencyStats: boolean;
 }
 
 /** aioring on one engine: per-op promises or ring.submit() batches, optionally registered buffers or busy polling. */
@@ -31,6 +33,7 @@ export class AioringDriver implements Driver {
   readonly batch: boolean;
   readonly fixedBuffers: boolean;
   readonly busyPollUs: number;
+  readonly latencyStats: boolean;
 
   constructor(
     readonly id: string,
@@ -42,6 +45,7 @@ export class AioringDriver implements Driver {
     this.batch = style.batch;
     this.fixedBuffers = style.fixedBuffers;
     this.busyPollUs = style.busyPollUs;
+    this.latencyStats = style.latencyStats;
     this.family = style.batch ? ('aioring-batch' as const) : ('aioring' as const);
   }
 
@@ -62,7 +66,12 @@ export class AioringDriver implements Driver {
   }
 
   run(ctx: TrialContext): Promise<DriverRunResult> {
-    return runAioringTrial(ctx, { batch: this.batch, fixedBuffers: this.fixedBuffers, busyPollUs: this.busyPollUs });
+    return runAioringTrial(ctx, {
+      batch: this.batch,
+      fixedBuffers: this.fixedBuffers,
+      busyPollUs: this.busyPollUs,
+      latencyStats: this.latencyStats,
+    });
   }
 }
 
@@ -74,7 +83,7 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
   const probe = mod.probeEngines()[spec.engine];
   if (!probe.available) throw new Error(`${spec.label}: engine ${spec.engine} unavailable: ${probe.reason}`);
 
-  const ring = new mod.Ring({ depth: spec.qd, engine: spec.engine, busyPollUs: style.busyPollUs });
+  const ring = new mod.Ring({ depth: spec.qd, engine: spec.engine, busyPollUs: style.busyPollUs, latencyStats: style.latencyStats });
   const notes: string[] = [];
   const extra: Record<string, number | string> = { engine: ring.engine };
   let file: FileT | null = null;

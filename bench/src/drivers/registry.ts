@@ -24,7 +24,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0 },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: true },
         `aioring, ${engine} engine, one promise per op (qd workers each awaiting file.read/write)`,
         ['aioring'],
       ),
@@ -34,7 +34,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-batch`,
         engine,
-        { batch: true, fixedBuffers: false, busyPollUs: 0 },
+        { batch: true, fixedBuffers: false, busyPollUs: 0, latencyStats: true },
         `aioring, ${engine} engine, ring.submit() batches refilled as they complete`,
         ['aioring-batch'],
       ),
@@ -44,14 +44,14 @@ export const DRIVERS: readonly Driver[] = [
   new AioringDriver(
     'aioring-io_uring-fixed',
     'io_uring',
-    { batch: false, fixedBuffers: true, busyPollUs: 0 },
+    { batch: false, fixedBuffers: true, busyPollUs: 0, latencyStats: true },
     'as aioring-io_uring, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
   new AioringDriver(
     'aioring-io_uring-batch-fixed',
     'io_uring',
-    { batch: true, fixedBuffers: true, busyPollUs: 0 },
+    { batch: true, fixedBuffers: true, busyPollUs: 0, latencyStats: true },
     'as aioring-io_uring-batch, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
@@ -62,10 +62,18 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-poll`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US },
+        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US, latencyStats: true },
         `as aioring-${engine}, on a ring made with busyPollUs: ${BUSY_POLL_US} (spins for completions)`,
         ['aioring-poll'],
       ),
+  ),
+  // What recording ring.stats().latencyUs costs: the same driver with it off.
+  new AioringDriver(
+    'aioring-io_uring-nolatency',
+    'io_uring',
+    { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: false },
+    'as aioring-io_uring, on a ring made with latencyStats: false (stats().latencyUs not recorded)',
+    [],
   ),
   new FsPromisesDriver('fs-promises', null, false, 'fs.promises FileHandle.read/write, O_DIRECT, aligned buffers, default UV_THREADPOOL_SIZE'),
   new FsPromisesDriver('fs-promises-uv', 'qd', false, 'as fs-promises with UV_THREADPOOL_SIZE = qd (write fs-promises-uvN for a fixed N)'),
