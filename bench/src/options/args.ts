@@ -55,6 +55,8 @@ export interface BenchOptions {
   suite: string | null;
   /** With --suite: run only these targets (names as the suite lists them). */
   only: string[] | null;
+  /** --checksums: the checksum-throughput comparison instead of I/O trials. */
+  checksums: boolean;
 }
 
 /** The named suites --suite accepts (defined in suites/targets.ts). */
@@ -202,6 +204,7 @@ const OPTIONS: Record<string, OptionDef> = {
     },
   },
   'allow-write': { takesValue: false, handle: (_v, o) => void (o.allowWrite = true) },
+  checksums: { takesValue: false, handle: (_v, o) => void (o.checksums = true) },
   suite: {
     takesValue: true,
     handle: (v, o) => {
@@ -247,6 +250,7 @@ export function defaultOptions(): BenchOptions {
     rampOps: null,
     suite: null,
     only: null,
+    checksums: false,
   };
 }
 
@@ -355,6 +359,13 @@ Suites
                         --seed, --verify-every, --size (the files; default 1g) and --ops (the memory
                         target's measured operations; default 5m)
   --only LIST           with --suite: run only these targets (comma list of names)
+
+Checksums
+  --checksums           compare aioring's crc32c with @node-rs/crc32 on 4 KiB and 64 KiB buffers,
+                        and crc16t10dif / crc64nvme with that crc32c, in one process: alternating
+                        rounds (--repeat, default 9) of --runtime each (default 250ms) per case;
+                        PASS/FAIL against the bars (crc32c >= 1.0x @node-rs/crc32; the others
+                        >= 0.5x crc32c at 64 KiB). Exit 1 if a bar is missed. Takes --json.
 
 Checking
   --verify-every N      check every Nth read against the target's pattern (default ${DEFAULTS.verifyEvery}; 0 = off)
