@@ -4,7 +4,7 @@
 import { DEFAULT_DRIVERS, DRIVER_GROUPS, DRIVERS, expandDriverNames } from '../drivers/registry';
 import { DEFAULT_SEED } from '../setup/pattern';
 import { formatSize, parseCount, parseDuration, parseSize } from './sizes';
-import { RW_MODES, type RwMode } from '../types';
+import { INTEGRITY_FORMATS, RW_MODES, type IntegrityFormat, type RwMode } from '../types';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -57,6 +57,8 @@ export interface BenchOptions {
   only: string[] | null;
   /** --checksums: the checksum-throughput comparison instead of I/O trials. */
   checksums: boolean;
+  /** --integrity: the target carries protection trailers; the -pi drivers open it protected. */
+  integrity: IntegrityFormat | null;
 }
 
 /** The named suites --suite accepts (defined in suites/targets.ts). */
@@ -205,6 +207,15 @@ const OPTIONS: Record<string, OptionDef> = {
   },
   'allow-write': { takesValue: false, handle: (_v, o) => void (o.allowWrite = true) },
   checksums: { takesValue: false, handle: (_v, o) => void (o.checksums = true) },
+  integrity: {
+    takesValue: true,
+    handle: (v, o) => {
+      if (!INTEGRITY_FORMATS.includes(v as IntegrityFormat)) {
+        throw new UsageError(`--integrity must be one of ${INTEGRITY_FORMATS.join(', ')}, got "${v}"`);
+      }
+      o.integrity = v as IntegrityFormat;
+    },
+  },
   suite: {
     takesValue: true,
     handle: (v, o) => {
@@ -251,6 +262,7 @@ export function defaultOptions(): BenchOptions {
     suite: null,
     only: null,
     checksums: false,
+    integrity: null,
   };
 }
 
@@ -302,6 +314,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     throw new UsageError(`--sweep ${opts.sweep.param}=... and --${opts.sweep.param} contradict each other; give one`);
   }
   if (seen.has('rwmixread') && opts.rw !== 'randrw') throw new UsageError('--rwmixread only applies to --rw randrw');
+  if (opts.integrity !== null && opts.rw === 'randrw') {
+    // Unprotected drivers' writes would leave intervals without trailers for the protected drivers' reads.
+    throw new UsageError('--integrity takes a read-only or write-only --rw (randread, read, randwrite, write), not randrw');
+  }
+  if (opts.integrity !== null && opts.suite !== null) throw new UsageError('--integrity does not apply to --suite');
   return opts;
 }
 
@@ -359,6 +376,13 @@ Suites
                         --seed, --verify-every, --size (the files; default 1g) and --ops (the memory
                         target's measured operations; default 5m)
   --only LIST           with --suite: run only these targets (comma list of names)
+
+Integrity
+  --integrity FORMAT    t10dif | nvme64: the target is written with protection trailers (every
+                        4096-byte interval, 512 for smaller blocks, ends in its tuple) and the
+                        aioring-<engine>-pi drivers open it with ring.open's integrity option, so
+                        they generate trailers on writes and check them on reads; the other drivers
+                        run unprotected on the same target, side by side. Not with randrw.
 
 Checksums
   --checksums           compare aioring's crc32c with @node-rs/crc32 on 4 KiB and 64 KiB buffers,
