@@ -15,7 +15,8 @@ describe('bench --integrity and --checksums', () => {
     expect(parseArgs([]).integrity).toBeNull();
     expect(() => parseArgs(['--integrity', 'crc'])).toThrow(UsageError);
     expect(() => parseArgs(['--integrity', 't10dif', '--rw', 'randrw'])).toThrow(/not randrw/);
-    expect(parseArgs(['--checksums']).checksums).toBe(true);
+    expect(parseArgs(['--checksums'])).toMatchObject({ checksums: true, runtimeS: 0.25, repeat: 9 });
+    expect(parseArgs(['--checksums', '--runtime', '1', '--repeat', '3'])).toMatchObject({ runtimeS: 1, repeat: 3 });
   });
 
   it('offers the -pi drivers only with --integrity, protected in their spec', () => {

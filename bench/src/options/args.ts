@@ -71,6 +71,9 @@ export const SUITE_NAMES: readonly string[] = ['targets'];
  */
 export const SUITE_DEFAULTS = { runtimeS: 2, repeat: 7 };
 
+/** What --checksums changes when --runtime / --repeat are not given: short measurements, many rounds. */
+export const CHECKSUM_DEFAULTS = { runtimeS: 0.25, repeat: 9 };
+
 /** Options a suite sets itself for each of its runs. */
 const SUITE_FIXED = ['target', 'rw', 'bs', 'qd', 'sweep', 'drivers', 'svg', 'batch', 'direct', 'no-direct', 'buffered', 'rwmixread', 'allow-write'];
 
@@ -307,6 +310,10 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     if (!seen.has('repeat')) opts.repeat = SUITE_DEFAULTS.repeat;
     return opts;
   }
+  if (opts.checksums) {
+    if (!seen.has('runtime')) opts.runtimeS = CHECKSUM_DEFAULTS.runtimeS;
+    if (!seen.has('repeat')) opts.repeat = CHECKSUM_DEFAULTS.repeat;
+  }
   if (seen.has('only')) throw new UsageError('--only needs --suite');
   if (seen.has('runtime') && seen.has('ops')) throw new UsageError('give --runtime or --ops, not both');
   if (opts.ops === null && opts.runtimeS === null) opts.runtimeS = DEFAULTS.runtimeS;
@@ -387,7 +394,7 @@ Integrity
 Checksums
   --checksums           compare aioring's crc32c with @node-rs/crc32 on 4 KiB and 64 KiB buffers,
                         and crc16t10dif / crc64nvme with that crc32c, in one process: alternating
-                        rounds (--repeat, default 9) of --runtime each (default 250ms) per case;
+                        rounds (--repeat, default ${CHECKSUM_DEFAULTS.repeat}) of --runtime each (default ${CHECKSUM_DEFAULTS.runtimeS * 1000}ms) per case;
                         PASS/FAIL against the bars (crc32c >= 1.0x @node-rs/crc32; the others
                         >= 0.5x crc32c at 64 KiB). Exit 1 if a bar is missed. Takes --json.
 
