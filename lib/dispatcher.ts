@@ -3,11 +3,11 @@
 // everything asked in one synchronous turn into one native call, and the
 // queue that holds requests beyond the depth (backpressure) instead of failing
 // them. A Ring has one dispatcher, and a second for buffered files on libaio.
-import { AioError, LibraryCodes, libraryError, systemError } from './errors';
-import { NativeRegistration, NativeRegistrationFailure, EngineBinding, native } from './native';
+import { AioError, LibraryCodes, closedError, forkedError, libraryError, systemError } from './errors';
+import { native } from './native';
+import type { EngineBinding, NativeRegistration, NativeRegistrationFailure } from './native';
 import {
   CompletionField,
-  EngineName,
   OpCodes,
   RecordField,
   RecordStatus,
@@ -22,7 +22,7 @@ import {
   recordPositionDouble,
 } from './native-contract';
 import { PendingBatch } from './pending-batch';
-import type { RingStats } from './types';
+import type { EngineName, RingStats } from './types';
 
 /** What a request needs to know about the file it targets. */
 export interface RequestTarget {
@@ -141,7 +141,7 @@ export class Dispatcher {
   /** Queues a request whose settlement (resolve/reject or batch) is already set. */
   enqueue(request: IoRequest): void {
     if (this.closed) {
-      settle(request, closedError(request));
+      settle(request, ringClosed(request));
       return;
     }
     if (this.freeCount > 0 && this.waitingHead === this.waiting.length) {
@@ -203,9 +203,9 @@ export class Dispatcher {
    */
   abandonIfForked(): void {
     if (this.idle() || !this.forked()) return;
-    this.failBatch(forkedError);
-    this.failInflight(forkedError);
-    this.failWaiting(forkedError);
+    this.failBatch(ringForked);
+    this.failInflight(ringForked);
+    this.failWaiting(ringForked);
     this.notifyIfIdle();
   }
 
@@ -265,8 +265,8 @@ export class Dispatcher {
       return;
     }
     if (consumed === SubmitAnswer.closed) {
-      this.failBatch(closedError);
-      this.failWaiting(closedError);
+      this.failBatch(ringClosed);
+      this.failWaiting(ringClosed);
       this.notifyIfIdle();
       return;
     }
@@ -413,12 +413,12 @@ function systemErrorFor(engine: EngineName) {
   return (request: IoRequest) => systemError(eagain, submitSyscalls[engine], context(request, engine));
 }
 
-function forkedError(request: IoRequest): AioError {
-  return libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context(request));
+function ringForked(request: IoRequest): AioError {
+  return forkedError(context(request));
 }
 
-function closedError(request: IoRequest): AioError {
-  return libraryError(LibraryCodes.closed, 'the ring is closed', context(request));
+function ringClosed(request: IoRequest): AioError {
+  return closedError('ring', context(request));
 }
 
 function rejectionFor(status: number, request: IoRequest): AioError {

@@ -1,19 +1,5 @@
 import * as util from 'node:util';
-
-/** The operations an error can be about. */
-export type OpName =
-  | 'read'
-  | 'write'
-  | 'readv'
-  | 'writev'
-  | 'fsync'
-  | 'fdatasync'
-  | 'open'
-  | 'close'
-  | 'registerBuffers'
-  | 'stat'
-  | 'truncate'
-  | 'allocate';
+import type { AioErrorDetails, OpName } from './types';
 
 /** Codes of the library's own rejections; kernel failures use the errno name (EIO, ENOSPC, ...). */
 export const LibraryCodes = {
@@ -25,18 +11,6 @@ export const LibraryCodes = {
   foreignFile: 'ERR_AIO_FOREIGN_FILE',
   buffersRegistered: 'ERR_AIO_BUFFERS_REGISTERED',
 } as const;
-
-export interface AioErrorDetails {
-  code: string;
-  /** Negative errno, as Node's own system errors carry it. */
-  errno?: number;
-  syscall?: string;
-  op?: OpName;
-  position?: number;
-  length?: number;
-  path?: string;
-  engine?: string;
-}
 
 /** Every failure the library reports: kernel errors and its own rejections alike. */
 export class AioError extends Error {
@@ -102,4 +76,37 @@ export function libraryError(code: string, message: string, context?: OperationC
 export function fromNodeError(error: NodeJS.ErrnoException, context: OperationContext): AioError {
   if (typeof error.errno === 'number') return systemError(error.errno, error.syscall ?? context.op, context);
   return new AioError(error.message, { ...context, code: error.code ?? 'EIO' });
+}
+
+/** ERR_AIO_CLOSED: a request made after close() on the ring or the file. */
+export function closedError(closed: 'ring' | 'file', context: OperationContext): AioError {
+  return libraryError(LibraryCodes.closed, `the ${closed} is closed`, context);
+}
+
+/** ERR_AIO_FORKED: a ring used in a process it was not made in. */
+export function forkedError(context: OperationContext): AioError {
+  return libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context);
+}
+
+// Argument errors, made the way Node's own APIs make them: the class and code
+// say what kind of mistake it was.
+
+/** ERR_INVALID_ARG_TYPE: an argument or option of the wrong type. */
+export function invalidArgType(message: string): TypeError {
+  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' });
+}
+
+/** ERR_INVALID_ARG_VALUE: an argument or option of the right type but a value not allowed. */
+export function invalidArgValue(message: string): TypeError {
+  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_VALUE' });
+}
+
+/** ERR_OUT_OF_RANGE: a number outside the range allowed. */
+export function outOfRange(message: string): RangeError {
+  return Object.assign(new RangeError(message), { code: 'ERR_OUT_OF_RANGE' });
+}
+
+/** ENOMEM from an allocation in the library itself, not a system call on a file. */
+export function outOfMemory(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ENOMEM' });
 }

@@ -2,11 +2,11 @@
 // before it is queued: types, ranges, and the direct-I/O alignment rules.
 import type { BigIntStats, Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { Dispatcher, IoRequest, RequestTarget } from './dispatcher';
-import { AioError, LibraryCodes, OpName, fromNodeError, libraryError, systemError } from './errors';
+import type { Dispatcher, IoRequest, RequestTarget } from './dispatcher';
+import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgValue, libraryError, systemError } from './errors';
 import { native } from './native';
 import { OpCodes, opNames } from './native-contract';
-import type { AllocateOptions, FileInfo, StatOptions, WriteOptions } from './types';
+import type { AllocateOptions, FileInfo, OpName, StatOptions, WriteOptions } from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkInteger, checkOptions, checkPosition } from './validate';
 
 export class AioFile implements RequestTarget {
@@ -161,12 +161,12 @@ export class AioFile implements RequestTarget {
     if (op === 'fsync' || op === 'fdatasync') return this.flushRequest(OpCodes[op]);
     if (op === 'readv' || op === 'writev') return this.transfer(OpCodes[op], checkBufferList('buffers', buffers), position, dsync);
     if (op === 'read' || op === 'write') return this.transfer(OpCodes[op], checkBuffer('buffer', buffers), position, dsync);
-    throw Object.assign(new TypeError(`unknown op '${String(op)}'`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue(`unknown op '${String(op)}'`);
   }
 
   /** @internal */
   closedError(op: OpName): AioError {
-    return libraryError(LibraryCodes.closed, 'the file is closed', { op, path: this.path });
+    return closedError('file', { op, path: this.path });
   }
 
   /** @internal counts requests so close() can wait for them */

@@ -1,20 +1,27 @@
 // The public entry point: a ring of requests on one engine, the files opened
 // through it, and batches of operations across them.
 import * as fs from 'node:fs';
-import { BatchState, Dispatcher, DispatcherOptions } from './dispatcher';
-import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
-import { AioError, LibraryCodes, fromNodeError, libraryError } from './errors';
+import type { BatchState, Dispatcher, DispatcherOptions } from './dispatcher';
+import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine } from './engines';
+import type { Selection } from './engines';
+import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgType, libraryError, systemError } from './errors';
 import { AioFile } from './file';
-import { NativeRegistration, native } from './native';
-import type { EngineName } from './native-contract';
+import { native } from './native';
+import type { NativeRegistration } from './native';
 import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
-import type { BatchOp, FileInfo, OpenOptions, RingOptions, RingStats } from './types';
+import type { EngineName, FileInfo, OpenOptions, RingOptions, RingStats } from './types';
 import { checkBoolean, checkInteger, checkOptions, checkString } from './validate';
 
 const defaultDepth = 128;
 const maxDepth = 4096;
 // Beyond 10 ms a spin holds the event loop longer than any device here takes.
 const maxBusyPollUs = 10_000;
+
+/** One operation of ring.submit(); `file` must have been opened by the same ring. */
+export type BatchOp =
+  | { op: 'read' | 'write'; file: AioFile; buffer: ArrayBufferView; position: number; dsync?: boolean }
+  | { op: 'readv' | 'writev'; file: AioFile; buffers: ArrayBufferView[]; position: number; dsync?: boolean }
+  | { op: 'fsync' | 'fdatasync'; file: AioFile };
 
 export class Ring {
   /** Most requests in flight at once. */
@@ -62,7 +69,7 @@ export class Ring {
       (direct ? fs.constants.O_DIRECT : 0) |
       (checkBoolean('dsync', opts.dsync, false) ? fs.constants.O_DSYNC : 0);
     const mode = opts.mode === undefined ? 0o644 : checkInteger('mode', opts.mode, 0, 0o7777);
-    if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'open', path });
+    if (this.closing) throw closedError('ring', { op: 'open', path });
 
     let handle: fs.promises.FileHandle;
     try {
@@ -77,12 +84,12 @@ export class Ring {
     // close() may have begun while open() waited on the file system.
     if (this.closing) {
       await handle.close();
-      throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'open', path });
+      throw closedError('ring', { op: 'open', path });
     }
     const device = native.describeFd(handle.fd);
     if (device.errno !== 0) {
       await handle.close();
-      throw fromNodeError(Object.assign(new Error(), { errno: -device.errno, syscall: 'statx' }), { op: 'open', path });
+      throw systemError(device.errno, 'statx', { op: 'open', path });
     }
     const info: FileInfo = {
       size: device.size,
@@ -113,7 +120,7 @@ export class Ring {
    */
   registerBuffers(count: number, size: number): Buffer[] {
     checkRegistrationArguments(count, size);
-    if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'registerBuffers' });
+    if (this.closing) throw closedError('ring', { op: 'registerBuffers' });
     // In a forked child the ring itself is what is wrong, which registering says (ERR_AIO_FORKED).
     if (this.registration && !this.direct.forked()) {
       throw libraryError(LibraryCodes.buffersRegistered, 'this ring already has registered buffers; a ring holds one set', {
@@ -136,7 +143,7 @@ export class Ring {
    */
   submit(ops: readonly BatchOp[]): Promise<Array<number | AioError>> {
     if (!Array.isArray(ops)) {
-      return Promise.reject(Object.assign(new TypeError('The "ops" argument must be an array'), { code: 'ERR_INVALID_ARG_TYPE' }));
+      return Promise.reject(invalidArgType('The "ops" argument must be an array'));
     }
     const results = new Array<number | AioError>(ops.length);
     if (ops.length === 0) return Promise.resolve(results);
@@ -197,7 +204,7 @@ export class Ring {
     const entry = checkOptions(`ops[${index}]`, op) as Partial<BatchOp> & Record<string, unknown>;
     const file = entry.file;
     if (!(file instanceof AioFile)) {
-      throw Object.assign(new TypeError(`ops[${index}].file must be a file opened by Ring.open`), { code: 'ERR_INVALID_ARG_TYPE' });
+      throw invalidArgType(`ops[${index}].file must be a file opened by Ring.open`);
     }
     if (file.owner !== this) {
       return libraryError(LibraryCodes.foreignFile, 'the file was opened by another ring', { op: 'open', path: file.path });

@@ -1,5 +1,18 @@
-import type { AioFile } from './file';
-import type { EngineChoice } from './engines';
+// The library's public vocabulary: plain data types only. This file imports
+// nothing, so every module may import it and no import cycle runs through it.
+
+/** The engines a ring can run on (see lib/native-contract.ts engineNames). */
+export type EngineName = 'libaio' | 'io_uring' | 'threadpool';
+/** An engine, or 'auto' for the first one the kernel allows. */
+export type EngineChoice = EngineName | 'auto';
+
+export interface EngineAvailability {
+  available: boolean;
+  /** The errno name behind a refusal (ENOSYS, EPERM, EAGAIN, ENOMEM). */
+  code?: string;
+  errno?: number;
+  reason: string;
+}
 
 export interface RingOptions {
   /** Most requests in flight at once; more wait in a queue. Default 128. */
@@ -70,11 +83,6 @@ export interface StatOptions {
   bigint?: boolean;
 }
 
-export type BatchOp =
-  | { op: 'read' | 'write'; file: AioFile; buffer: ArrayBufferView; position: number; dsync?: boolean }
-  | { op: 'readv' | 'writev'; file: AioFile; buffers: ArrayBufferView[]; position: number; dsync?: boolean }
-  | { op: 'fsync' | 'fdatasync'; file: AioFile };
-
 export interface RingStats {
   /** Requests handed to the engine. */
   submitted: number;
@@ -99,4 +107,31 @@ export interface RingStats {
   /** Times the ring spun waiting for a completion (busyPollUs), and the times that found one. */
   busyPolls: number;
   busyPollHits: number;
+}
+
+/** The operations an error can be about. */
+export type OpName =
+  | 'read'
+  | 'write'
+  | 'readv'
+  | 'writev'
+  | 'fsync'
+  | 'fdatasync'
+  | 'open'
+  | 'close'
+  | 'registerBuffers'
+  | 'stat'
+  | 'truncate'
+  | 'allocate';
+
+export interface AioErrorDetails {
+  code: string;
+  /** Negative errno, as Node's own system errors carry it. */
+  errno?: number;
+  syscall?: string;
+  op?: OpName;
+  position?: number;
+  length?: number;
+  path?: string;
+  engine?: string;
 }
