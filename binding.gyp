@@ -9,7 +9,11 @@
         "native/pool_engine.cc",
         "native/probe.cc",
         "native/device.cc",
-        "native/file_space.cc"
+        "native/loop_device.cc",
+        "native/file_space.cc",
+        "native/checksum/checksum.cc",
+        "native/checksum/crc_tables.cc",
+        "native/checksum/crc_x86.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

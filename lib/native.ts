@@ -46,6 +46,21 @@ export interface NativeRefusal {
 /** What native code learns about a descriptor; `readOnly` is the device's own flag only. */
 export type NativeDeviceInfo = Omit<FileInfo, 'direct'> & { errno: number };
 
+/** A loop device attached with LO_FLAGS_AUTOCLEAR: closing `fd` detaches it. */
+export interface NativeLoopAttachment {
+  fd: number;
+  index: number;
+  directIo: boolean;
+}
+
+/** Numbering shared with native/checksum/checksum.h (enum class Algorithm). */
+export const NativeChecksumAlgorithm = { crc16t10dif: 0, crc32c: 1, crc64nvme: 2 } as const;
+export type NativeChecksumAlgorithm = (typeof NativeChecksumAlgorithm)[keyof typeof NativeChecksumAlgorithm];
+
+/** Numbering shared with native/checksum/checksum.h (enum class Path). */
+export const NativeChecksumPath = { best: 0, table: 1, hardware: 2 } as const;
+export type NativeChecksumPath = (typeof NativeChecksumPath)[keyof typeof NativeChecksumPath];
+
 export interface NativeAddon {
   openEngine(
     engine: string,
@@ -57,6 +72,21 @@ export interface NativeAddon {
   probeEngine(engine: string): NativeRefusal;
   describeFd(fd: number): NativeDeviceInfo;
   allocAligned(size: number, alignment: number): Buffer | null;
+  /** For aioring/testing. */
+  attachLoopDevice(backingPath: string, sectorSize: number, directIo: boolean): NativeLoopAttachment | NativeRegistrationFailure;
+  /** BLKROSET; returns errno, 0 on success. */
+  setBlockDeviceReadOnly(fd: number, readOnly: boolean): number;
+  crc16t10dif(data: ArrayBufferView, seed: number): number;
+  crc32c(data: ArrayBufferView, seed: number): number;
+  crc64nvme(data: ArrayBufferView, seed: bigint): bigint;
+  /** One named implementation (see NativeChecksumPath); null when this CPU lacks the hardware one. */
+  checksumByPath(
+    algorithm: NativeChecksumAlgorithm,
+    path: NativeChecksumPath,
+    data: ArrayBufferView,
+    seed: number | bigint,
+  ): number | bigint | null;
+  readonly checksumHardware: Readonly<Record<'crc16t10dif' | 'crc32c' | 'crc64nvme', boolean>>;
   /** fallocate(2) on libuv's thread pool; `done` gets 0 or the errno. */
   allocate(fd: number, keepSize: boolean, offset: number, length: number, done: (errno: number) => void): void;
   /** The values lib/native-contract.ts mirrors, as native code has them. */

@@ -31,6 +31,22 @@ export function checkBuffer(name: string, value: unknown): ArrayBufferView {
   return value;
 }
 
+/** Any ArrayBufferView, DataView and empty views included: for functions that only read bytes. */
+export function checkView(name: string, value: unknown): ArrayBufferView {
+  if (!ArrayBuffer.isView(value)) {
+    throw invalidArgType(`The "${name}" argument must be an instance of Buffer, TypedArray, or DataView. Received ${describe(value)}`);
+  }
+  return value;
+}
+
+export function checkBigUint64(name: string, value: unknown): bigint {
+  if (typeof value !== 'bigint') throw invalidArgType(`The "${name}" argument must be of type bigint. Received ${describe(value)}`);
+  if (value < 0n || value > 0xffffffffffffffffn) {
+    throw outOfRange(`The value of "${name}" is out of range. It must be >= 0n and <= 2n ** 64n - 1n. Received ${value}n`);
+  }
+  return value;
+}
+
 export function checkBufferList(name: string, value: unknown): ArrayBufferView[] {
   if (!Array.isArray(value)) throw invalidArgType(`The "${name}" argument must be an array of Buffers. Received ${describe(value)}`);
   if (value.length === 0 || value.length > maxVectorBuffers) {

@@ -17,14 +17,17 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "checksum/checksum.h"
 #include "contract.h"
 #include "device.h"
 #include "engine.h"
 #include "file_space.h"
 #include "fixed_buffer_index.h"
 #include "iovec_space.h"
+#include "loop_device.h"
 #include "probe.h"
 
 namespace aioring {
@@ -57,6 +60,11 @@ bool isAligned(const void* address, int32_t alignment) {
   return alignment <= 1 || (reinterpret_cast<uintptr_t>(address) % static_cast<uint32_t>(alignment)) == 0;
 }
 
+size_t elementBytes(napi_typedarray_type type) {
+  static const size_t kElementSize[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
+  return type < sizeof kElementSize / sizeof kElementSize[0] ? kElementSize[type] : 1;
+}
+
 // Returns the bytes a typed array covers, or nullptr if the value is not one.
 void* typedArrayBytes(napi_env env, napi_value value, size_t* byteLength) {
   napi_typedarray_type type;
@@ -65,8 +73,7 @@ void* typedArrayBytes(napi_env env, napi_value value, size_t* byteLength) {
   if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok) {
     return nullptr;
   }
-  static const size_t kElementSize[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
-  *byteLength = length * (type < sizeof kElementSize / sizeof kElementSize[0] ? kElementSize[type] : 1);
+  *byteLength = length * elementBytes(type);
   return data;
 }
 
@@ -688,6 +695,132 @@ Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
       new size_t(size));
 }
 
+// (backingPath, sectorSize, directIo) -> { fd, index, directIo } or { errno, syscall }
+Napi::Value AttachLoopDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string backing = info[0].As<Napi::String>().Utf8Value();
+  LoopAttachment loop = attachLoopDevice(backing.c_str(), info[1].As<Napi::Number>().Uint32Value(),
+                                         info[2].As<Napi::Boolean>().Value());
+  Napi::Object result = Napi::Object::New(env);
+  if (loop.error) {
+    result.Set("errno", Napi::Number::New(env, loop.error));
+    result.Set("syscall", Napi::String::New(env, loop.syscall));
+    return result;
+  }
+  result.Set("fd", Napi::Number::New(env, loop.fd));
+  result.Set("index", Napi::Number::New(env, loop.index));
+  result.Set("directIo", Napi::Boolean::New(env, loop.directIo));
+  return result;
+}
+
+// (fd, readOnly) -> errno, 0 on success
+Napi::Value SetBlockDeviceReadOnly(const Napi::CallbackInfo& info) {
+  int error = setBlockDeviceReadOnly(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Boolean>().Value());
+  return Napi::Number::New(info.Env(), error);
+}
+
+// ---- Checksums ------------------------------------------------------------
+// Raw Node-API: these run once per buffer, often on small ones, so they skip
+// node-addon-api's per-call wrapping. lib/checksums.ts has checked the
+// arguments.
+
+// The bytes of any ArrayBufferView, DataView included.
+bool viewBytes(napi_env env, napi_value value, const uint8_t** bytes, size_t* length) {
+  void* data = nullptr;
+  napi_typedarray_type type;
+  size_t elements = 0;
+  if (napi_get_typedarray_info(env, value, &type, &elements, &data, nullptr, nullptr) == napi_ok) {
+    *length = elements * elementBytes(type);
+  } else if (napi_get_dataview_info(env, value, length, &data, nullptr, nullptr) != napi_ok) {
+    return false;
+  }
+  // An empty view may have no backing store at all.
+  *bytes = *length == 0 ? nullptr : static_cast<const uint8_t*>(data);
+  return true;
+}
+
+napi_value throwChecksumArguments(napi_env env) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "checksum arguments: (ArrayBufferView, seed)");
+  return nullptr;
+}
+
+template <typename Checksum>
+napi_value numberChecksum(napi_env env, napi_callback_info info, Checksum checksum) {
+  size_t argc = 2;
+  napi_value argv[2];
+  const uint8_t* bytes = nullptr;
+  size_t length = 0;
+  uint32_t seed = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2 ||
+      !viewBytes(env, argv[0], &bytes, &length) || napi_get_value_uint32(env, argv[1], &seed) != napi_ok) {
+    return throwChecksumArguments(env);
+  }
+  napi_value result;
+  napi_create_uint32(env, checksum(bytes, length, seed), &result);
+  return result;
+}
+
+napi_value Crc16T10Dif(napi_env env, napi_callback_info info) {
+  return numberChecksum(env, info, [](const uint8_t* bytes, size_t length, uint32_t seed) -> uint32_t {
+    return checksum::crc16t10dif(bytes, length, static_cast<uint16_t>(seed));
+  });
+}
+
+napi_value Crc32C(napi_env env, napi_callback_info info) {
+  return numberChecksum(env, info, checksum::crc32c);
+}
+
+napi_value Crc64Nvme(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  const uint8_t* bytes = nullptr;
+  size_t length = 0;
+  uint64_t seed = 0;
+  bool lossless = false;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2 ||
+      !viewBytes(env, argv[0], &bytes, &length) ||
+      napi_get_value_bigint_uint64(env, argv[1], &seed, &lossless) != napi_ok) {
+    return throwChecksumArguments(env);
+  }
+  napi_value result;
+  napi_create_bigint_uint64(env, checksum::crc64nvme(bytes, length, seed), &result);
+  return result;
+}
+
+// checksumByPath(algorithm, path, view, seed): one named implementation, for
+// tests that compare them; null when the CPU lacks the hardware path.
+Napi::Value ChecksumByPath(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto algorithm = static_cast<checksum::Algorithm>(info[0].As<Napi::Number>().Int32Value());
+  auto path = static_cast<checksum::Path>(info[1].As<Napi::Number>().Int32Value());
+  const uint8_t* bytes = nullptr;
+  size_t length = 0;
+  if (!viewBytes(env, info[2], &bytes, &length)) return Napi::Value(env, throwChecksumArguments(env));
+  bool wide = algorithm == checksum::Algorithm::kCrc64Nvme;
+  bool lossless = false;
+  uint64_t seed = wide ? info[3].As<Napi::BigInt>().Uint64Value(&lossless) : info[3].As<Napi::Number>().Uint32Value();
+  uint64_t result = 0;
+  if (!checksum::computeByPath(algorithm, path, bytes, length, seed, &result)) return env.Null();
+  if (wide) return Napi::BigInt::New(env, result);
+  return Napi::Number::New(env, static_cast<double>(result));
+}
+
+void exportChecksums(Napi::Env env, Napi::Object exports) {
+  const std::pair<const char*, napi_callback> functions[] = {
+      {"crc16t10dif", Crc16T10Dif}, {"crc32c", Crc32C}, {"crc64nvme", Crc64Nvme}};
+  for (const auto& [name, callback] : functions) {
+    napi_value function;
+    napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &function);
+    exports.Set(name, Napi::Value(env, function));
+  }
+  exports.Set("checksumByPath", Napi::Function::New(env, ChecksumByPath));
+  Napi::Object hardware = Napi::Object::New(env);
+  hardware.Set("crc16t10dif", checksum::hardwareAvailable(checksum::Algorithm::kCrc16T10Dif));
+  hardware.Set("crc32c", checksum::hardwareAvailable(checksum::Algorithm::kCrc32C));
+  hardware.Set("crc64nvme", checksum::hardwareAvailable(checksum::Algorithm::kCrc64Nvme));
+  exports.Set("checksumHardware", hardware);
+}
+
 // fallocate can take long (a file system zeroing or mapping extents), so it
 // runs on libuv's thread pool, as Node's own fs calls do.
 class AllocateWork : public Napi::AsyncWorker {
@@ -769,8 +902,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeEngine", Napi::Function::New(env, ProbeEngine));
   exports.Set("describeFd", Napi::Function::New(env, DescribeFd));
   exports.Set("allocAligned", Napi::Function::New(env, AllocAligned));
+  exports.Set("attachLoopDevice", Napi::Function::New(env, AttachLoopDevice));
+  exports.Set("setBlockDeviceReadOnly", Napi::Function::New(env, SetBlockDeviceReadOnly));
   exports.Set("allocate", Napi::Function::New(env, Allocate));
   exports.Set("contract", contractObject(env));
+  exportChecksums(env, exports);
   return exports;
 }
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = path.join(__dirname, '..');
-const publicNames = ['AioError', 'AioFile', 'LibraryCodes', 'Ring', 'allocAligned', 'probeEngines'];
+const publicNames = ['AioError', 'AioFile', 'LibraryCodes', 'Ring', 'allocAligned', 'crc16t10dif', 'crc32c', 'crc64nvme', 'probeEngines'];
 
 function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();
@@ -25,6 +25,24 @@ describe('package entry points', () => {
         "const cjs = createRequire(process.cwd() + '/')('aioring'); console.log(Ring === cjs.Ring, new Ring({ depth: 2 }).engine.length > 0)",
     ]);
     expect(out).toBe('true true');
+  });
+
+  it('aioring/testing loads with require() and import, one instance, and stays out of the main entry', () => {
+    const testingNames = ['TestkitCodes', 'createLoopDevice', 'flipBytes', 'setReadOnly', 'throttle'];
+    const names = node(['-e', "console.log(Object.keys(require('aioring/testing')).filter(k => k !== '__esModule').sort().join(','))"]);
+    expect(names.split(',')).toEqual(expect.arrayContaining(testingNames));
+    const out = node([
+      '--input-type=module',
+      '-e',
+      "import { createLoopDevice } from 'aioring/testing'; import * as main from 'aioring'; import { createRequire } from 'node:module'; " +
+        "const cjs = createRequire(process.cwd() + '/')('aioring/testing'); console.log(createLoopDevice === cjs.createLoopDevice, 'createLoopDevice' in main)",
+    ]);
+    expect(out).toBe('true false');
+    // Loading the main entry loads nothing of the kit.
+    const loaded = node(['-e', "require('aioring'); console.log(Object.keys(require.cache).some((file) => file.includes('testing')))"]);
+    expect(loaded).toBe('false');
+    const declarations = fs.readFileSync(path.join(root, 'dist', 'lib', 'testing', 'index.d.ts'), 'utf8');
+    for (const name of [...testingNames, 'LoopDevice', 'Throttle', 'ThrottleLimits']) expect(declarations).toContain(name);
   });
 
   it('ships declarations for every public name', () => {

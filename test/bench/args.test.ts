@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, helpText, parseArgs, UsageError } from '../../bench/args';
-import { DEFAULT_DRIVERS, expandDriverNames, findDriver } from '../../bench/drivers/registry';
+import { DEFAULTS, helpText, parseArgs, UsageError } from '../../bench/src/options/args';
+import { DEFAULT_DRIVERS, expandDriverNames, findDriver } from '../../bench/src/drivers/registry';
 
 describe('parseArgs: defaults', () => {
   it('no arguments give the default comparison', () => {
@@ -92,14 +92,16 @@ describe('parseArgs: good input', () => {
       'fio-psync',
       'fs-promises-uv16',
     ]);
-    expect(findDriver('fs-promises-uv16')?.uvThreads).toBe(16);
+    expect(findDriver('fs-promises-uv16')?.specFields(32).uvThreads).toBe(16);
+    expect(findDriver('fs-promises-uv')?.specFields(32).uvThreads).toBe(32);
+    expect(findDriver('fs-promises')?.specFields(32).uvThreads).toBeUndefined();
     expect(expandDriverNames(['all'])).toEqual([...DEFAULT_DRIVERS]);
   });
 
   it('names the registered-buffer drivers, and keeps them out of the per-engine groups', () => {
     expect(findDriver('aioring-io_uring-fixed')).toMatchObject({ family: 'aioring', engine: 'io_uring', fixedBuffers: true });
     expect(findDriver('aioring-io_uring-batch-fixed')).toMatchObject({ family: 'aioring-batch', engine: 'io_uring', fixedBuffers: true });
-    expect(findDriver('aioring-io_uring')?.fixedBuffers).toBeUndefined();
+    expect(findDriver('aioring-io_uring')).toMatchObject({ fixedBuffers: false, busyPollUs: 0 });
     expect(parseArgs(['--drivers', 'aioring-fixed']).drivers).toEqual(['aioring-io_uring-fixed', 'aioring-io_uring-batch-fixed']);
     expect(expandDriverNames(['aioring', 'aioring-batch']).filter((name) => name.endsWith('-fixed'))).toEqual([]);
     expect(expandDriverNames(['all'])).toContain('aioring-io_uring-batch-fixed');

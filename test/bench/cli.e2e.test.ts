@@ -1,20 +1,20 @@
-// End-to-end: the compiled CLI (dist/bench/cli.js) run as a person would,
-// on small targets. Builds dist first when it is missing or older than bench/.
+// End-to-end: the compiled CLI (bench/dist/cli.js) run as a person would,
+// on small targets. Builds it first when it is missing or older than bench/src.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pattern } from '../../bench/pattern';
-import type { SuiteReport } from '../../bench/report/suite';
-import type { BenchReport } from '../../bench/results';
+import { Pattern } from '../../bench/src/setup/pattern';
+import type { SuiteReport } from '../../bench/src/suites/summary';
+import type { BenchReport } from '../../bench/src/report/results';
 import { attachLoop, detachLoop, type LoopDevice } from '../helpers/loop';
 import { isRoot } from '../helpers/root';
 import { parseXml } from './xml';
 
 const root = path.resolve(__dirname, '..', '..');
-const cli = path.join(root, 'dist', 'bench', 'cli.js');
+const cli = path.join(root, 'bench', 'dist', 'cli.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aioring-bench-e2e-'));
 
 function newestSource(folder: string): number {
@@ -28,8 +28,8 @@ function newestSource(folder: string): number {
 }
 
 function ensureBuilt(): void {
-  const stale = !fs.existsSync(cli) || fs.statSync(cli).mtimeMs < newestSource(path.join(root, 'bench'));
-  if (stale) execFileSync(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: root, stdio: 'pipe' });
+  const stale = !fs.existsSync(cli) || fs.statSync(cli).mtimeMs < newestSource(path.join(root, 'bench', 'src'));
+  if (stale) execFileSync(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', path.join('bench', 'tsconfig.json')], { cwd: root, stdio: 'pipe' });
 }
 
 function runCli(args: string[]): { code: number | null; stdout: string; stderr: string } {

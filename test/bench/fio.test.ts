@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fioArgs, parseFioOutput, runFioTrial } from '../../bench/drivers/fio';
-import type { TrialSpec } from '../../bench/types';
+import { fioArgs, parseFioOutput, runFioTrial } from '../../bench/src/drivers/fio';
+import type { TrialSpec } from '../../bench/src/types';
 
 function spec(over: Partial<TrialSpec> = {}): TrialSpec {
   return {

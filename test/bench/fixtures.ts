@@ -1,8 +1,8 @@
 // Synthetic reports for the writer tests: realistic shapes, made-up numbers.
 
-import type { DriverFamily } from '../../bench/drivers/registry';
-import { applyRatios, type BenchReport, type DriverResult, type PointResult } from '../../bench/results';
-import type { TrialMetrics } from '../../bench/types';
+import type { DriverFamily } from '../../bench/src/drivers/registry';
+import { applyRatios, type BenchReport, type DriverResult, type PointResult } from '../../bench/src/report/results';
+import type { TrialMetrics } from '../../bench/src/types';
 
 export function metrics(iops: number, bs: number, over: Partial<TrialMetrics> = {}): TrialMetrics {
   return {

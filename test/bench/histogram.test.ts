@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { floorLog2, Histogram } from '../../bench/histogram';
-import { Prng } from '../../bench/workload';
+import { floorLog2, Histogram } from '../../bench/src/trial/histogram';
+import { Prng } from '../../bench/src/trial/workload';
 
 /** Nearest-rank percentile of a sorted array, the definition the histogram approximates. */
 function reference(sorted: number[], p: number): number {

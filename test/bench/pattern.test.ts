@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Pattern, SECTOR } from '../../bench/pattern';
+import { Pattern, SECTOR } from '../../bench/src/setup/pattern';
 
 describe('Pattern', () => {
   it('is a pure function of (seed, offset): any split of a range gives the same bytes', () => {

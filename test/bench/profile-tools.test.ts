@@ -1,4 +1,4 @@
-// The profiling tools in bench/profile back claims in README's Performance
+// The profiling tools in tools/profile back claims in README's Performance
 // section, so they must keep building and running: each C tool is compiled
 // with warnings as errors and run for a moment, and the JS loops are run
 // against a small file on tmpfs (or the temp dir) with the built library.
@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePlaces, removePlaces, type Place } from '../helpers/places';
 
-const profile = path.resolve(__dirname, '..', '..', 'bench', 'profile');
+const profile = path.resolve(__dirname, '..', '..', 'tools', 'profile');
 let places: Place[];
 let dir: string;
 let file: string;
@@ -34,7 +34,7 @@ beforeAll(() => {
 });
 afterAll(() => removePlaces(places));
 
-describe('bench/profile tools', () => {
+describe('tools/profile tools', () => {
   it('reap-shapes.c runs both shapes, with the work and spin knobs', () => {
     const binary = compile('reap-shapes.c');
     const env = { REAP_SECONDS: '0.2', REAP_WORK_NS: '500', REAP_SPIN_US: '20' };

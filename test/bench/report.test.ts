@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeJsonReport } from '../../bench/report/json';
-import { escapeXml, niceTicks, renderSvg, writeSvgReport } from '../../bench/report/svg';
-import { renderTable } from '../../bench/report/table';
-import { compactNumber, usesThroughput } from '../../bench/report/format';
-import { applyRatios, median, medianMetrics } from '../../bench/results';
+import { writeJsonReport } from '../../bench/src/report/json';
+import { escapeXml, niceTicks, renderSvg, writeSvgReport } from '../../bench/src/report/svg';
+import { renderTable } from '../../bench/src/report/table';
+import { compactNumber, usesThroughput } from '../../bench/src/report/format';
+import { applyRatios, median, medianMetrics } from '../../bench/src/report/results';
 import { allElements, parseXml } from './xml';
 import { makeReport, metrics } from './fixtures';
 

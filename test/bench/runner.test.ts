@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { childEnv } from '../../bench/runner';
-import type { TrialSpec } from '../../bench/types';
+import { childEnv } from '../../bench/src/trial/runner';
+import type { TrialSpec } from '../../bench/src/types';
 
 const base = { driver: 'fs-promises', label: 'fs-promises' } as TrialSpec;
 

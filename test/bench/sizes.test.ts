@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatSize, parseCount, parseDuration, parseSize } from '../../bench/sizes';
+import { formatBytes, formatSize, parseCount, parseDuration, parseSize } from '../../bench/src/options/sizes';
 
 describe('parseSize', () => {
   it.each([

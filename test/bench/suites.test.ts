@@ -2,23 +2,13 @@
 // over alternating rounds, bars, verdicts, and the summary text. No trials run.
 
 import { describe, expect, it } from 'vitest';
-import { defaultOptions, parseArgs, SUITE_DEFAULTS, UsageError } from '../../bench/args';
-import { formatBar, mediansText, renderSuiteSummary } from '../../bench/report/suite';
-import type { DriverResult, PointResult, TrialOutcome } from '../../bench/results';
-import {
-  computeRatio,
-  evaluateBar,
-  evaluateTargets,
-  memoryGrowth,
-  overallVerdict,
-  runDrivers,
-  runOptions,
-  selectTargets,
-  SuiteSelectionError,
-  SUITES,
-  TARGETS_SUITE,
-} from '../../bench/suites';
-import type { TrialMetrics } from '../../bench/types';
+import { defaultOptions, parseArgs, SUITE_DEFAULTS, UsageError } from '../../bench/src/options/args';
+import { formatBar, mediansText, renderSuiteSummary } from '../../bench/src/suites/summary';
+import type { DriverResult, PointResult, TrialOutcome } from '../../bench/src/report/results';
+import { computeRatio, evaluateBar, evaluateTargets, memoryGrowth, overallVerdict } from '../../bench/src/suites/evaluate';
+import { runDrivers, runOptions, selectTargets, SuiteSelectionError } from '../../bench/src/suites/suite';
+import { SUITES, TARGETS_SUITE } from '../../bench/src/suites/targets';
+import type { TrialMetrics } from '../../bench/src/types';
 import { metrics } from './fixtures';
 
 const suite = TARGETS_SUITE;

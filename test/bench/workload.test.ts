@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { Pattern } from '../../bench/pattern';
-import { OpStream, Prng, Recorder, VerificationError, Verifier } from '../../bench/workload';
+import { Pattern } from '../../bench/src/setup/pattern';
+import { OpStream, Prng, Recorder, VerificationError, Verifier } from '../../bench/src/trial/workload';
 
 describe('Verifier', () => {
   it('checks every Nth read and throws VerificationError on a mismatch', () => {

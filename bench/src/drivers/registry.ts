@@ -1,0 +1,117 @@
+// The drivers the bench knows, with names as the CLI spells them. Importing
+// this loads no library: drivers load what they measure inside run(), in the
+// trial's child process.
+
+import type { EngineName, FioEngine } from '../types';
+import { AioringDriver } from './aioring';
+import type { Driver } from './driver';
+import { FioDriver } from './fio';
+import { FsPromisesDriver } from './fs-promises';
+
+export type { Driver, DriverFamily } from './driver';
+
+const ENGINES: EngineName[] = ['libaio', 'io_uring', 'threadpool'];
+const FIO_ENGINES: FioEngine[] = ['libaio', 'io_uring', 'psync'];
+const BUSY_POLL_US = 500;
+const MAX_UV_THREADS = 1024;
+
+export const DRIVERS: readonly Driver[] = [
+  ...ENGINES.map(
+    (engine) =>
+      new AioringDriver(
+        `aioring-${engine}`,
+        engine,
+        { batch: false, fixedBuffers: false, busyPollUs: 0 },
+        `aioring, ${engine} engine, one promise per op (qd workers each awaiting file.read/write)`,
+        ['aioring'],
+      ),
+  ),
+  ...ENGINES.map(
+    (engine) =>
+      new AioringDriver(
+        `aioring-${engine}-batch`,
+        engine,
+        { batch: true, fixedBuffers: false, busyPollUs: 0 },
+        `aioring, ${engine} engine, ring.submit() batches refilled as they complete`,
+        ['aioring-batch'],
+      ),
+  ),
+  // Only io_uring has registered buffers; on the other engines ring.registerBuffers()
+  // hands out plain aligned buffers, which would measure the same as the drivers above.
+  new AioringDriver(
+    'aioring-io_uring-fixed',
+    'io_uring',
+    { batch: false, fixedBuffers: true, busyPollUs: 0 },
+    'as aioring-io_uring, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
+    ['aioring-fixed'],
+  ),
+  new AioringDriver(
+    'aioring-io_uring-batch-fixed',
+    'io_uring',
+    { batch: true, fixedBuffers: true, busyPollUs: 0 },
+    'as aioring-io_uring-batch, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
+    ['aioring-fixed'],
+  ),
+  // Busy polling spins instead of sleeping between completions; 500 us covers
+  // the time the project's disk takes to return a burst at QD 32.
+  ...ENGINES.map(
+    (engine) =>
+      new AioringDriver(
+        `aioring-${engine}-poll`,
+        engine,
+        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US },
+        `as aioring-${engine}, on a ring made with busyPollUs: ${BUSY_POLL_US} (spins for completions)`,
+        ['aioring-poll'],
+      ),
+  ),
+  new FsPromisesDriver('fs-promises', null, false, 'fs.promises FileHandle.read/write, O_DIRECT, aligned buffers, default UV_THREADPOOL_SIZE'),
+  new FsPromisesDriver('fs-promises-uv', 'qd', false, 'as fs-promises with UV_THREADPOOL_SIZE = qd (write fs-promises-uvN for a fixed N)'),
+  new FsPromisesDriver('fs-promises-buffered', null, true, 'fs.promises without O_DIRECT; page cache dropped before reading runs'),
+  ...FIO_ENGINES.map((fioEngine) => new FioDriver(fioEngine)),
+];
+
+/** Looks a CLI driver name up; null when unknown. */
+export function findDriver(name: string): Driver | null {
+  const exact = DRIVERS.find((d) => d.id === name);
+  if (exact) return exact;
+  const uv = /^fs-promises-uv(\d+)$/.exec(name);
+  if (uv) {
+    const n = Number(uv[1]);
+    if (n >= 1 && n <= MAX_UV_THREADS) return new FsPromisesDriver(name, n, false, `as fs-promises with UV_THREADPOOL_SIZE = ${n}`);
+  }
+  return null;
+}
+
+/** Group names accepted by --drivers besides single drivers. */
+export const DRIVER_GROUPS: Record<string, string> = {
+  all: 'every driver',
+  aioring: 'aioring-<engine> for every engine',
+  'aioring-batch': 'aioring-<engine>-batch for every engine',
+  'aioring-fixed': 'the drivers with registered buffers: aioring-io_uring-fixed, aioring-io_uring-batch-fixed',
+  'aioring-poll': 'aioring-<engine>-poll for every engine: rings that busy-poll',
+  fio: 'fio-<engine> for every fio engine',
+};
+
+/** Expands groups; returns names in order without duplicates, or throws on an unknown name. */
+export function expandDriverNames(names: string[]): string[] {
+  const out: string[] = [];
+  const add = (n: string) => {
+    if (!out.includes(n)) out.push(n);
+  };
+  for (const raw of names) {
+    const name = raw.trim();
+    if (name === '') continue;
+    if (name === 'all') DRIVERS.forEach((d) => add(d.id));
+    else if (name in DRIVER_GROUPS) DRIVERS.filter((d) => d.groups.includes(name)).forEach((d) => add(d.id));
+    else if (findDriver(name)) add(name);
+    else throw new Error(`unknown driver "${name}" (known: ${knownDriverList()})`);
+  }
+  return out;
+}
+
+export function knownDriverList(): string {
+  return [...DRIVERS.map((d) => (d.id === 'fs-promises-uv' ? 'fs-promises-uv[N]' : d.id)), ...Object.keys(DRIVER_GROUPS)].join(', ');
+}
+
+/** The default comparison: every driver (unavailable ones are reported as skipped). */
+export const DEFAULT_DRIVERS: readonly string[] = DRIVERS.map((d) => d.id);

@@ -1,0 +1,374 @@
+// Command-line parsing for aioring-bench. Pure: takes argv, returns options or
+// throws UsageError with a sentence meant for the person at the terminal.
+
+import { DEFAULT_DRIVERS, DRIVER_GROUPS, DRIVERS, expandDriverNames } from '../drivers/registry';
+import { DEFAULT_SEED } from '../setup/pattern';
+import { formatSize, parseCount, parseDuration, parseSize } from './sizes';
+import { RW_MODES, type RwMode } from '../types';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type SweepParam = 'qd' | 'bs';
+
+export interface Sweep {
+  param: SweepParam;
+  values: number[];
+}
+
+export interface BenchOptions {
+  help: boolean;
+  /** Existing file or block device; null = create a temporary file. */
+  target: string | null;
+  rw: RwMode;
+  bs: number;
+  qd: number;
+  /** Bytes of the target to use; null = the target's size (256 MiB for the temporary file). */
+  size: number | null;
+  runtimeS: number | null;
+  ops: number | null;
+  rampS: number;
+  drivers: string[];
+  /** True when --drivers was given (otherwise the default comparison). */
+  driversGiven: boolean;
+  direct: boolean;
+  json: string | null;
+  svg: string | null;
+  sweep: Sweep | null;
+  repeat: number;
+  rwmixread: number;
+  /** Ops per ring.submit() for batch drivers; null = ceil(qd / 2). */
+  batch: number | null;
+  verifyEvery: number;
+  seed: number;
+  allowWrite: boolean;
+  /**
+   * Unmeasured warm-up of this many operations instead of rampS (JavaScript
+   * drivers only). Not a command-line option: the suite's memory target sets it.
+   */
+  rampOps: number | null;
+  /** A named suite (suites/targets.ts) instead of a single comparison. */
+  suite: string | null;
+  /** With --suite: run only these targets (names as the suite lists them). */
+  only: string[] | null;
+}
+
+/** The named suites --suite accepts (defined in suites/targets.ts). */
+export const SUITE_NAMES: readonly string[] = ['targets'];
+
+/**
+ * What --suite changes when --runtime / --repeat are not given. Many short
+ * rounds rather than a few long ones: the disk's speed drifts by up to 2x over
+ * tens of seconds, and each round's ratio only compares trials run back to back.
+ */
+export const SUITE_DEFAULTS = { runtimeS: 2, repeat: 7 };
+
+/** Options a suite sets itself for each of its runs. */
+const SUITE_FIXED = ['target', 'rw', 'bs', 'qd', 'sweep', 'drivers', 'svg', 'batch', 'direct', 'no-direct', 'buffered', 'rwmixread', 'allow-write'];
+
+export const DEFAULTS = {
+  rw: 'randread' as RwMode,
+  bs: 4096,
+  qd: 32,
+  runtimeS: 4,
+  rampS: 0.5,
+  tempSize: 256 * 1024 * 1024,
+  verifyEvery: 64,
+  repeat: 1,
+  rwmixread: 50,
+};
+
+const MAX_QD = 4096;
+
+type Handler = (value: string, opts: BenchOptions) => void;
+
+interface OptionDef {
+  takesValue: boolean;
+  handle: Handler;
+}
+
+function positiveInt(text: string, what: string, max: number): number {
+  let n: number;
+  try {
+    n = parseCount(text, what);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (n > max) throw new UsageError(`${what} ${n} is too large (at most ${max})`);
+  return n;
+}
+
+function size(text: string, what: string): number {
+  try {
+    return parseSize(text);
+  } catch (e) {
+    throw new UsageError(`${what}: ${(e as Error).message}`);
+  }
+}
+
+function seconds(text: string, what: string): number {
+  let s: number;
+  try {
+    s = parseDuration(text);
+  } catch (e) {
+    throw new UsageError(`${what}: ${(e as Error).message}`);
+  }
+  return s;
+}
+
+function parseSweep(text: string): Sweep {
+  const match = /^(qd|bs)=(.+)$/.exec(text.trim());
+  if (!match) throw new UsageError(`malformed --sweep "${text}" (expected qd=1,8,32,128 or bs=4k,64k,1m)`);
+  const param = match[1] as SweepParam;
+  const parts = match[2].split(',').map((p) => p.trim()).filter((p) => p !== '');
+  if (parts.length === 0) throw new UsageError(`--sweep ${param}= needs at least one value`);
+  const values = parts.map((p) => (param === 'qd' ? positiveInt(p, 'queue depth', MAX_QD) : size(p, '--sweep bs')));
+  if (new Set(values).size !== values.length) throw new UsageError(`--sweep ${param} has a repeated value`);
+  return { param, values };
+}
+
+const OPTIONS: Record<string, OptionDef> = {
+  help: { takesValue: false, handle: (_v, o) => void (o.help = true) },
+  target: { takesValue: true, handle: (v, o) => void (o.target = v) },
+  filename: { takesValue: true, handle: (v, o) => void (o.target = v) }, // fio's spelling
+  rw: {
+    takesValue: true,
+    handle: (v, o) => {
+      if (!(RW_MODES as readonly string[]).includes(v)) {
+        throw new UsageError(`unknown --rw "${v}" (expected one of ${RW_MODES.join(', ')})`);
+      }
+      o.rw = v as RwMode;
+    },
+  },
+  bs: { takesValue: true, handle: (v, o) => void (o.bs = size(v, '--bs')) },
+  qd: { takesValue: true, handle: (v, o) => void (o.qd = positiveInt(v, 'queue depth', MAX_QD)) },
+  iodepth: { takesValue: true, handle: (v, o) => void (o.qd = positiveInt(v, 'queue depth', MAX_QD)) },
+  size: { takesValue: true, handle: (v, o) => void (o.size = size(v, '--size')) },
+  runtime: {
+    takesValue: true,
+    handle: (v, o) => {
+      const s = seconds(v, '--runtime');
+      if (s <= 0) throw new UsageError('--runtime must be greater than zero');
+      o.runtimeS = s;
+    },
+  },
+  ramp: { takesValue: true, handle: (v, o) => void (o.rampS = seconds(v, '--ramp')) },
+  ops: { takesValue: true, handle: (v, o) => void (o.ops = positiveInt(v, '--ops', Number.MAX_SAFE_INTEGER)) },
+  drivers: {
+    takesValue: true,
+    handle: (v, o) => {
+      try {
+        o.drivers = expandDriverNames(v.split(','));
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      if (o.drivers.length === 0) throw new UsageError('--drivers needs at least one driver');
+      o.driversGiven = true;
+    },
+  },
+  direct: { takesValue: false, handle: (_v, o) => void (o.direct = true) },
+  'no-direct': { takesValue: false, handle: (_v, o) => void (o.direct = false) },
+  buffered: { takesValue: false, handle: (_v, o) => void (o.direct = false) },
+  json: { takesValue: true, handle: (v, o) => void (o.json = v) },
+  svg: { takesValue: true, handle: (v, o) => void (o.svg = v) },
+  sweep: { takesValue: true, handle: (v, o) => void (o.sweep = parseSweep(v)) },
+  repeat: { takesValue: true, handle: (v, o) => void (o.repeat = positiveInt(v, '--repeat', 100)) },
+  rwmixread: {
+    takesValue: true,
+    handle: (v, o) => {
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || n > 100) throw new UsageError(`--rwmixread must be a whole percentage 0..100, got "${v}"`);
+      o.rwmixread = n;
+    },
+  },
+  batch: { takesValue: true, handle: (v, o) => void (o.batch = positiveInt(v, '--batch', MAX_QD)) },
+  'verify-every': {
+    takesValue: true,
+    handle: (v, o) => {
+      if (!/^\d+$/.test(v)) throw new UsageError(`--verify-every must be a whole number (0 = off), got "${v}"`);
+      o.verifyEvery = Number(v);
+    },
+  },
+  'no-verify': { takesValue: false, handle: (_v, o) => void (o.verifyEvery = 0) },
+  seed: {
+    takesValue: true,
+    handle: (v, o) => {
+      if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new UsageError(`--seed must be a whole number below 2^32, got "${v}"`);
+      o.seed = Number(v);
+    },
+  },
+  'allow-write': { takesValue: false, handle: (_v, o) => void (o.allowWrite = true) },
+  suite: {
+    takesValue: true,
+    handle: (v, o) => {
+      if (!SUITE_NAMES.includes(v)) throw new UsageError(`unknown suite "${v}" (known: ${SUITE_NAMES.join(', ')})`);
+      o.suite = v;
+    },
+  },
+  only: {
+    takesValue: true,
+    handle: (v, o) => {
+      const names = v.split(',').map((n) => n.trim()).filter((n) => n !== '');
+      if (names.length === 0) throw new UsageError('--only needs at least one target name');
+      o.only = names;
+    },
+  },
+};
+
+const ALIASES: Record<string, string> = { h: 'help' };
+
+export function defaultOptions(): BenchOptions {
+  return {
+    help: false,
+    target: null,
+    rw: DEFAULTS.rw,
+    bs: DEFAULTS.bs,
+    qd: DEFAULTS.qd,
+    size: null,
+    runtimeS: null,
+    ops: null,
+    rampS: DEFAULTS.rampS,
+    drivers: [...DEFAULT_DRIVERS],
+    driversGiven: false,
+    direct: true,
+    json: null,
+    svg: null,
+    sweep: null,
+    repeat: DEFAULTS.repeat,
+    rwmixread: DEFAULTS.rwmixread,
+    batch: null,
+    verifyEvery: DEFAULTS.verifyEvery,
+    seed: DEFAULT_SEED,
+    allowWrite: false,
+    rampOps: null,
+    suite: null,
+    only: null,
+  };
+}
+
+/** Parses argv (without node and script); throws UsageError on bad input. */
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const opts = defaultOptions();
+  const seen = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    let name: string;
+    let inline: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+      inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    } else if (/^-[a-zA-Z]$/.test(arg)) {
+      name = ALIASES[arg.slice(1)] ?? arg.slice(1);
+    } else {
+      throw new UsageError(`unexpected argument "${arg}" (options start with --; see --help)`);
+    }
+    const def = OPTIONS[name];
+    if (!def) throw new UsageError(`unknown option "${arg.split('=')[0]}" (see --help)`);
+    let value = '';
+    if (def.takesValue) {
+      if (inline !== undefined) value = inline;
+      else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
+      else throw new UsageError(`--${name} needs a value`);
+      if (value === '') throw new UsageError(`--${name} needs a value`);
+    } else if (inline !== undefined) {
+      throw new UsageError(`--${name} takes no value`);
+    }
+    def.handle(value, opts);
+    seen.add(name === 'iodepth' ? 'qd' : name === 'filename' ? 'target' : name);
+  }
+  if (opts.help) return opts;
+
+  if (opts.suite !== null) {
+    const fixed = SUITE_FIXED.find((n) => seen.has(n));
+    if (fixed) throw new UsageError(`--suite ${opts.suite} sets its own workloads: --${fixed} cannot be combined with it`);
+    // --runtime: every time-based trial; --ops: the memory target's measured operations; --size: the files.
+    if (!seen.has('runtime')) opts.runtimeS = SUITE_DEFAULTS.runtimeS;
+    if (!seen.has('repeat')) opts.repeat = SUITE_DEFAULTS.repeat;
+    return opts;
+  }
+  if (seen.has('only')) throw new UsageError('--only needs --suite');
+  if (seen.has('runtime') && seen.has('ops')) throw new UsageError('give --runtime or --ops, not both');
+  if (opts.ops === null && opts.runtimeS === null) opts.runtimeS = DEFAULTS.runtimeS;
+  if (opts.sweep && seen.has(opts.sweep.param)) {
+    throw new UsageError(`--sweep ${opts.sweep.param}=... and --${opts.sweep.param} contradict each other; give one`);
+  }
+  if (seen.has('rwmixread') && opts.rw !== 'randrw') throw new UsageError('--rwmixread only applies to --rw randrw');
+  return opts;
+}
+
+export function helpText(): string {
+  const driverLines = DRIVERS.map((d) => {
+    const name = d.id === 'fs-promises-uv' ? 'fs-promises-uv[N]' : d.id;
+    return `    ${name.padEnd(26)} ${d.description}`;
+  });
+  const groupLines = Object.entries(DRIVER_GROUPS).map(([k, v]) => `    ${k.padEnd(26)} ${v}`);
+  return `aioring-bench: compare aioring's engines with fs.promises and fio (fio's vocabulary)
+
+Usage: aioring-bench [options]
+
+With no options: a short default comparison of every driver (${formatSize(DEFAULTS.bs)} ${DEFAULTS.rw}, qd ${DEFAULTS.qd},
+${DEFAULTS.runtimeS} s each) on a ${DEFAULTS.tempSize / 2 ** 20} MiB file it creates in the temporary directory and removes
+afterwards (also on Ctrl-C).
+
+Target and workload
+  --target PATH         existing file or block device (e.g. /dev/loop0); default: a temporary file
+  --size SIZE           bytes of the target to use (e.g. 256m, 1g); default: the whole target
+                        (${DEFAULTS.tempSize / 2 ** 20}m for the temporary file)
+  --rw MODE             randread | randwrite | read | write | randrw   (default ${DEFAULTS.rw})
+  --rwmixread PCT       percentage of reads for randrw (default ${DEFAULTS.rwmixread})
+  --bs SIZE             block size: 512, 4k, 64k, 1m ... (binary units; default ${formatSize(DEFAULTS.bs)});
+                        must be a multiple of the target's logical block size
+  --qd N                operations in flight (fio's iodepth; default ${DEFAULTS.qd})
+  --batch N             ops per ring.submit() for the -batch drivers (default: ceil(qd/2),
+                        so two batches overlap)
+  --direct              O_DIRECT (default)
+  --no-direct, --buffered  through the page cache (dropped before reading runs when possible)
+  --allow-write         permit writing to a block device, or stamping an existing target with
+                        the verification pattern
+
+Duration
+  --runtime SECONDS     measured time per trial (default ${DEFAULTS.runtimeS}; accepts 500ms, 10s, 1m)
+  --ops N               measured operations per trial instead of a time
+  --ramp SECONDS        unmeasured warm-up per trial (default ${DEFAULTS.rampS}; fio ramps in
+                        time-based runs only)
+  --repeat N            run every trial N times, alternating drivers; report medians
+
+Comparison
+  --drivers LIST        comma list of drivers or groups (default: all; unavailable ones are
+                        reported as skipped)
+  --sweep qd=1,8,32,128 or --sweep bs=4k,64k,1m   run each value, producing a curve
+
+Output
+  --json FILE           write every result with parameters and machine info
+  --svg FILE            write a chart (bars by driver; lines per driver for a sweep)
+
+Suites
+  --suite targets       run the named suite of targets: preset workloads on a 1 GiB file in the
+                        temporary directory and one on /dev/shm, each compared with fio (libaio)
+                        and fs.promises against a bar, printed with PASS/FAIL (see bench/README.md).
+                        Defaults to --runtime ${SUITE_DEFAULTS.runtimeS} --repeat ${SUITE_DEFAULTS.repeat}; also takes --ramp, --json,
+                        --seed, --verify-every, --size (the files; default 1g) and --ops (the memory
+                        target's measured operations; default 5m)
+  --only LIST           with --suite: run only these targets (comma list of names)
+
+Checking
+  --verify-every N      check every Nth read against the target's pattern (default ${DEFAULTS.verifyEvery}; 0 = off)
+  --no-verify           same as --verify-every 0 (needed to read a foreign target read-only)
+  --seed N              pattern seed
+  -h, --help            this text
+
+Drivers
+${driverLines.join('\n')}
+  Groups:
+${groupLines.join('\n')}
+
+Each trial runs in its own child process. A verification mismatch fails the run.
+Exit status: 0 success, 1 a trial failed, 2 bad usage, 3 verification failed, 4 a suite target
+missed its bar, 130 interrupted.
+`;
+}

@@ -1,0 +1,131 @@
+// The plain-text report: a header with parameters, machine and target, then
+// one table per point (qd, bs), then skipped/failed drivers and notes.
+
+import { formatBytes, formatSize } from '../options/sizes';
+import type { BenchReport, DriverResult, PointResult } from './results';
+import { compactNumber, describeParams, fixed, micros, ratio } from './format';
+
+const COLUMNS = [
+  'driver',
+  'IOPS',
+  'MiB/s',
+  'mean',
+  'p50',
+  'p99',
+  'p99.9',
+  'usr s',
+  'sys s',
+  'IOPS/CPU-s',
+  'RSS MiB',
+  'vs fs',
+  'vs fio',
+] as const;
+
+function row(r: DriverResult): string[] {
+  const m = r.metrics!;
+  return [
+    r.label,
+    compactNumber(m.iops),
+    fixed(m.mibps, 1),
+    micros(m.latUs.mean),
+    micros(m.latUs.p50),
+    micros(m.latUs.p99),
+    micros(m.latUs.p999),
+    fixed(m.cpu.userS, 2),
+    fixed(m.cpu.systemS, 2),
+    compactNumber(m.iopsPerCpuS),
+    fixed(m.maxRssMiB, 0),
+    ratio(r.vsFsPromises),
+    ratio(r.vsFio),
+  ];
+}
+
+function alignTable(header: readonly string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)];
+}
+
+export function pointTitle(report: Pick<BenchReport, 'params'>, point: PointResult): string {
+  return `qd=${point.qd} bs=${formatSize(point.bs)}`;
+}
+
+function pointSection(report: BenchReport, point: PointResult): string[] {
+  const lines: string[] = [];
+  const ok = point.results.filter((r) => r.status === 'ok' && r.metrics);
+  if (ok.length > 0) lines.push(...alignTable(COLUMNS, ok.map(row)));
+  else lines.push('(no driver produced a result)');
+  for (const r of point.results) {
+    if (r.status === 'skipped') lines.push(`  skipped ${r.label}: ${r.reason}`);
+    else if (r.status === 'failed') lines.push(`  FAILED  ${r.label}: ${r.reason}`);
+  }
+  if (point.fioReference === null) {
+    const fioMissing = report.machine.fio === null;
+    lines.push(`  vs fio: ${fioMissing ? 'fio is not installed, no reference' : 'no fio driver in this run, no reference'}`);
+  } else if (point.fioReference !== report.references.fio[0]) {
+    lines.push(`  vs fio: relative to ${point.fioReference} (${report.references.fio[0]} did not run)`);
+  }
+  if (!ok.some((r) => r.driver === report.references.fsPromises)) {
+    lines.push(`  vs fs: ${report.references.fsPromises} not in this run`);
+  }
+  return lines;
+}
+
+function detailText(extra: Record<string, number | string>): string[] {
+  const out: string[] = [];
+  if (typeof extra.syscallsPerOp === 'number') out.push(`${extra.syscallsPerOp.toFixed(2)} syscalls/op`);
+  if (typeof extra.batch === 'number') out.push(`batch ${extra.batch}`);
+  if (typeof extra.uvThreads === 'number') out.push(`UV_THREADPOOL_SIZE ${extra.uvThreads}`);
+  if (typeof extra.numjobs === 'number' && extra.numjobs > 1) out.push(`numjobs ${extra.numjobs}`);
+  return out;
+}
+
+function notesSection(report: BenchReport): string[] {
+  const lines: string[] = [];
+  const byDriver = new Map<string, { label: string; notes: string[] }>();
+  const single = report.points.length === 1;
+  for (const point of report.points) {
+    for (const r of point.results) {
+      if (!r.metrics) continue;
+      const entry = byDriver.get(r.driver) ?? { label: single ? r.label : r.driver, notes: [] };
+      const items = [...(single ? detailText(r.metrics.extra ?? {}) : []), ...r.metrics.notes];
+      for (const n of items) if (!entry.notes.includes(n)) entry.notes.push(n);
+      byDriver.set(r.driver, entry);
+    }
+  }
+  const withNotes = [...byDriver.values()].filter((e) => e.notes.length > 0);
+  if (withNotes.length === 0 && report.notes.length === 0) return lines;
+  lines.push('', 'notes:');
+  for (const n of report.notes) lines.push(`  ${n}`);
+  for (const e of withNotes) lines.push(`  ${e.label}: ${e.notes.join('; ')}`);
+  return lines;
+}
+
+export function renderTable(report: BenchReport): string {
+  const m = report.machine;
+  const t = report.target;
+  const where =
+    t.kind === 'block'
+      ? 'block device'
+      : `file${t.temporary ? ' (temporary)' : ''}${t.storage.filesystem ? ` on ${String(t.storage.filesystem)}` : ''}`;
+  const dev = t.storage.device ? ` [${String(t.storage.device)}]` : '';
+  const lines = [
+    `aioring-bench: ${describeParams(report, { sweepAware: true })}`,
+    `target:  ${t.path} (${where}${dev}, ${formatBytes(t.region)} used, logical block ${t.logicalBlockSize})`,
+    `machine: ${m.cores} cores, ${m.cpuModel}, Linux ${m.kernel}, node ${m.node}, ${m.fio ?? 'fio not installed'}`,
+    `engines: auto = ${report.engines.auto ?? '-'}${report.engines.error ? ` (${report.engines.error})` : ''}; ` +
+      `ratios: IOPS vs ${report.references.fsPromises} and vs ${report.references.fio[0]}; latency in µs`,
+  ];
+  const multi = report.points.length > 1;
+  for (const point of report.points) {
+    lines.push('');
+    if (multi) lines.push(`== ${pointTitle(report, point)} ==`);
+    lines.push(...pointSection(report, point));
+  }
+  lines.push(...notesSection(report));
+  if (report.verificationFailed) {
+    lines.push('', '!!! VERIFICATION FAILED: a driver read data that does not match the target pattern (see FAILED lines) !!!');
+  }
+  return lines.join('\n') + '\n';
+}
