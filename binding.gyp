@@ -13,7 +13,8 @@
         "native/file_space.cc",
         "native/checksum/checksum.cc",
         "native/checksum/crc_tables.cc",
-        "native/checksum/crc_x86.cc"
+        "native/checksum/crc_x86.cc",
+        "native/integrity/protection.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -1,5 +1,5 @@
 import * as util from 'node:util';
-import type { AioErrorDetails, OpName } from './types';
+import type { AioErrorDetails, IntegrityFault, IntegrityFaultKind, OpName } from './types';
 
 /** Codes of the library's own rejections; kernel failures use the errno name (EIO, ENOSPC, ...). */
 export const LibraryCodes = {
@@ -9,7 +9,11 @@ export const LibraryCodes = {
   engineUnavailable: 'ERR_AIO_ENGINE_UNAVAILABLE',
   buffer: 'ERR_AIO_BUFFER',
   foreignFile: 'ERR_AIO_FOREIGN_FILE',
+  logReadOnly: 'ERR_AIO_LOG_READ_ONLY',
+  logCorrupt: 'ERR_AIO_LOG_CORRUPT',
+  logFailed: 'ERR_AIO_LOG_FAILED',
   buffersRegistered: 'ERR_AIO_BUFFERS_REGISTERED',
+  integrity: 'ERR_AIO_INTEGRITY',
 } as const;
 
 /** Every failure the library reports: kernel errors and its own rejections alike. */
@@ -22,6 +26,14 @@ export class AioError extends Error {
   readonly length?: number;
   readonly path?: string;
   readonly engine?: string;
+  /** ERR_AIO_INTEGRITY: the failed check of the first bad interval. */
+  readonly kind?: IntegrityFaultKind;
+  /** ERR_AIO_INTEGRITY: the first bad interval's index (its byte position is `position`). */
+  readonly interval?: number;
+  readonly expected?: number | bigint;
+  readonly actual?: number | bigint;
+  /** ERR_AIO_INTEGRITY: every bad interval of the request, first one included. */
+  readonly faults?: IntegrityFault[];
 
   constructor(message: string, details: AioErrorDetails) {
     super(message);
@@ -34,6 +46,15 @@ export class AioError extends Error {
     if (details.length !== undefined) this.length = details.length;
     if (details.path !== undefined) this.path = details.path;
     if (details.engine !== undefined) this.engine = details.engine;
+    if (details.integrity !== undefined) {
+      const { first, faults } = details.integrity;
+      this.kind = first.kind;
+      this.interval = first.interval;
+      this.position = first.position;
+      this.expected = first.expected;
+      this.actual = first.actual;
+      this.faults = faults;
+    }
   }
 }
 
@@ -78,8 +99,8 @@ export function fromNodeError(error: NodeJS.ErrnoException, context: OperationCo
   return new AioError(error.message, { ...context, code: error.code ?? 'EIO' });
 }
 
-/** ERR_AIO_CLOSED: a request made after close() on the ring or the file. */
-export function closedError(closed: 'ring' | 'file', context: OperationContext): AioError {
+/** ERR_AIO_CLOSED: a request made after close() on the ring, the file or the log. */
+export function closedError(closed: 'ring' | 'file' | 'log', context: OperationContext): AioError {
   return libraryError(LibraryCodes.closed, `the ${closed} is closed`, context);
 }
 
@@ -109,4 +130,24 @@ export function outOfRange(message: string): RangeError {
 /** ENOMEM from an allocation in the library itself, not a system call on a file. */
 export function outOfMemory(message: string): Error {
   return Object.assign(new Error(message), { code: 'ENOMEM' });
+}
+
+function hex(value: number | bigint): string {
+  return `0x${value.toString(16)}`;
+}
+
+const faultNames: Record<IntegrityFaultKind, string> = {
+  guard: 'guard (checksum) mismatch: the data changed after its tuple was made',
+  reference: 'reference tag mismatch: the interval belongs at another position (a misdirected write)',
+  application: 'application tag mismatch',
+};
+
+/** ERR_AIO_INTEGRITY for the bad intervals of one request or buffer (at least one). */
+export function integrityError(faults: IntegrityFault[], context: OperationContext): AioError {
+  const first = faults[0]!;
+  const more = faults.length > 1 ? `; ${faults.length - 1} more bad interval(s) in error.faults` : '';
+  const message =
+    `Integrity check failed: ${faultNames[first.kind]}, interval ${first.interval} at byte ${first.position}: ` +
+    `expected ${hex(first.expected)}, found ${hex(first.actual)}${more} (${describeOperation(context)})`;
+  return new AioError(message, { ...context, code: LibraryCodes.integrity, integrity: { first, faults } });
 }

@@ -3,6 +3,8 @@ export type { BatchOp } from './ring';
 export { AioFile } from './file';
 export { allocAligned } from './buffers';
 export { crc16t10dif, crc32c, crc64nvme } from './checksums';
+export { generateProtection, verifyProtection } from './integrity';
+export type { ProtectionFormat, ProtectionInterval, ProtectionOptions } from './integrity';
 export { AioError, LibraryCodes } from './errors';
 export { probeEngines } from './engines';
 export type {
@@ -12,6 +14,8 @@ export type {
   EngineChoice,
   EngineName,
   FileInfo,
+  IntegrityFault,
+  IntegrityFaultKind,
   OpName,
   OpenOptions,
   RingOptions,
@@ -19,3 +23,7 @@ export type {
   StatOptions,
   WriteOptions,
 } from './types';
+export { AioLog } from './log/log';
+export type { LogRecord, LogReadOptions, LogStats } from './log/log';
+export type { LogDurability, LogOptions } from './log/options';
+export type { DiscardedTail, LogRecovery } from './log/recovery';

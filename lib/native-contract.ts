@@ -37,3 +37,13 @@ export const CompletionField = { slot: 0, result: 1 } as const;
 
 /** submit()'s answers that are not a count of consumed records (registerBuffers() uses them too). */
 export const SubmitAnswer = { closed: -1, forked: -2 } as const;
+
+/** native/checksum/checksum.h's Algorithm and Path. */
+export const NativeChecksumAlgorithm = { crc16t10dif: 0, crc32c: 1, crc64nvme: 2 } as const;
+export type NativeChecksumAlgorithm = (typeof NativeChecksumAlgorithm)[keyof typeof NativeChecksumAlgorithm];
+export const NativeChecksumPath = { best: 0, table: 1, hardware: 2 } as const;
+export type NativeChecksumPath = (typeof NativeChecksumPath)[keyof typeof NativeChecksumPath];
+
+/** native/integrity/protection.h's Format, and each format's tuple bytes. */
+export const ProtectionFormats = { t10dif: 0, nvme64: 1 } as const;
+export const tupleBytes = { t10dif: 8, nvme64: 16 } as const;

@@ -2,6 +2,7 @@
 // small: everything that can be checked or decided in JS is done in lib/.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { NativeChecksumAlgorithm, NativeChecksumPath } from './native-contract';
 import type { FileInfo } from './types';
 
 /** One engine as native code hands it to JS (binding.cc's EngineBinding); lib/dispatcher.ts drives it. */
@@ -46,6 +47,9 @@ export interface NativeRefusal {
 /** What native code learns about a descriptor; `readOnly` is the device's own flag only. */
 export type NativeDeviceInfo = Omit<FileInfo, 'direct'> & { errno: number };
 
+/** (format, interval, trailer, refTag of the first interval, appTag) */
+export type NativeProtectionProfile = [format: number, interval: number, trailer: boolean, refTag: number, appTag: number];
+
 /** A loop device attached with LO_FLAGS_AUTOCLEAR: closing `fd` detaches it. */
 export interface NativeLoopAttachment {
   fd: number;
@@ -53,13 +57,13 @@ export interface NativeLoopAttachment {
   directIo: boolean;
 }
 
-/** Numbering shared with native/checksum/checksum.h (enum class Algorithm). */
-export const NativeChecksumAlgorithm = { crc16t10dif: 0, crc32c: 1, crc64nvme: 2 } as const;
-export type NativeChecksumAlgorithm = (typeof NativeChecksumAlgorithm)[keyof typeof NativeChecksumAlgorithm];
-
-/** Numbering shared with native/checksum/checksum.h (enum class Path). */
-export const NativeChecksumPath = { best: 0, table: 1, hardware: 2 } as const;
-export type NativeChecksumPath = (typeof NativeChecksumPath)[keyof typeof NativeChecksumPath];
+/** One bad interval; `interval` counts from the start of the data checked. */
+export interface NativeIntegrityFault {
+  kind: 'guard' | 'reference' | 'application';
+  interval: number;
+  expected: number | bigint;
+  actual: number | bigint;
+}
 
 export interface NativeAddon {
   openEngine(
@@ -87,6 +91,10 @@ export interface NativeAddon {
     seed: number | bigint,
   ): number | bigint | null;
   readonly checksumHardware: Readonly<Record<'crc16t10dif' | 'crc32c' | 'crc64nvme', boolean>>;
+  /** Fills the tuples of data's intervals: in `pi`, or (trailer) in each interval's last bytes. */
+  generateProtection(data: ArrayBufferView, pi: ArrayBufferView | undefined, ...profile: NativeProtectionProfile): void;
+  /** Null when every interval passes. */
+  verifyProtection(data: ArrayBufferView, pi: ArrayBufferView | undefined, ...profile: NativeProtectionProfile): NativeIntegrityFault[] | null;
   /** fallocate(2) on libuv's thread pool; `done` gets 0 or the errno. */
   allocate(fd: number, keepSize: boolean, offset: number, length: number, done: (errno: number) => void): void;
   /** The values lib/native-contract.ts mirrors, as native code has them. */
@@ -103,6 +111,10 @@ export interface NativeContract {
   recordStatuses: Record<string, number>;
   completionBytes: number;
   submitAnswers: Record<string, number>;
+  checksumAlgorithms: Record<string, number>;
+  checksumPaths: Record<string, number>;
+  protectionFormats: Record<string, number>;
+  tupleBytes: Record<string, number>;
 }
 
 function packageRoot(): string {

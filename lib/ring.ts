@@ -6,6 +6,9 @@ import { bufferedPreference, directPreference, openFirstAvailable, openForced, r
 import type { Selection } from './engines';
 import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgType, libraryError, systemError } from './errors';
 import { AioFile } from './file';
+import type { AioLog } from './log/log';
+import { openLog } from './log/open';
+import type { LogOptions } from './log/options';
 import { native } from './native';
 import type { NativeRegistration } from './native';
 import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
@@ -106,6 +109,15 @@ export class Ring {
     const file = new AioFile(this, path, handle, write, info, dispatcher, (closed) => this.files.delete(closed));
     this.files.add(file);
     return file;
+  }
+
+  /**
+   * Opens (with `create`, makes) an append-only log with group commit on this
+   * ring, recovering what an earlier writer left: see README "Log".
+   */
+  async openLog(path: string, options?: LogOptions): Promise<AioLog> {
+    checkString('path', path);
+    return openLog(this, path, options);
   }
 
   /**

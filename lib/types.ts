@@ -122,7 +122,26 @@ export type OpName =
   | 'registerBuffers'
   | 'stat'
   | 'truncate'
-  | 'allocate';
+  | 'allocate'
+  | 'verifyProtection'
+  | 'scrub'
+  | 'openLog'
+  | 'append';
+
+/** Which check of a protection-information tuple failed. */
+export type IntegrityFaultKind = 'guard' | 'reference' | 'application';
+
+/** One interval whose tuple did not match its data. */
+export interface IntegrityFault {
+  kind: IntegrityFaultKind;
+  /** The interval's index, counted from the start of the request (or of verifyProtection's data). */
+  interval: number;
+  /** The interval's first byte: a file position, or an offset into verifyProtection's data. */
+  position: number;
+  /** What the check computed and what the tuple holds: bigint for an nvme64 guard, else a number. */
+  expected: number | bigint;
+  actual: number | bigint;
+}
 
 export interface AioErrorDetails {
   code: string;
@@ -134,4 +153,6 @@ export interface AioErrorDetails {
   length?: number;
   path?: string;
   engine?: string;
+  /** ERR_AIO_INTEGRITY: the first bad interval and, in `faults`, every bad interval. */
+  integrity?: { first: IntegrityFault; faults: IntegrityFault[] };
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "checksum/checksum.h"
+#include "integrity/protection.h"
 #include "contract.h"
 #include "device.h"
 #include "engine.h"
@@ -805,6 +806,82 @@ Napi::Value ChecksumByPath(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(result));
 }
 
+// ---- Protection information -------------------------------------------------
+// lib/integrity.ts has checked every argument: sizes are whole intervals and
+// the tuple buffer fits.
+
+// (format, interval, trailer, refTag, appTag) starting at info[first]
+integrity::Profile profileFrom(const Napi::CallbackInfo& info, size_t first) {
+  integrity::Profile profile;
+  profile.format = static_cast<integrity::Format>(info[first].As<Napi::Number>().Uint32Value());
+  profile.interval = info[first + 1].As<Napi::Number>().Uint32Value();
+  profile.trailer = info[first + 2].As<Napi::Boolean>().Value();
+  profile.firstReferenceTag = static_cast<uint64_t>(info[first + 3].As<Napi::Number>().Int64Value());
+  profile.applicationTag = static_cast<uint16_t>(info[first + 4].As<Napi::Number>().Uint32Value());
+  return profile;
+}
+
+const char* faultKindName(integrity::FaultKind kind) {
+  switch (kind) {
+    case integrity::FaultKind::kGuard:
+      return "guard";
+    case integrity::FaultKind::kReference:
+      return "reference";
+    case integrity::FaultKind::kApplication:
+      return "application";
+  }
+  return "guard";
+}
+
+// [{ kind, interval, expected, actual }]; an nvme64 guard's values are bigints.
+Napi::Array faultsToJs(Napi::Env env, integrity::Format format, const std::vector<integrity::Fault>& faults) {
+  Napi::Array array = Napi::Array::New(env, faults.size());
+  for (size_t i = 0; i < faults.size(); ++i) {
+    const integrity::Fault& fault = faults[i];
+    const bool wide = format == integrity::Format::kNvme64 && fault.kind == integrity::FaultKind::kGuard;
+    auto value = [&](uint64_t v) -> Napi::Value {
+      if (wide) return Napi::BigInt::New(env, v);
+      return Napi::Number::New(env, static_cast<double>(v));
+    };
+    Napi::Object object = Napi::Object::New(env);
+    object.Set("kind", faultKindName(fault.kind));
+    object.Set("interval", Napi::Number::New(env, static_cast<double>(fault.interval)));
+    object.Set("expected", value(fault.expected));
+    object.Set("actual", value(fault.actual));
+    array.Set(i, object);
+  }
+  return array;
+}
+
+uint8_t* mutableBytes(napi_env env, napi_value value, size_t* length) {
+  const uint8_t* bytes = nullptr;
+  if (!viewBytes(env, value, &bytes, length)) *length = 0;
+  return const_cast<uint8_t*>(bytes);
+}
+
+// (data, pi | undefined, format, interval, trailer, refTag, appTag) -> undefined
+Napi::Value GenerateProtection(const Napi::CallbackInfo& info) {
+  const integrity::Profile profile = profileFrom(info, 2);
+  size_t dataLength = 0;
+  size_t tupleLength = 0;
+  uint8_t* data = mutableBytes(info.Env(), info[0], &dataLength);
+  uint8_t* tuples = profile.trailer ? nullptr : mutableBytes(info.Env(), info[1], &tupleLength);
+  integrity::generate(profile, data, dataLength / profile.interval, tuples);
+  return info.Env().Undefined();
+}
+
+// (data, pi | undefined, format, interval, trailer, refTag, appTag) -> null | faults
+Napi::Value VerifyProtection(const Napi::CallbackInfo& info) {
+  const integrity::Profile profile = profileFrom(info, 2);
+  size_t dataLength = 0;
+  size_t tupleLength = 0;
+  const uint8_t* data = mutableBytes(info.Env(), info[0], &dataLength);
+  const uint8_t* tuples = profile.trailer ? nullptr : mutableBytes(info.Env(), info[1], &tupleLength);
+  std::vector<integrity::Fault> faults;
+  if (integrity::verify(profile, data, dataLength / profile.interval, tuples, &faults)) return info.Env().Null();
+  return faultsToJs(info.Env(), profile.format, faults);
+}
+
 void exportChecksums(Napi::Env env, Napi::Object exports) {
   const std::pair<const char*, napi_callback> functions[] = {
       {"crc16t10dif", Crc16T10Dif}, {"crc32c", Crc32C}, {"crc64nvme", Crc64Nvme}};
@@ -889,6 +966,24 @@ Napi::Object contractObject(Napi::Env env) {
   answers.Set("closed", kSubmitClosed);
   answers.Set("forked", kSubmitForked);
   contract.Set("submitAnswers", answers);
+  Napi::Object algorithms = Napi::Object::New(env);
+  algorithms.Set("crc16t10dif", static_cast<uint32_t>(checksum::Algorithm::kCrc16T10Dif));
+  algorithms.Set("crc32c", static_cast<uint32_t>(checksum::Algorithm::kCrc32C));
+  algorithms.Set("crc64nvme", static_cast<uint32_t>(checksum::Algorithm::kCrc64Nvme));
+  contract.Set("checksumAlgorithms", algorithms);
+  Napi::Object paths = Napi::Object::New(env);
+  paths.Set("best", static_cast<uint32_t>(checksum::Path::kBest));
+  paths.Set("table", static_cast<uint32_t>(checksum::Path::kTable));
+  paths.Set("hardware", static_cast<uint32_t>(checksum::Path::kHardware));
+  contract.Set("checksumPaths", paths);
+  Napi::Object formats = Napi::Object::New(env);
+  Napi::Object tuples = Napi::Object::New(env);
+  for (auto [name, format] : {std::pair{"t10dif", integrity::Format::kT10Dif}, std::pair{"nvme64", integrity::Format::kNvme64}}) {
+    formats.Set(name, static_cast<uint32_t>(format));
+    tuples.Set(name, static_cast<uint32_t>(integrity::tupleBytes(format)));
+  }
+  contract.Set("protectionFormats", formats);
+  contract.Set("tupleBytes", tuples);
   return contract;
 }
 
@@ -907,6 +1002,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocate", Napi::Function::New(env, Allocate));
   exports.Set("contract", contractObject(env));
   exportChecksums(env, exports);
+  exports.Set("generateProtection", Napi::Function::New(env, GenerateProtection));
+  exports.Set("verifyProtection", Napi::Function::New(env, VerifyProtection));
   return exports;
 }
 

@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { native } from '../lib/native';
 import {
   CompletionField,
+  NativeChecksumAlgorithm,
+  NativeChecksumPath,
+  ProtectionFormats,
   OpCodes,
   RecordField,
   RecordStatus,
@@ -18,6 +21,7 @@ import {
   recordDoubles,
   recordInts,
   recordPositionDouble,
+  tupleBytes,
 } from '../lib/native-contract';
 import { probeEngines } from '../lib/index';
 
@@ -49,5 +53,12 @@ describe('the JS <-> native contract', () => {
     expect(completionInts * 4).toBe(contract.completionBytes);
     expect(Object.values(CompletionField).sort()).toEqual([0, 1]);
     expect({ ...SubmitAnswer }).toEqual(contract.submitAnswers);
+  });
+
+  it('numbers the checksums, their paths and the protection formats as native code does', () => {
+    expect({ ...NativeChecksumAlgorithm }).toEqual(contract.checksumAlgorithms);
+    expect({ ...NativeChecksumPath }).toEqual(contract.checksumPaths);
+    expect({ ...ProtectionFormats }).toEqual(contract.protectionFormats);
+    expect({ ...tupleBytes }).toEqual(contract.tupleBytes);
   });
 });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = path.join(__dirname, '..');
-const publicNames = ['AioError', 'AioFile', 'LibraryCodes', 'Ring', 'allocAligned', 'crc16t10dif', 'crc32c', 'crc64nvme', 'probeEngines'];
+const publicNames = ['AioError', 'AioFile', 'AioLog', 'LibraryCodes', 'Ring', 'allocAligned', 'crc16t10dif', 'crc32c', 'crc64nvme', 'generateProtection', 'probeEngines', 'verifyProtection'];
 
 function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();

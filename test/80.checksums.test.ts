@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crc16t10dif, crc32c, crc64nvme } from '../lib/index';
-import { native, NativeChecksumAlgorithm, NativeChecksumPath } from '../lib/native';
+import { native } from '../lib/native';
+import { NativeChecksumAlgorithm, NativeChecksumPath } from '../lib/native-contract';
 import { bitwiseCrc16T10Dif, bitwiseCrc32C, bitwiseCrc64Nvme } from './helpers/crc-reference';
 import { seededRandom } from './helpers/random';
 import { thrownBy } from './helpers/thrown';

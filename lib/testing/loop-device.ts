@@ -10,7 +10,7 @@ import { TestkitCodes, testkitError } from './errors';
 import { MiB, type SectorSize, checkKnownOptions, checkSectorSize, checkSizeMiB } from './options';
 import { requirePrivilege } from './privilege';
 import { type Fixture, register, unregister } from './registry';
-import { sleep, sleepSync } from './sleep';
+import { sleep } from './sleep';
 import { forget, journal } from './watchdog';
 import { checkBoolean, checkInteger, checkString } from '../validate';
 
@@ -147,16 +147,9 @@ class TestLoopDevice implements LoopDevice, Fixture {
   }
 
   undoSync(): void {
-    if (!this.#release()) return;
-    try {
-      const deadline = Date.now() + detachTimeoutMs;
-      while (isAttachedTo(this.index, this.backing)) {
-        if (Date.now() > deadline) throw this.#stillAttachedError();
-        sleepSync(10);
-      }
-    } finally {
-      this.#removeBacking();
-    }
+    // At exit, whatever else holds the device (a lazily detached mount, a file
+    // still open on it) lets go when the process is gone: no waiting here.
+    if (this.#release()) this.#removeBacking();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

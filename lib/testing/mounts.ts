@@ -13,15 +13,16 @@ export function isMountPoint(target: string): boolean {
 
 /**
  * Unmounts `target` if something is mounted there and removes the directory.
- * A mount still busy after a few tries (a file left open) is detached lazily,
- * so the tree disappears now and the file system goes when the last file closes.
+ * A mount still busy after `tries` tries (a file left open) is detached
+ * lazily, so the tree disappears now and the file system goes when the last
+ * file closes.
  */
-export function unmountAndRemoveSync(target: string): void {
+export function unmountAndRemoveSync(target: string, tries = 10): void {
   for (let attempt = 1; isMountPoint(target); attempt++) {
     try {
-      run('umount', attempt <= 10 ? [target] : ['--lazy', target]);
+      run('umount', attempt <= tries ? [target] : ['--lazy', target]);
     } catch (error) {
-      if (attempt > 10) throw error;
+      if (attempt > tries) throw error;
       sleepSync(20 * attempt);
     }
   }

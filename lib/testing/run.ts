@@ -14,6 +14,7 @@ export const debianPackages: Record<string, string> = {
   mount: 'mount',
   umount: 'mount',
   blockdev: 'util-linux',
+  sync: 'coreutils',
 };
 
 export function run(command: string, args: string[]): string {
@@ -29,7 +30,8 @@ export function run(command: string, args: string[]): string {
         path: command,
       });
     }
-    const output = String(failure.stderr ?? '').trim() || failure.message;
+    // The first lines say what went wrong; usage text after them does not.
+    const output = (String(failure.stderr ?? '').trim() || failure.message).split('\n').slice(0, 3).join(' / ');
     throw testkitError(TestkitCodes.failed, `${command} ${args.join(' ')} failed (exit status ${failure.status}): ${output}`, { path: command });
   }
 }

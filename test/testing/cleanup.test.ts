@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loopDevicesOver, readOnlyFlag } from '../helpers/leftovers';
+import { isMountPoint, loopDevicesOver, readOnlyFlag } from '../helpers/leftovers';
 import { rootSuiteSkipReason } from '../helpers/root';
 
 const skipReason = rootSuiteSkipReason('aioring/testing clean-up suite');
@@ -16,16 +16,23 @@ interface Made {
   device: string;
   backing: string;
   cgroup: string;
+  mountPoint: string;
+  fsBacking: string;
 }
 
-// Sets up a read-only loop device and a throttle, reports them, then fails or waits to be killed.
+// Sets up a read-only loop device, a throttle and a mounted file system with a
+// file held open in it, reports them, then fails or waits to be killed.
 const fixtureScript = (ending: 'throw' | 'wait') => `
-  const { createLoopDevice, setReadOnly, throttle } = require('aioring/testing');
+  const { createFileSystem, createLoopDevice, setReadOnly, throttle } = require('aioring/testing');
+  const fs = require('node:fs');
   (async () => {
     const device = await createLoopDevice({ sizeMiB: 8, sectorSize: 4096 });
     await setReadOnly(device, true);
     const slow = await throttle(device, { readIops: 100 });
-    process.stdout.write(JSON.stringify({ device: device.path, backing: device.backing, cgroup: slow.cgroup }) + '\\n');
+    const ext4 = await createFileSystem({ type: 'ext4', sizeMiB: 16 });
+    fs.openSync(ext4.mountPoint + '/open-file', 'w');
+    const made = { device: device.path, backing: device.backing, cgroup: slow.cgroup, mountPoint: ext4.mountPoint, fsBacking: ext4.device.backing };
+    process.stdout.write(JSON.stringify(made) + '\\n');
     ${ending === 'throw' ? "throw new Error('the test failed');" : 'setInterval(() => {}, 1000);'}
   })();`;
 
@@ -55,6 +62,9 @@ function expectNothingLeft(made: Made): void {
   expect(loopDevicesOver(made.backing), 'loop device still attached').toEqual([]);
   expect(fs.existsSync(path.dirname(made.backing)), 'backing directory still there').toBe(false);
   expect(fs.existsSync(made.cgroup), 'cgroup still there').toBe(false);
+  expect(isMountPoint(made.mountPoint), 'file system still mounted').toBe(false);
+  expect(fs.existsSync(made.mountPoint), 'mount point still there').toBe(false);
+  expect(loopDevicesOver(made.fsBacking), 'file system device still attached').toEqual([]);
   // The loop number may already be someone else's; only a free one must not stay read-only.
   const name = made.device.slice('/dev/'.length);
   if (!fs.existsSync(`/sys/block/${name}/loop/backing_file`)) expect(readOnlyFlag(made.device), 'read-only flag left on').toBe('0');
@@ -68,7 +78,7 @@ describe.skipIf(skipReason !== undefined)('fixtures are undone however the proce
     const { code, stderr } = await exited;
     expect(code).toBe(1);
     expect(stderr).toContain('the test failed');
-    await eventually(() => loopDevicesOver(fixtures.backing).length === 0 && !fs.existsSync(fixtures.cgroup));
+    await eventually(() => loopDevicesOver(fixtures.fsBacking).length === 0 && !fs.existsSync(fixtures.cgroup));
     expectNothingLeft(fixtures);
   });
 
@@ -76,10 +86,11 @@ describe.skipIf(skipReason !== undefined)('fixtures are undone however the proce
     const { child, made, exited } = startChild('wait');
     const fixtures = await made;
     expect(loopDevicesOver(fixtures.backing)).toHaveLength(1);
+    expect(isMountPoint(fixtures.mountPoint)).toBe(true);
     expect(fs.readFileSync(path.join(fixtures.cgroup, 'cgroup.procs'), 'utf8').trim()).toBe(String(child.pid));
     child.kill('SIGKILL');
     expect((await exited).signal).toBe('SIGKILL');
-    await eventually(() => loopDevicesOver(fixtures.backing).length === 0 && !fs.existsSync(fixtures.cgroup) && !fs.existsSync(fixtures.backing));
+    await eventually(() => loopDevicesOver(fixtures.fsBacking).length === 0 && !fs.existsSync(fixtures.cgroup) && !fs.existsSync(fixtures.backing));
     expectNothingLeft(fixtures);
   });
 });

@@ -1,0 +1,202 @@
+// Group commit, pipelined: one group is written at a time, and the appends
+// that arrive while it is being written queue up as the next group, which is
+// written the moment the previous one is durable. A group is one write
+// starting at the block that holds the log's end: that block's acknowledged
+// bytes (kept in memory) are rewritten unchanged, then the group's records,
+// then zeros to the next block boundary.
+import { allocAligned } from '../buffers';
+import { AioError, LibraryCodes, libraryError } from '../errors';
+import type { AioFile } from '../file';
+import { type LogHeader, alignDown, alignUp, encodeRecord, frameBytes } from './format';
+import type { ResolvedLogOptions } from './options';
+import type { Preallocator } from './preallocator';
+import { type LogMark, markSpacing } from './recovery';
+
+interface PendingAppend {
+  data: Uint8Array;
+  resolve: (lsn: bigint) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface GroupCommitState {
+  end: number;
+  nextLsn: bigint;
+  tail: Buffer;
+  marks: LogMark[];
+}
+
+export interface GroupCommitStats {
+  /** Groups written (successfully or not). */
+  groups: number;
+  /** Records made durable. */
+  records: number;
+}
+
+export class GroupCommitter {
+  /** Offset just past the last durable record. */
+  end: number;
+  /** The LSN the next record gets. */
+  nextLsn: bigint;
+  readonly marks: LogMark[];
+  readonly stats: GroupCommitStats = { groups: 0, records: 0 };
+  private readonly queue: PendingAppend[] = [];
+  private queueHead = 0;
+  private queuedBytes = 0;
+  private writing = false;
+  private scheduled = false;
+  private waitStarted = 0n;
+  private buffer: Buffer;
+  private failure: AioError | undefined;
+  private readonly idle: Array<() => void> = [];
+
+  constructor(
+    private readonly file: AioFile,
+    private readonly header: LogHeader,
+    private readonly options: ResolvedLogOptions,
+    private readonly space: Preallocator,
+    private readonly unit: number,
+    private readonly memAlign: number,
+    /** Durably records a new session in the header after a failed write. */
+    private readonly bumpSession: () => Promise<void>,
+    state: GroupCommitState,
+  ) {
+    this.end = state.end;
+    this.nextLsn = state.nextLsn;
+    this.marks = state.marks;
+    this.buffer = allocAligned(alignUp(options.maxGroupBytes, unit) + 2 * Math.max(unit, 4096), memAlign);
+    state.tail.copy(this.buffer, 0);
+  }
+
+  /** Queues a record (already checked and copied); resolves with its LSN once it is durable. */
+  append(data: Uint8Array): Promise<bigint> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ data, resolve, reject });
+      this.queuedBytes += frameBytes + data.byteLength;
+      this.schedule();
+    });
+  }
+
+  /** Resolves once every queued append has settled. */
+  drain(): Promise<void> {
+    if (!this.writing && this.queued() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private queued(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  private schedule(): void {
+    if (this.writing || this.scheduled || this.queued() === 0) return;
+    this.scheduled = true;
+    // setImmediate rather than a microtask: the appends that the previous
+    // group's acknowledgements set off (their awaits resume as microtasks) join this group.
+    if (this.options.maxGroupWaitUs === 0 || this.queuedBytes >= this.options.maxGroupBytes) {
+      setImmediate(() => this.writeGroup());
+    } else {
+      this.waitStarted = process.hrtime.bigint();
+      this.waitForMore();
+    }
+  }
+
+  private waitForMore(): void {
+    const waitedUs = Number((process.hrtime.bigint() - this.waitStarted) / 1000n);
+    const leftUs = this.options.maxGroupWaitUs - waitedUs;
+    if (leftUs <= 0 || this.queuedBytes >= this.options.maxGroupBytes) setImmediate(() => this.writeGroup());
+    else if (leftUs >= 1000) setTimeout(() => this.waitForMore(), Math.floor(leftUs / 1000));
+    else setImmediate(() => this.waitForMore());
+  }
+
+  private takeGroup(): PendingAppend[] {
+    const group: PendingAppend[] = [];
+    let bytes = 0;
+    while (this.queueHead < this.queue.length) {
+      const next = this.queue[this.queueHead]!;
+      const size = frameBytes + next.data.byteLength;
+      if (group.length > 0 && bytes + size > this.options.maxGroupBytes) break;
+      group.push(next);
+      bytes += size;
+      this.queueHead++;
+    }
+    this.queuedBytes -= bytes;
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    return group;
+  }
+
+  private async writeGroup(): Promise<void> {
+    this.scheduled = false;
+    if (this.writing || this.queued() === 0) return;
+    this.writing = true;
+    const group = this.takeGroup();
+    const position = alignDown(this.end, this.unit);
+    const tailBytes = this.end - position;
+    let groupBytes = 0;
+    for (const record of group) groupBytes += frameBytes + record.data.byteLength;
+    const newEnd = this.end + groupBytes;
+    const length = alignUp(newEnd, this.unit) - position;
+    if (length > this.buffer.length) {
+      const larger = allocAligned(length, this.memAlign);
+      this.buffer.copy(larger, 0, 0, tailBytes);
+      this.buffer = larger;
+    }
+    let at = tailBytes;
+    let lsn = this.nextLsn;
+    for (const record of group) at = encodeRecord(this.buffer, at, this.header.fileId, this.header.session, lsn++, record.data);
+    this.buffer.fill(0, at, length);
+
+    try {
+      await this.space.ensure(position + length);
+      await this.file.write(this.buffer.subarray(0, length), position, { dsync: this.options.durability === 'dsync' });
+      if (this.options.durability === 'fdatasync') await this.file.datasync();
+    } catch (error) {
+      await this.groupFailed(group, error);
+      return;
+    }
+    this.stats.groups++;
+    this.stats.records += group.length;
+    const last = this.marks[this.marks.length - 1];
+    if (!last || this.end - last.position >= markSpacing) this.marks.push({ position: this.end, lsn: this.nextLsn });
+    this.space.written(position + length);
+    this.end = newEnd;
+    const newTailStart = alignDown(newEnd, this.unit) - position;
+    this.buffer.copy(this.buffer, 0, newTailStart, newEnd - position);
+    let acknowledged = this.nextLsn;
+    this.nextLsn = lsn;
+    for (const record of group) record.resolve(acknowledged++);
+    this.space.ahead(this.end);
+    this.finishGroup();
+  }
+
+  // What a failed write left past the end is unknown. The next group rewrites
+  // from the same place with the same LSNs, so a new session number first goes
+  // to the header: recovery then refuses the old session's stray records that
+  // may follow the new ones.
+  private async groupFailed(group: PendingAppend[], error: unknown): Promise<void> {
+    this.stats.groups++;
+    for (const record of group) record.reject(error);
+    try {
+      await this.bumpSession();
+    } catch (bumpError) {
+      this.failure = libraryError(LibraryCodes.logFailed, `the log cannot be written any more: a group write failed (${describe(error)}) and so did recording a new session (${describe(bumpError)}); reopen it to recover`, {
+        op: 'append',
+        path: this.file.path,
+      });
+      while (this.queued() > 0) this.takeGroup().forEach((record) => record.reject(this.failure));
+    }
+    this.finishGroup();
+  }
+
+  private finishGroup(): void {
+    this.writing = false;
+    if (this.queued() > 0) this.schedule();
+    else for (const resolve of this.idle.splice(0)) resolve();
+  }
+}
+
+function describe(error: unknown): string {
+  return (error as { code?: string })?.code ?? String(error);
+}
