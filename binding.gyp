@@ -14,7 +14,8 @@
         "native/checksum/checksum.cc",
         "native/checksum/crc_tables.cc",
         "native/checksum/crc_x86.cc",
-        "native/integrity/protection.cc"
+        "native/integrity/protection.cc",
+        "native/integrity/protected_io.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

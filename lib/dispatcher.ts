@@ -3,11 +3,13 @@
 // everything asked in one synchronous turn into one native call, and the
 // queue that holds requests beyond the depth (backpressure) instead of failing
 // them. A Ring has one dispatcher, and a second for buffered files on libaio.
-import { AioError, LibraryCodes, closedError, forkedError, libraryError, systemError } from './errors';
+import { AioError, LibraryCodes, closedError, forkedError, integrityError, libraryError, systemError } from './errors';
+import { nativeProfile, positionedFaults } from './integrity';
 import { native } from './native';
 import type { EngineBinding, NativeRegistration, NativeRegistrationFailure } from './native';
 import {
   CompletionField,
+  CompletionResult,
   OpCodes,
   RecordField,
   RecordStatus,
@@ -22,13 +24,15 @@ import {
   recordPositionDouble,
 } from './native-contract';
 import { PendingBatch } from './pending-batch';
-import type { EngineName, RingStats } from './types';
+import type { EngineName, FileProtection, RingStats } from './types';
 
 /** What a request needs to know about the file it targets. */
 export interface RequestTarget {
   readonly fd: number;
   readonly path: string;
   readonly memAlign: number;
+  /** How its reads and writes are protected, if they are. */
+  readonly integrity: FileProtection | undefined;
   /** Called once each time a request on this target has settled. */
   requestSettled(): void;
 }
@@ -45,6 +49,8 @@ export interface IoRequest {
   position: number;
   length: number;
   dsync: boolean;
+  /** Protection tuples, for a protected file's separate layout. */
+  pi: ArrayBufferView | undefined;
   resolve: ((bytes: number) => void) | undefined;
   reject: ((error: AioError) => void) | undefined;
   batch: BatchState | undefined;
@@ -81,7 +87,7 @@ export interface DispatcherOptions {
 export class Dispatcher {
   readonly engine: EngineName;
   private readonly binding: EngineBinding;
-  private readonly depth: number;
+  readonly depth: number;
   private readonly records: Int32Array;
   private readonly positions: Float64Array;
   private readonly completions: Int32Array;
@@ -182,6 +188,16 @@ export class Dispatcher {
     this.binding.registerFile(fd);
   }
 
+  /** Protects reads and writes on `fd` from now on (see FileIntegrityOptions). */
+  setProtection(fd: number, protection: FileProtection): void {
+    this.binding.setProtection(fd, ...nativeProfile(protection, protection.layout === 'trailer', protection.refTagSeed));
+  }
+
+  /** After the fd's last request has settled, before it is closed. */
+  clearProtection(fd: number): void {
+    this.binding.clearProtection(fd);
+  }
+
   /** Must come after the fd's last request has settled and before the fd is closed. */
   unregisterFile(fd: number): void {
     this.binding.unregisterFile(fd);
@@ -228,7 +244,7 @@ export class Dispatcher {
   /** Writes the slot's record after the batch's last one and lines up its buffers. */
   private appendToBatch(slot: number, request: IoRequest): void {
     this.writeRecord(this.batch.count, slot, request);
-    this.batch.add(slot, request.buffers);
+    this.batch.add(slot, request.buffers, request.pi);
   }
 
   private scheduleFlush(): void {
@@ -247,7 +263,8 @@ export class Dispatcher {
     records[base + RecordField.slot] = slot;
     records[base + RecordField.fd] = request.target.fd;
     records[base + RecordField.op] = request.op;
-    records[base + RecordField.flags] = request.dsync ? RequestFlags.dsync : 0;
+    records[base + RecordField.flags] =
+      (request.dsync ? RequestFlags.dsync : 0) | (request.pi !== undefined ? RequestFlags.protectionTuples : 0);
     records[base + RecordField.length] = Array.isArray(request.buffers) ? request.buffers.length : request.length;
     records[base + RecordField.memAlign] = request.target.memAlign;
     records[base + RecordField.status] = RecordStatus.ok;
@@ -342,6 +359,8 @@ export class Dispatcher {
         if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += result;
         else if (request.op === OpCodes.write || request.op === OpCodes.writev) this.counters.bytesWritten += result;
         this.finish(slot, result);
+      } else if (result === CompletionResult.integrityFault) {
+        this.finish(slot, this.integrityFailure(slot, request));
       } else {
         this.finish(slot, systemError(-result, opNames[request.op]!, context(request, this.engine)));
       }
@@ -349,6 +368,12 @@ export class Dispatcher {
     this.admitWaiting();
     if (this.batch.count > 0) this.scheduleFlush();
     this.notifyIfIdle();
+  }
+
+  private integrityFailure(slot: number, request: IoRequest): AioError {
+    const faults = this.binding.takeIntegrityFaults(slot);
+    const interval = request.target.integrity!.interval;
+    return integrityError(positionedFaults(faults, interval, request.position), context(request, this.engine));
   }
 
   private admitWaiting(): void {

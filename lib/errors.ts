@@ -122,6 +122,11 @@ export function invalidArgValue(message: string): TypeError {
   return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_VALUE' });
 }
 
+/** ERR_INVALID_STATE: a call the object's current state does not allow. */
+export function invalidState(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ERR_INVALID_STATE' });
+}
+
 /** ERR_OUT_OF_RANGE: a number outside the range allowed. */
 export function outOfRange(message: string): RangeError {
   return Object.assign(new RangeError(message), { code: 'ERR_OUT_OF_RANGE' });

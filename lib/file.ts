@@ -6,7 +6,9 @@ import type { Dispatcher, IoRequest, RequestTarget } from './dispatcher';
 import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgValue, libraryError, systemError } from './errors';
 import { native } from './native';
 import { OpCodes, opNames } from './native-contract';
-import type { AllocateOptions, FileInfo, OpName, StatOptions, WriteOptions } from './types';
+import { checkTransferTuples } from './integrity';
+import { scrubFile } from './scrub';
+import type { AllocateOptions, FileInfo, FileProtection, OpName, ReadOptions, ScrubOptions, ScrubReport, StatOptions, WriteOptions } from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkInteger, checkOptions, checkPosition } from './validate';
 
 export class AioFile implements RequestTarget {
@@ -14,6 +16,8 @@ export class AioFile implements RequestTarget {
   readonly fd: number;
   readonly info: FileInfo;
   readonly memAlign: number;
+  /** The protection information on this file's intervals, if it was opened with `integrity`. */
+  readonly integrity: FileProtection | undefined;
   /** @internal the ring that opened this file, for ring.submit's ownership check */
   readonly owner: object;
   private readonly handle: FileHandle;
@@ -33,6 +37,7 @@ export class AioFile implements RequestTarget {
     info: FileInfo,
     dispatcher: Dispatcher,
     onClosed: (file: AioFile) => void,
+    integrity: FileProtection | undefined,
   ) {
     this.owner = owner;
     this.path = path;
@@ -43,6 +48,8 @@ export class AioFile implements RequestTarget {
     this.memAlign = info.direct ? info.memAlign : 0;
     this.dispatcher = dispatcher;
     this.onClosed = onClosed;
+    this.integrity = integrity;
+    if (integrity) dispatcher.setProtection(this.fd, integrity);
   }
 
   get closed(): boolean {
@@ -50,9 +57,9 @@ export class AioFile implements RequestTarget {
   }
 
   /** Reads into the whole buffer from `position`; resolves with the bytes read (fewer at end of file). */
-  read(buffer: ArrayBufferView, position: number): Promise<number> {
+  read(buffer: ArrayBufferView, position: number, options?: ReadOptions): Promise<number> {
     try {
-      return this.start(this.transfer(OpCodes.read, checkBuffer('buffer', buffer), position, false));
+      return this.start(this.transfer(OpCodes.read, checkBuffer('buffer', buffer), position, false, piOption(options)));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -61,15 +68,16 @@ export class AioFile implements RequestTarget {
   /** Writes the whole buffer at `position`; resolves with the bytes written. */
   write(buffer: ArrayBufferView, position: number, options?: WriteOptions): Promise<number> {
     try {
-      return this.start(this.transfer(OpCodes.write, checkBuffer('buffer', buffer), position, dsyncOption(options)));
+      const buffers = checkBuffer('buffer', buffer);
+      return this.start(this.transfer(OpCodes.write, buffers, position, dsyncOption(options), piOption(options)));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  readv(buffers: ArrayBufferView[], position: number): Promise<number> {
+  readv(buffers: ArrayBufferView[], position: number, options?: ReadOptions): Promise<number> {
     try {
-      return this.start(this.transfer(OpCodes.readv, checkBufferList('buffers', buffers), position, false));
+      return this.start(this.transfer(OpCodes.readv, checkBufferList('buffers', buffers), position, false, piOption(options)));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -77,7 +85,21 @@ export class AioFile implements RequestTarget {
 
   writev(buffers: ArrayBufferView[], position: number, options?: WriteOptions): Promise<number> {
     try {
-      return this.start(this.transfer(OpCodes.writev, checkBufferList('buffers', buffers), position, dsyncOption(options)));
+      const list = checkBufferList('buffers', buffers);
+      return this.start(this.transfer(OpCodes.writev, list, position, dsyncOption(options), piOption(options)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Reads the whole file at the ring's full queue depth and checks every
+   * interval's protection information, like `zpool scrub`. Resolves with
+   * every bad interval; only other I/O errors reject. Needs the trailer layout.
+   */
+  scrub(options?: ScrubOptions): Promise<ScrubReport> {
+    try {
+      return scrubFile(this, this.dispatcher.depth, checkOptions('options', options));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -157,10 +179,16 @@ export class AioFile implements RequestTarget {
   }
 
   /** @internal checks, builds and queues a request; used by Ring.submit too */
-  prepare(op: OpName, buffers: ArrayBufferView | ArrayBufferView[] | undefined, position: number, dsync: boolean): IoRequest | AioError {
+  prepare(
+    op: OpName,
+    buffers: ArrayBufferView | ArrayBufferView[] | undefined,
+    position: number,
+    dsync: boolean,
+    pi?: ArrayBufferView,
+  ): IoRequest | AioError {
     if (op === 'fsync' || op === 'fdatasync') return this.flushRequest(OpCodes[op]);
-    if (op === 'readv' || op === 'writev') return this.transfer(OpCodes[op], checkBufferList('buffers', buffers), position, dsync);
-    if (op === 'read' || op === 'write') return this.transfer(OpCodes[op], checkBuffer('buffer', buffers), position, dsync);
+    if (op === 'readv' || op === 'writev') return this.transfer(OpCodes[op], checkBufferList('buffers', buffers), position, dsync, pi);
+    if (op === 'read' || op === 'write') return this.transfer(OpCodes[op], checkBuffer('buffer', buffers), position, dsync, pi);
     throw invalidArgValue(`unknown op '${String(op)}'`);
   }
 
@@ -206,23 +234,45 @@ export class AioFile implements RequestTarget {
     return this.dispatcher.request(request);
   }
 
-  private transfer(op: number, buffers: ArrayBufferView | ArrayBufferView[], position: number, dsync: boolean): IoRequest | AioError {
+  private transfer(
+    op: number,
+    buffers: ArrayBufferView | ArrayBufferView[],
+    position: number,
+    dsync: boolean,
+    pi: unknown,
+  ): IoRequest | AioError {
     checkPosition('position', position);
     const align = this.info.direct ? this.info.offsetAlign : 1;
+    const unit = this.integrity ? this.integrity.interval : align;
     let length = 0;
     let lengthsAligned = true;
     if (Array.isArray(buffers)) {
       for (const buffer of buffers) {
         length += buffer.byteLength;
-        if (buffer.byteLength % align !== 0) lengthsAligned = false;
+        if (buffer.byteLength % unit !== 0) lengthsAligned = false;
       }
     } else {
       length = buffers.byteLength;
-      lengthsAligned = length % align === 0;
+      lengthsAligned = length % unit === 0;
+    }
+    if (this.integrity) {
+      if (!lengthsAligned) return this.notWholeIntervals(op, position, length, "each buffer's length");
+      if (position % unit !== 0) return this.notWholeIntervals(op, position, length, 'the position');
     }
     if (!lengthsAligned) return this.misaligned(op, position, length, `each buffer's length must be a multiple of ${align} bytes`);
     if (position % align !== 0) return this.misaligned(op, position, length, `the position must be a multiple of ${align} bytes`);
-    return newRequest(this, op, buffers, position, length, dsync);
+    const tuples = checkTransferTuples(this.integrity, pi, length);
+    return newRequest(this, op, buffers, position, length, dsync, tuples);
+  }
+
+  private notWholeIntervals(op: number, position: number, length: number, what: string): AioError {
+    const interval = this.integrity!.interval;
+    return libraryError(
+      LibraryCodes.alignment,
+      `this file is protected in ${interval}-byte intervals (integrity.interval), so requests cover whole intervals: ` +
+        `${what} must be a multiple of ${interval} bytes`,
+      { op: opNameOf(op), path: this.path, position, length },
+    );
   }
 
   private misaligned(op: number, position: number, length: number, rule: string): AioError {
@@ -235,7 +285,7 @@ export class AioFile implements RequestTarget {
   }
 
   private flushRequest(op: number): IoRequest {
-    return newRequest(this, op, undefined, 0, 0, false);
+    return newRequest(this, op, undefined, 0, 0, false, undefined);
   }
 
   private async closeWhenDrained(): Promise<void> {
@@ -245,6 +295,7 @@ export class AioFile implements RequestTarget {
     // Before the descriptor goes: once closed, its number can be reused by
     // another file, which requests must not reach through the old table entry.
     this.dispatcher.unregisterFile(this.fd);
+    if (this.integrity) this.dispatcher.clearProtection(this.fd);
     try {
       await this.handle.close();
     } catch (error) {
@@ -261,13 +312,18 @@ function newRequest(
   position: number,
   length: number,
   dsync: boolean,
+  pi: ArrayBufferView | undefined,
 ): IoRequest {
-  return { target, op, buffers, position, length, dsync, resolve: undefined, reject: undefined, batch: undefined, index: 0 };
+  return { target, op, buffers, position, length, dsync, pi, resolve: undefined, reject: undefined, batch: undefined, index: 0 };
 }
 
 function dsyncOption(options: WriteOptions | undefined): boolean {
   if (options === undefined) return false;
   return checkBoolean('dsync', checkOptions('options', options).dsync, false);
+}
+
+function piOption(options: ReadOptions | WriteOptions | undefined): unknown {
+  return options === undefined ? undefined : checkOptions('options', options).pi;
 }
 
 function ignoreCount(): void {}

@@ -4,7 +4,6 @@ export { AioFile } from './file';
 export { allocAligned } from './buffers';
 export { crc16t10dif, crc32c, crc64nvme } from './checksums';
 export { generateProtection, verifyProtection } from './integrity';
-export type { ProtectionFormat, ProtectionInterval, ProtectionOptions } from './integrity';
 export { AioError, LibraryCodes } from './errors';
 export { probeEngines } from './engines';
 export type {
@@ -14,12 +13,22 @@ export type {
   EngineChoice,
   EngineName,
   FileInfo,
+  FileIntegrityOptions,
+  FileProtection,
   IntegrityFault,
   IntegrityFaultKind,
   OpName,
   OpenOptions,
+  ProtectionFormat,
+  ProtectionInterval,
+  ProtectionLayout,
+  ProtectionOptions,
+  ReadOptions,
   RingOptions,
   RingStats,
+  ScrubOptions,
+  ScrubProgress,
+  ScrubReport,
   StatOptions,
   WriteOptions,
 } from './types';

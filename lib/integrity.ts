@@ -4,32 +4,19 @@ import { integrityError, type OperationContext } from './errors';
 import type { IntegrityFault } from './types';
 import { native, type NativeIntegrityFault, type NativeProtectionProfile } from './native';
 import { ProtectionFormats, tupleBytes } from './native-contract';
+import type {
+  FileProtection,
+  ProtectionFormat,
+  ProtectionInterval,
+  ProtectionLayout,
+  ProtectionOptions,
+  ProtectionProfile,
+} from './types';
 import { checkInteger, checkOneOf, checkOptions, checkView } from './validate';
 
-/** 't10dif': 8-byte tuples with a CRC-16 guard; 'nvme64': NVMe's 16-byte tuples with a CRC-64 guard and 48-bit reference tag. */
-export type ProtectionFormat = keyof typeof ProtectionFormats;
 export const protectionFormats = Object.keys(ProtectionFormats) as ProtectionFormat[];
-/** The intervals a tuple can cover. */
-export const protectionIntervals = [512, 4096] as const;
-export type ProtectionInterval = (typeof protectionIntervals)[number];
-
-export interface ProtectionOptions {
-  format: ProtectionFormat;
-  /** Bytes of data per tuple: 512 or 4096. */
-  interval: ProtectionInterval;
-  /** Type 1 reference tag of the first interval; interval k gets refTag + k, truncated to the tuple's width. Default 0. */
-  refTag?: number;
-  /** Application tag, 0 to 0xFFFF; a tuple holding 0xFFFF is not checked at all. Default 0. */
-  appTag?: number;
-}
-
-/** The checked form of the options every protected transfer shares. */
-export interface ProtectionProfile {
-  format: ProtectionFormat;
-  interval: number;
-  tupleBytes: number;
-  appTag: number;
-}
+export const protectionIntervals: readonly ProtectionInterval[] = [512, 4096];
+export const protectionLayouts: readonly ProtectionLayout[] = ['trailer', 'separate'];
 
 function invalidValue(message: string, range = false): Error {
   const error = range ? new RangeError(message) : new TypeError(message);
@@ -122,4 +109,63 @@ function nativeProtectionArgs(profile: ProtectionProfile & { refTag: number }): 
 
 function verifyContext(data: ArrayBufferView): OperationContext {
   return { op: 'verifyProtection', length: data.byteLength };
+}
+
+/** Checks the `integrity` option's own values; the file's block size is checked once it is open. */
+export function checkFileIntegrity(value: unknown): FileProtection | undefined {
+  if (value === undefined) return undefined;
+  const options = checkOptions('integrity', value);
+  const format = checkFormat('integrity.format', options.format);
+  const interval = options.interval;
+  if (!protectionIntervals.includes(interval as ProtectionInterval)) {
+    throw invalidValue(`The "integrity.interval" option must be 512 or 4096. Received ${String(interval)}`, true);
+  }
+  const layout = options.layout === undefined ? 'trailer' : checkOneOf('integrity.layout', options.layout, protectionLayouts);
+  return Object.freeze({
+    format,
+    interval: interval as number,
+    tupleBytes: tupleBytes[format],
+    appTag: checkAppTag('integrity.appTag', options.appTag),
+    refTagSeed: checkRefTag('integrity.refTagSeed', options.refTagSeed),
+    layout,
+  });
+}
+
+/** Why this file cannot carry these intervals, or undefined if it can. */
+export function intervalMismatch(protection: FileProtection, logicalBlockSize: number, offsetAlign: number): string | undefined {
+  const unit = Math.max(logicalBlockSize, offsetAlign);
+  if (protection.interval % unit === 0) return undefined;
+  return `integrity.interval ${protection.interval} is not a multiple of this file's logical block size (${unit} bytes)`;
+}
+
+/**
+ * Checks a protected transfer's pi buffer against its length: required and
+ * exactly one tuple per interval in the separate layout, absent otherwise.
+ * Returns it, or throws.
+ */
+export function checkTransferTuples(protection: FileProtection | undefined, pi: unknown, length: number): ArrayBufferView | undefined {
+  if (protection === undefined || protection.layout === 'trailer') {
+    if (pi === undefined) return undefined;
+    throw invalidValue(
+      protection === undefined
+        ? 'The "pi" option is for files opened with integrity: { layout: \'separate\' }; this file has no integrity option'
+        : 'The "pi" option is for the separate layout; this file keeps its tuples in each interval\'s trailer',
+    );
+  }
+  if (pi === undefined) {
+    throw Object.assign(
+      new TypeError('The "pi" option is required: this file was opened with integrity: { layout: \'separate\' }'),
+      { code: 'ERR_INVALID_ARG_TYPE' },
+    );
+  }
+  const tuples = checkView('pi', pi);
+  const needed = (length / protection.interval) * protection.tupleBytes;
+  if (tuples.byteLength !== needed) {
+    throw invalidValue(
+      `The "pi" option is ${tuples.byteLength} bytes; ${length / protection.interval} interval(s) of ${protection.format} ` +
+        `need exactly ${needed} (${protection.tupleBytes} per interval)`,
+      true,
+    );
+  }
+  return tuples;
 }

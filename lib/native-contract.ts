@@ -15,8 +15,8 @@ export const OpCodes = { read: 0, write: 1, readv: 2, writev: 3, fsync: 4, fdata
 /** Op names by OpCodes value. */
 export const opNames: readonly (OpName & keyof typeof OpCodes)[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
 
-/** engine.h's kFlag* bits of a record's `flags`. */
-export const RequestFlags = { dsync: 1 } as const;
+/** engine.h's kFlag* bits of a record's `flags`, and contract.h's protectionTuples (one more buffer follows: the request's tuples). */
+export const RequestFlags = { dsync: 1, protectionTuples: 256 } as const;
 
 /** Bytes of one SubmissionRecord. */
 export const recordBytes = 40;
@@ -47,3 +47,6 @@ export type NativeChecksumPath = (typeof NativeChecksumPath)[keyof typeof Native
 /** native/integrity/protection.h's Format, and each format's tuple bytes. */
 export const ProtectionFormats = { t10dif: 0, nvme64: 1 } as const;
 export const tupleBytes = { t10dif: 8, nvme64: 16 } as const;
+
+/** contract.h's completion results that are neither a byte count nor -errno. */
+export const CompletionResult = { integrityFault: -2147483648 } as const;

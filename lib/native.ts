@@ -17,6 +17,12 @@ export interface EngineBinding {
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number;
   registerFile(fd: number): boolean;
   unregisterFile(fd: number): void;
+  /** Reads and writes on `fd` are protected from now on: tuples generated before writes, checked as reads complete. */
+  setProtection(fd: number, ...profile: NativeProtectionProfile): void;
+  /** After fd's last request has settled, before it is closed. */
+  clearProtection(fd: number): void;
+  /** The faults of the read that completed in `slot` with CompletionResult.integrityFault. */
+  takeIntegrityFaults(slot: number): NativeIntegrityFault[];
 }
 
 /** The engine's own counts; see RingStats. */
@@ -115,6 +121,7 @@ export interface NativeContract {
   checksumPaths: Record<string, number>;
   protectionFormats: Record<string, number>;
   tupleBytes: Record<string, number>;
+  completionResults: Record<string, number>;
 }
 
 function packageRoot(): string {

@@ -16,7 +16,8 @@ export class PendingBatch {
     this.buffers = new Array<ArrayBufferView | undefined>(depth).fill(undefined);
   }
 
-  add(slot: number, buffers: ArrayBufferView | ArrayBufferView[] | undefined): void {
+  /** `tuples` (a protected file's separate layout) goes after the request's own buffers. */
+  add(slot: number, buffers: ArrayBufferView | ArrayBufferView[] | undefined, tuples?: ArrayBufferView): void {
     this.slots[this.count++] = slot;
     if (buffers === undefined) return;
     if (Array.isArray(buffers)) {
@@ -24,6 +25,7 @@ export class PendingBatch {
     } else {
       this.buffers[this.bufferCount++] = buffers;
     }
+    if (tuples !== undefined) this.buffers[this.bufferCount++] = tuples;
   }
 
   /** Empties the batch, dropping its buffer references so they do not outlive their requests. */

@@ -6,6 +6,7 @@ import { bufferedPreference, directPreference, openFirstAvailable, openForced, r
 import type { Selection } from './engines';
 import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgType, libraryError, systemError } from './errors';
 import { AioFile } from './file';
+import { checkFileIntegrity, intervalMismatch } from './integrity';
 import type { AioLog } from './log/log';
 import { openLog } from './log/open';
 import type { LogOptions } from './log/options';
@@ -22,8 +23,8 @@ const maxBusyPollUs = 10_000;
 
 /** One operation of ring.submit(); `file` must have been opened by the same ring. */
 export type BatchOp =
-  | { op: 'read' | 'write'; file: AioFile; buffer: ArrayBufferView; position: number; dsync?: boolean }
-  | { op: 'readv' | 'writev'; file: AioFile; buffers: ArrayBufferView[]; position: number; dsync?: boolean }
+  | { op: 'read' | 'write'; file: AioFile; buffer: ArrayBufferView; position: number; dsync?: boolean; pi?: ArrayBufferView }
+  | { op: 'readv' | 'writev'; file: AioFile; buffers: ArrayBufferView[]; position: number; dsync?: boolean; pi?: ArrayBufferView }
   | { op: 'fsync' | 'fdatasync'; file: AioFile };
 
 export class Ring {
@@ -72,6 +73,7 @@ export class Ring {
       (direct ? fs.constants.O_DIRECT : 0) |
       (checkBoolean('dsync', opts.dsync, false) ? fs.constants.O_DSYNC : 0);
     const mode = opts.mode === undefined ? 0o644 : checkInteger('mode', opts.mode, 0, 0o7777);
+    const integrity = checkFileIntegrity(opts.integrity);
     if (this.closing) throw closedError('ring', { op: 'open', path });
 
     let handle: fs.promises.FileHandle;
@@ -104,9 +106,14 @@ export class Ring {
       direct,
       readOnly: !write || device.readOnly,
     };
+    const mismatch = integrity && intervalMismatch(integrity, info.logicalBlockSize, info.offsetAlign);
+    if (mismatch) {
+      await handle.close();
+      throw Object.assign(new RangeError(`${mismatch} ('${path}')`), { code: 'ERR_INVALID_ARG_VALUE' });
+    }
     const dispatcher = direct ? this.direct : this.bufferedDispatcher();
     dispatcher.registerFile(handle.fd);
-    const file = new AioFile(this, path, handle, write, info, dispatcher, (closed) => this.files.delete(closed));
+    const file = new AioFile(this, path, handle, write, info, dispatcher, (closed) => this.files.delete(closed), integrity);
     this.files.add(file);
     return file;
   }
@@ -227,7 +234,7 @@ export class Ring {
     }
     const buffers = kind === 'readv' || kind === 'writev' ? entry.buffers : entry.buffer;
     const dsync = checkBoolean(`ops[${index}].dsync`, entry.dsync, false);
-    const request = file.prepare(kind, buffers as ArrayBufferView, entry.position as number, dsync);
+    const request = file.prepare(kind, buffers as ArrayBufferView, entry.position as number, dsync, entry.pi as ArrayBufferView | undefined);
     return file.closed && !(request instanceof AioError) ? file.closedError(kind) : request;
   }
 

@@ -44,6 +44,62 @@ export interface OpenOptions {
   dsync?: boolean;
   /** Permission bits for a created file. Default 0o644. */
   mode?: number;
+  /** Protection information on every interval: generated on write, verified on read (see FileIntegrityOptions). */
+  integrity?: FileIntegrityOptions;
+}
+
+/** 't10dif': 8-byte tuples with a CRC-16 guard; 'nvme64': NVMe's 16-byte tuples with a CRC-64 guard and 48-bit reference tag. */
+export type ProtectionFormat = 't10dif' | 'nvme64';
+/** Bytes of data one tuple covers. */
+export type ProtectionInterval = 512 | 4096;
+/** Where a protected file keeps its tuples. */
+export type ProtectionLayout = 'trailer' | 'separate';
+
+/** generateProtection / verifyProtection options. */
+export interface ProtectionOptions {
+  format: ProtectionFormat;
+  interval: ProtectionInterval;
+  /** Type 1 reference tag of the first interval; interval k gets refTag + k, truncated to the tuple's width. Default 0. */
+  refTag?: number;
+  /** Application tag, 0 to 0xFFFF; a tuple holding 0xFFFF is not checked at all. Default 0. */
+  appTag?: number;
+}
+
+/** ring.open's `integrity` option. */
+export interface FileIntegrityOptions {
+  format: ProtectionFormat;
+  /** Bytes per interval, 512 or 4096; a multiple of the file's logical block size. */
+  interval: ProtectionInterval;
+  /** Application tag written into every tuple and expected back. Default 0. */
+  appTag?: number;
+  /** Reference tag of the interval at position 0; the interval at byte p gets refTagSeed + p / interval. Default 0. */
+  refTagSeed?: number;
+  /**
+   * 'trailer' (default): each interval's last 8 (t10dif) or 16 (nvme64) bytes hold
+   * its tuple, and the guard covers the bytes before them. 'separate': every
+   * read and write takes a `pi` buffer with one tuple per interval, kept
+   * wherever the application likes.
+   */
+  layout?: ProtectionLayout;
+}
+
+/** The checked form of the options every protected transfer shares. */
+export interface ProtectionProfile {
+  format: ProtectionFormat;
+  interval: number;
+  tupleBytes: number;
+  appTag: number;
+}
+
+/** A protected file's settings, as file.integrity reports them. */
+export interface FileProtection extends ProtectionProfile {
+  layout: ProtectionLayout;
+  refTagSeed: number;
+}
+
+export interface ReadOptions {
+  /** A protected file's separate layout: the tuples to check the data against, one per interval. */
+  pi?: ArrayBufferView;
 }
 
 export interface FileInfo {
@@ -68,6 +124,28 @@ export interface FileInfo {
 export interface WriteOptions {
   /** RWF_DSYNC on this write alone: durable when it completes. */
   dsync?: boolean;
+  /** A protected file's separate layout: filled with the data's tuples, one per interval, before the write is submitted. */
+  pi?: ArrayBufferView;
+}
+
+export interface ScrubOptions {
+  /** Called after each chunk is checked. */
+  onProgress?: (progress: ScrubProgress) => void;
+}
+
+export interface ScrubProgress {
+  /** Bytes read and checked so far, and in all. */
+  bytesScanned: number;
+  totalBytes: number;
+  /** Bad intervals found so far. */
+  faults: number;
+}
+
+export interface ScrubReport {
+  bytesScanned: number;
+  intervals: number;
+  /** Every bad interval, in file order. */
+  faults: IntegrityFault[];
 }
 
 export interface AllocateOptions {

@@ -17,10 +17,12 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "checksum/checksum.h"
+#include "integrity/protected_io.h"
 #include "integrity/protection.h"
 #include "contract.h"
 #include "device.h"
@@ -111,6 +113,11 @@ constexpr size_t kPageSize = 4096;
 // One engine as JS sees it (lib/dispatcher.ts drives it): the submission and
 // completion arrays shared with JS, what each slot in flight transfers, and the
 // uv_poll on the engine's eventfd that delivers completions.
+bool viewBytes(napi_env env, napi_value value, const uint8_t** bytes, size_t* length);
+uint8_t* mutableBytes(napi_env env, napi_value value, size_t* length);
+integrity::Profile profileFrom(const Napi::CallbackInfo& info, size_t first);
+Napi::Array faultsToJs(Napi::Env env, integrity::Format format, const std::vector<integrity::Fault>& faults);
+
 class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -121,7 +128,10 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
                         InstanceMethod<&EngineBinding::SetBusyPoll>("setBusyPoll"),
                         InstanceMethod<&EngineBinding::RegisterBuffers>("registerBuffers"),
                         InstanceMethod<&EngineBinding::RegisterFile>("registerFile"),
-                        InstanceMethod<&EngineBinding::UnregisterFile>("unregisterFile")});
+                        InstanceMethod<&EngineBinding::UnregisterFile>("unregisterFile"),
+                        InstanceMethod<&EngineBinding::SetProtection>("setProtection"),
+                        InstanceMethod<&EngineBinding::ClearProtection>("clearProtection"),
+                        InstanceMethod<&EngineBinding::TakeIntegrityFaults>("takeIntegrityFaults")});
   }
 
   // (engine: External<Engine>, depth, submissions: ArrayBuffer, completions: ArrayBuffer, onComplete)
@@ -137,6 +147,9 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
         slotRequests_(depth_),
         slotBusy_(depth_, false),
         adoptedBlocks_(depth_),
+        slotVerifies_(depth_, 0),
+        slotTransfers_(depth_),
+        slotFaults_(depth_),
         asyncContext_(info.Env(), "aioring:ring") {
     Napi::Env env = info.Env();
     Napi::ArrayBuffer submissions = info[2].As<Napi::ArrayBuffer>();
@@ -198,6 +211,14 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
       auto* record = reinterpret_cast<SubmissionRecord*>(submissionBytes_ + index * kRecordBytes);
       Request& request = requests_[valid];
       record->status = describe(env, *record, buffers, &nextBuffer, &request);
+      napi_value tuples = nullptr;
+      if ((record->flags & kFlagProtectionTuples) && napi_get_element(env, buffers, nextBuffer++, &tuples) != napi_ok) {
+        tuples = nullptr;
+      }
+      if (record->status == kStatusOk && record->slot >= 0) {
+        slotVerifies_[request.slot] = 0;
+        if (!protectedFiles_.empty()) record->status = protect(env, tuples, request);
+      }
       if (record->status == kStatusOk) requestRecords_[valid++] = index;
     }
 
@@ -226,7 +247,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     request->slot = static_cast<uint32_t>(record.slot);
     request->fd = record.fd;
     request->op = static_cast<OpCode>(record.op);
-    request->flags = static_cast<uint32_t>(record.flags);
+    request->flags = static_cast<uint32_t>(record.flags) & ~kFlagProtectionTuples;
     request->offset = static_cast<int64_t>(record.position);
     request->buf = nullptr;
     request->len = 0;
@@ -279,6 +300,61 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
         return kStatusOk;
     }
     return kStatusTooSmall;
+  }
+
+  // A request on a protected file: a write gets its tuples now, before the
+  // engine sees it; a read is remembered, to be checked when it completes.
+  int32_t protect(napi_env env, napi_value tuples, const Request& request) {
+    auto found = protectedFiles_.find(request.fd);
+    if (found == protectedFiles_.end() || request.op == OpCode::kFsync || request.op == OpCode::kFdatasync) {
+      return kStatusOk;
+    }
+    size_t tupleLength = 0;
+    uint8_t* tupleBytes = tuples ? mutableBytes(env, tuples, &tupleLength) : nullptr;
+    integrity::ProtectedTransfer transfer =
+        integrity::transferFor(found->second, static_cast<uint64_t>(request.offset), tupleBytes, tupleLength);
+    // lib/file.ts has refused requests that are not whole intervals.
+    if (!integrity::fits(transfer, request)) return kStatusTooSmall;
+    if (request.op == OpCode::kWrite || request.op == OpCode::kWritev) {
+      integrity::generateFor(transfer, request);
+    } else {
+      slotTransfers_[request.slot] = transfer;
+      slotVerifies_[request.slot] = 1;
+    }
+    return kStatusOk;
+  }
+
+  // A completed read of a protected file: its result, or kCompletionIntegrityFault.
+  int32_t verifyCompletion(uint32_t slot, int32_t result) {
+    slotVerifies_[slot] = 0;
+    if (result <= 0) return result;
+    std::vector<integrity::Fault>& faults = slotFaults_[slot];
+    faults.clear();
+    if (integrity::verifyFor(slotTransfers_[slot], slotRequests_[slot], static_cast<size_t>(result), &faults)) {
+      return result;
+    }
+    return kCompletionIntegrityFault;
+  }
+
+  // (fd, format, interval, trailer, refTagSeed, appTag): reads and writes on fd are protected from now on.
+  Napi::Value SetProtection(const Napi::CallbackInfo& info) {
+    protectedFiles_[info[0].As<Napi::Number>().Int32Value()] = integrity::FileProtection{profileFrom(info, 1)};
+    return info.Env().Undefined();
+  }
+
+  // (fd): before fd is closed, once its requests have completed
+  Napi::Value ClearProtection(const Napi::CallbackInfo& info) {
+    protectedFiles_.erase(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
+  }
+
+  // (slot) -> the faults of the read that completed in it with kCompletionIntegrityFault
+  Napi::Value TakeIntegrityFaults(const Napi::CallbackInfo& info) {
+    const uint32_t slot = info[0].As<Napi::Number>().Uint32Value();
+    if (slot >= depth_) return Napi::Array::New(info.Env());
+    Napi::Array faults = faultsToJs(info.Env(), slotTransfers_[slot].profile.format, slotFaults_[slot]);
+    slotFaults_[slot].clear();
+    return faults;
   }
 
   // Waits for anything still in flight, then releases the engine and the poll handle.
@@ -465,8 +541,11 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
       }
       delivered += count;
       for (uint32_t i = 0; i < count; ++i) {
-        completionPairs_[i] = CompletionPair{static_cast<int32_t>(completions_[i].slot), completions_[i].result};
-        releaseSlot(completions_[i].slot);
+        const uint32_t slot = completions_[i].slot;
+        int32_t result = completions_[i].result;
+        if (slotVerifies_[slot]) result = verifyCompletion(slot, result);
+        completionPairs_[i] = CompletionPair{static_cast<int32_t>(slot), result};
+        releaseSlot(slot);
       }
       onComplete_.Value().MakeCallback(Value(), {Napi::Number::New(env, count)}, asyncContext_);
       if (env.IsExceptionPending()) {
@@ -592,6 +671,12 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   std::vector<Request> slotRequests_;
   std::vector<bool> slotBusy_;
   std::vector<std::vector<uint8_t*>> adoptedBlocks_;
+  // Protected files by descriptor, and for each slot whether its read is to be
+  // checked on completion, how, and what the check found.
+  std::unordered_map<int, integrity::FileProtection> protectedFiles_;
+  std::vector<uint8_t> slotVerifies_;
+  std::vector<integrity::ProtectedTransfer> slotTransfers_;
+  std::vector<std::vector<integrity::Fault>> slotFaults_;
   // The registered set, while the kernel has it: the binding's holds on its
   // blocks, and where each lies, to give requests their fixed buffer.
   std::vector<RegisteredBlock*> registeredBlocks_;
@@ -944,6 +1029,7 @@ Napi::Object contractObject(Napi::Env env) {
   contract.Set("opCodes", opCodes);
   Napi::Object flags = Napi::Object::New(env);
   flags.Set("dsync", kFlagDsync);
+  flags.Set("protectionTuples", kFlagProtectionTuples);
   contract.Set("flags", flags);
   contract.Set("recordBytes", kRecordBytes);
   Napi::Object offsets = Napi::Object::New(env);
@@ -966,6 +1052,9 @@ Napi::Object contractObject(Napi::Env env) {
   answers.Set("closed", kSubmitClosed);
   answers.Set("forked", kSubmitForked);
   contract.Set("submitAnswers", answers);
+  Napi::Object completionResults = Napi::Object::New(env);
+  completionResults.Set("integrityFault", kCompletionIntegrityFault);
+  contract.Set("completionResults", completionResults);
   Napi::Object algorithms = Napi::Object::New(env);
   algorithms.Set("crc16t10dif", static_cast<uint32_t>(checksum::Algorithm::kCrc16T10Dif));
   algorithms.Set("crc32c", static_cast<uint32_t>(checksum::Algorithm::kCrc32C));

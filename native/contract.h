@@ -40,6 +40,15 @@ struct CompletionPair {
 constexpr uint32_t kCompletionBytes = 8;
 static_assert(sizeof(CompletionPair) == kCompletionBytes, "the completion size is part of the contract");
 
+// A record flag for the binding alone, never an engine: one more buffer
+// follows the request's own in the buffer list, holding its protection tuples
+// (a protected file's separate layout).
+constexpr uint32_t kFlagProtectionTuples = 1u << 8;
+
+// A completion's result for a read whose data failed its protection check; the
+// binding's takeIntegrityFaults(slot) then says how.
+constexpr int32_t kCompletionIntegrityFault = INT32_MIN;
+
 // submit()'s answers that are not a count of consumed records.
 constexpr int32_t kSubmitClosed = -1;
 constexpr int32_t kSubmitForked = -2;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { native } from '../lib/native';
 import {
   CompletionField,
+  CompletionResult,
   NativeChecksumAlgorithm,
   NativeChecksumPath,
   ProtectionFormats,
@@ -60,5 +61,6 @@ describe('the JS <-> native contract', () => {
     expect({ ...NativeChecksumPath }).toEqual(contract.checksumPaths);
     expect({ ...ProtectionFormats }).toEqual(contract.protectionFormats);
     expect({ ...tupleBytes }).toEqual(contract.tupleBytes);
+    expect({ ...CompletionResult }).toEqual(contract.completionResults);
   });
 });

@@ -5,7 +5,7 @@
 // bytes (kept in memory) are rewritten unchanged, then the group's records,
 // then zeros to the next block boundary.
 import { allocAligned } from '../buffers';
-import { AioError, LibraryCodes, libraryError } from '../errors';
+import { AioError, LibraryCodes, libraryError, systemError } from '../errors';
 import type { AioFile } from '../file';
 import { type LogHeader, alignDown, alignUp, encodeRecord, frameBytes } from './format';
 import type { ResolvedLogOptions } from './options';
@@ -150,10 +150,9 @@ export class GroupCommitter {
 
     try {
       await this.space.ensure(position + length);
-      await this.file.write(this.buffer.subarray(0, length), position, { dsync: this.options.durability === 'dsync' });
-      if (this.options.durability === 'fdatasync') await this.file.datasync();
+      await this.writeDurably(this.buffer.subarray(0, length), position);
     } catch (error) {
-      await this.groupFailed(group, error);
+      await this.groupFailed(group, error, position, tailBytes);
       return;
     }
     this.stats.groups++;
@@ -171,23 +170,53 @@ export class GroupCommitter {
     this.finishGroup();
   }
 
-  // What a failed write left past the end is unknown. The next group rewrites
-  // from the same place with the same LSNs, so a new session number first goes
-  // to the header: recovery then refuses the old session's stray records that
-  // may follow the new ones.
-  private async groupFailed(group: PendingAppend[], error: unknown): Promise<void> {
+  // The whole buffer, durably: a short write (the kernel stops at a full file
+  // system) goes on from where it stopped, so the error of what could not be
+  // written is the one reported.
+  private async writeDurably(bytes: Buffer, position: number): Promise<void> {
+    const dsync = this.options.durability === 'dsync';
+    for (let done = 0; done < bytes.length; ) {
+      const written = await this.file.write(bytes.subarray(done), position + done, { dsync });
+      if (written === 0) throw systemError(5, 'pwrite', { op: 'write', path: this.file.path, position: position + done, length: bytes.length - done });
+      done += written;
+    }
+    if (!dsync) await this.file.datasync();
+  }
+
+  // What a failed write left past the end is unknown, and some of its records
+  // may have reached the disk whole. Those are made unreachable at once: the
+  // block holding the end is rewritten with its acknowledged bytes and zeros
+  // after them. And the next group rewrites from the same place with the same
+  // LSNs, so a new session number first goes to the header: recovery then
+  // refuses the old session's stray records that may follow the new ones.
+  private async groupFailed(group: PendingAppend[], error: unknown, position: number, tailBytes: number): Promise<void> {
     this.stats.groups++;
     for (const record of group) record.reject(error);
     try {
+      await this.cutAfterEnd(position, tailBytes);
       await this.bumpSession();
-    } catch (bumpError) {
-      this.failure = libraryError(LibraryCodes.logFailed, `the log cannot be written any more: a group write failed (${describe(error)}) and so did recording a new session (${describe(bumpError)}); reopen it to recover`, {
-        op: 'append',
-        path: this.file.path,
-      });
-      while (this.queued() > 0) this.takeGroup().forEach((record) => record.reject(this.failure));
+    } catch (cleanupError) {
+      this.failure = libraryError(
+        LibraryCodes.logFailed,
+        `the log cannot be written any more: a group write failed (${describe(error)}) and so did making its remains unreachable (${describe(cleanupError)}); reopen it to recover`,
+        { op: 'append', path: this.file.path },
+      );
+      while (this.queued() > 0) for (const record of this.takeGroup()) record.reject(this.failure);
     }
     this.finishGroup();
+  }
+
+  private async cutAfterEnd(position: number, tailBytes: number): Promise<void> {
+    const length = alignUp(tailBytes + frameBytes, this.unit);
+    this.buffer.fill(0, tailBytes, length);
+    try {
+      await this.writeDurably(this.buffer.subarray(0, length), position);
+    } catch (error) {
+      // A block never allocated cannot be rewritten on a full file system, but then it holds nothing to cut off.
+      const check = allocAligned(length, this.memAlign);
+      const read = await this.file.read(check, position);
+      if (!check.subarray(tailBytes, read).every((byte) => byte === 0)) throw error;
+    }
   }
 
   private finishGroup(): void {

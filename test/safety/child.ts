@@ -29,7 +29,7 @@ export interface ChildResult {
  */
 export function ensureDistFresh(): void {
   const libDir = path.join(repoRoot, 'lib');
-  const stale = fs.readdirSync(libDir).some((name) => {
+  const stale = fs.readdirSync(libDir, { recursive: true, encoding: 'utf8' }).some((name) => {
     if (!name.endsWith('.ts')) return false;
     const compiled = path.join(repoRoot, 'dist', 'lib', name.replace(/\.ts$/, '.js'));
     return !fs.existsSync(compiled) || fs.statSync(compiled).mtimeMs < fs.statSync(path.join(libDir, name)).mtimeMs;
