@@ -15,7 +15,8 @@
         "native/checksum/crc_tables.cc",
         "native/checksum/crc_x86.cc",
         "native/integrity/protection.cc",
-        "native/integrity/protected_io.cc"
+        "native/integrity/protected_io.cc",
+        "native/integrity/kernel_pi.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

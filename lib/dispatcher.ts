@@ -190,7 +190,8 @@ export class Dispatcher {
 
   /** Protects reads and writes on `fd` from now on (see FileIntegrityOptions). */
   setProtection(fd: number, protection: FileProtection): void {
-    this.binding.setProtection(fd, ...nativeProfile(protection, protection.layout === 'trailer', protection.refTagSeed));
+    const profile = nativeProfile(protection, protection.layout === 'trailer', protection.refTagSeed);
+    this.binding.setProtection(fd, ...profile, protection.kernelChecks);
   }
 
   /** After the fd's last request has settled, before it is closed. */

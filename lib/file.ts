@@ -8,6 +8,7 @@ import { native } from './native';
 import { OpCodes, opNames } from './native-contract';
 import { checkTransferTuples } from './integrity';
 import { scrubFile } from './scrub';
+import { AioReadStream, type ReadStreamOptions } from './streams/read-stream';
 import type { AllocateOptions, FileInfo, FileProtection, OpName, ReadOptions, ScrubOptions, ScrubReport, StatOptions, WriteOptions } from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkInteger, checkOptions, checkPosition } from './validate';
 
@@ -165,6 +166,14 @@ export class AioFile implements RequestTarget {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * A Readable of bytes `start` to `end` inclusive, read with direct I/O in
+   * aligned requests and an adaptive read-ahead window (see README, Streams).
+   */
+  createReadStream(options?: ReadStreamOptions): AioReadStream {
+    return new AioReadStream(this, options);
   }
 
   /**

@@ -4,6 +4,7 @@ export { AioFile } from './file';
 export { allocAligned } from './buffers';
 export { crc16t10dif, crc32c, crc64nvme } from './checksums';
 export { generateProtection, verifyProtection } from './integrity';
+export { probeIntegrity } from './integrity-probe';
 export { AioError, LibraryCodes } from './errors';
 export { probeEngines } from './engines';
 export type {
@@ -17,6 +18,7 @@ export type {
   FileProtection,
   IntegrityFault,
   IntegrityFaultKind,
+  IntegrityProbe,
   OpName,
   OpenOptions,
   ProtectionFormat,
@@ -36,3 +38,5 @@ export { AioLog } from './log/log';
 export type { LogRecord, LogReadOptions, LogStats } from './log/log';
 export type { LogDurability, LogOptions } from './log/options';
 export type { DiscardedTail, LogRecovery } from './log/recovery';
+export { AioReadStream } from './streams/read-stream';
+export type { ReadStreamOptions } from './streams/read-stream';

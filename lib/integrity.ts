@@ -112,7 +112,7 @@ function verifyContext(data: ArrayBufferView): OperationContext {
 }
 
 /** Checks the `integrity` option's own values; the file's block size is checked once it is open. */
-export function checkFileIntegrity(value: unknown): FileProtection | undefined {
+export function checkFileIntegrity(value: unknown): Omit<FileProtection, 'kernelChecks'> | undefined {
   if (value === undefined) return undefined;
   const options = checkOptions('integrity', value);
   const format = checkFormat('integrity.format', options.format);
@@ -121,18 +121,18 @@ export function checkFileIntegrity(value: unknown): FileProtection | undefined {
     throw invalidValue(`The "integrity.interval" option must be 512 or 4096. Received ${String(interval)}`, true);
   }
   const layout = options.layout === undefined ? 'trailer' : checkOneOf('integrity.layout', options.layout, protectionLayouts);
-  return Object.freeze({
+  return {
     format,
     interval: interval as number,
     tupleBytes: tupleBytes[format],
     appTag: checkAppTag('integrity.appTag', options.appTag),
     refTagSeed: checkRefTag('integrity.refTagSeed', options.refTagSeed),
     layout,
-  });
+  };
 }
 
 /** Why this file cannot carry these intervals, or undefined if it can. */
-export function intervalMismatch(protection: FileProtection, logicalBlockSize: number, offsetAlign: number): string | undefined {
+export function intervalMismatch(protection: Pick<FileProtection, 'interval'>, logicalBlockSize: number, offsetAlign: number): string | undefined {
   const unit = Math.max(logicalBlockSize, offsetAlign);
   if (protection.interval % unit === 0) return undefined;
   return `integrity.interval ${protection.interval} is not a multiple of this file's logical block size (${unit} bytes)`;

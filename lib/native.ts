@@ -18,7 +18,7 @@ export interface EngineBinding {
   registerFile(fd: number): boolean;
   unregisterFile(fd: number): void;
   /** Reads and writes on `fd` are protected from now on: tuples generated before writes, checked as reads complete. */
-  setProtection(fd: number, ...profile: NativeProtectionProfile): void;
+  setProtection(fd: number, ...args: [...NativeProtectionProfile, kernelChecks: boolean]): void;
   /** After fd's last request has settled, before it is closed. */
   clearProtection(fd: number): void;
   /** The faults of the read that completed in `slot` with CompletionResult.integrityFault. */
@@ -63,6 +63,22 @@ export interface NativeLoopAttachment {
   directIo: boolean;
 }
 
+/** struct logical_block_metadata_cap's fields, as native/integrity/kernel_pi.h names them. */
+export interface NativeMetadataCap {
+  errno: number;
+  flags: number;
+  interval: number;
+  size: number;
+  opaqueSize: number;
+  opaqueOffset: number;
+  piSize: number;
+  piOffset: number;
+  guardTagType: number;
+  appTagSize: number;
+  refTagSize: number;
+  storageTagSize: number;
+}
+
 /** One bad interval; `interval` counts from the start of the data checked. */
 export interface NativeIntegrityFault {
   kind: 'guard' | 'reference' | 'application';
@@ -101,6 +117,10 @@ export interface NativeAddon {
   generateProtection(data: ArrayBufferView, pi: ArrayBufferView | undefined, ...profile: NativeProtectionProfile): void;
   /** Null when every interval passes. */
   verifyProtection(data: ArrayBufferView, pi: ArrayBufferView | undefined, ...profile: NativeProtectionProfile): NativeIntegrityFault[] | null;
+  /** FS_IOC_GETLBMD_CAP on fd: errno 0 and the capability fields, or the errno. */
+  queryIntegrity(fd: number): NativeMetadataCap;
+  /** Whether a fresh io_uring reports IORING_FEAT_RW_ATTR; errno when one cannot be set up. */
+  queryUringAttributes(): { errno: number; rwAttributes: boolean };
   /** fallocate(2) on libuv's thread pool; `done` gets 0 or the errno. */
   allocate(fd: number, keepSize: boolean, offset: number, length: number, done: (errno: number) => void): void;
   /** The values lib/native-contract.ts mirrors, as native code has them. */

@@ -7,13 +7,14 @@ import type { Selection } from './engines';
 import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgType, libraryError, systemError } from './errors';
 import { AioFile } from './file';
 import { checkFileIntegrity, intervalMismatch } from './integrity';
+import { kernelChecksFor, probeDescriptor } from './integrity-probe';
 import type { AioLog } from './log/log';
 import { openLog } from './log/open';
 import type { LogOptions } from './log/options';
 import { native } from './native';
 import type { NativeRegistration } from './native';
 import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
-import type { EngineName, FileInfo, OpenOptions, RingOptions, RingStats } from './types';
+import type { EngineName, FileInfo, FileProtection, OpenOptions, RingOptions, RingStats } from './types';
 import { checkBoolean, checkInteger, checkOptions, checkString } from './validate';
 
 const defaultDepth = 128;
@@ -113,7 +114,8 @@ export class Ring {
     }
     const dispatcher = direct ? this.direct : this.bufferedDispatcher();
     dispatcher.registerFile(handle.fd);
-    const file = new AioFile(this, path, handle, write, info, dispatcher, (closed) => this.files.delete(closed), integrity);
+    const protection = integrity && Object.freeze({ ...integrity, kernelChecks: this.kernelChecks(handle.fd, path, integrity, info, dispatcher) });
+    const file = new AioFile(this, path, handle, write, info, dispatcher, (closed) => this.files.delete(closed), protection);
     this.files.add(file);
     return file;
   }
@@ -236,6 +238,13 @@ export class Ring {
     const dsync = checkBoolean(`ops[${index}].dsync`, entry.dsync, false);
     const request = file.prepare(kind, buffers as ArrayBufferView, entry.position as number, dsync, entry.pi as ArrayBufferView | undefined);
     return file.closed && !(request instanceof AioError) ? file.closedError(kind) : request;
+  }
+
+  // Only the separate layout on io_uring, over a block device, can hand its tuples to the kernel.
+  private kernelChecks(fd: number, path: string, integrity: Omit<FileProtection, 'kernelChecks'>, info: FileInfo, dispatcher: Dispatcher): boolean {
+    if (integrity.layout !== 'separate' || dispatcher.engine !== 'io_uring' || !info.blockDevice || !info.direct) return false;
+    const protection = { ...integrity, kernelChecks: false };
+    return kernelChecksFor(probeDescriptor(fd, path, true, fs.fstatSync(fd).rdev), protection, dispatcher.engine);
   }
 
   // Buffered files must not go through Linux AIO, which completes them

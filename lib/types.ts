@@ -95,6 +95,43 @@ export interface ProtectionProfile {
 export interface FileProtection extends ProtectionProfile {
   layout: ProtectionLayout;
   refTagSeed: number;
+  /**
+   * The kernel checks the tuples too: the separate layout on io_uring over a
+   * device with protection information of the same format and interval
+   * (see probeIntegrity). Always false where no such device exists.
+   */
+  kernelChecks: boolean;
+}
+
+/** What probeIntegrity found. */
+export interface IntegrityProbe {
+  path: string;
+  blockDevice: boolean;
+  /** FS_IOC_GETLBMD_CAP reports protection information on this device (LBMD_PI_CAP_INTEGRITY). */
+  supported: boolean;
+  /** Why (or why not), in a sentence. */
+  reason: string;
+  /** FS_IOC_GETLBMD_CAP's refusal: the errno name (ENOTTY, EOPNOTSUPP, EINVAL, ...) and negative errno. */
+  code?: string;
+  errno?: number;
+  /** The kernel's block layer has integrity support for this disk (/sys/block/<disk>/integrity exists). */
+  kernelIntegrity: boolean;
+  /** FS_IOC_GETLBMD_CAP's fields, all 0 when refused: bytes of data per interval, of metadata, of PI and its offset. */
+  interval: number;
+  metadataSize: number;
+  piSize: number;
+  piOffset: number;
+  guard: 'none' | 'ip' | 'crc16-t10dif' | 'crc64-nvme' | 'unknown';
+  appTagSize: number;
+  refTagSize: number;
+  storageTagSize: number;
+  /** LBMD_PI_CAP_REFTAG: the device checks reference tags. */
+  refTagChecked: boolean;
+  /** The library format whose tuples the device's PI has, if any. */
+  format: ProtectionFormat | undefined;
+  /** io_uring here takes read/write attributes (IORING_FEAT_RW_ATTR), so it can pass PI to the kernel. */
+  ioUringRwAttributes: boolean;
+  ioUringReason: string;
 }
 
 export interface ReadOptions {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "checksum/checksum.h"
+#include "integrity/kernel_pi.h"
 #include "integrity/protected_io.h"
 #include "integrity/protection.h"
 #include "contract.h"
@@ -149,6 +150,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
         adoptedBlocks_(depth_),
         slotVerifies_(depth_, 0),
         slotTransfers_(depth_),
+        slotAttributes_(depth_),
         slotFaults_(depth_),
         asyncContext_(info.Env(), "aioring:ring") {
     Napi::Env env = info.Env();
@@ -254,6 +256,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     request->iov = nullptr;
     request->iovcnt = 0;
     request->fixedBuffer = -1;
+    request->piAttribute = nullptr;
     switch (request->op) {
       case OpCode::kRead:
       case OpCode::kWrite: {
@@ -304,7 +307,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
 
   // A request on a protected file: a write gets its tuples now, before the
   // engine sees it; a read is remembered, to be checked when it completes.
-  int32_t protect(napi_env env, napi_value tuples, const Request& request) {
+  int32_t protect(napi_env env, napi_value tuples, Request& request) {
     auto found = protectedFiles_.find(request.fd);
     if (found == protectedFiles_.end() || request.op == OpCode::kFsync || request.op == OpCode::kFdatasync) {
       return kStatusOk;
@@ -315,6 +318,12 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
         integrity::transferFor(found->second, static_cast<uint64_t>(request.offset), tupleBytes, tupleLength);
     // lib/file.ts has refused requests that are not whole intervals.
     if (!integrity::fits(transfer, request)) return kStatusTooSmall;
+    if (transfer.kernelChecks) {
+      slotAttributes_[request.slot] = integrity::piAttribute(transfer.tuples, transfer.tupleCapacity,
+                                                             transfer.profile.firstReferenceTag,
+                                                             transfer.profile.applicationTag);
+      request.piAttribute = &slotAttributes_[request.slot];
+    }
     if (request.op == OpCode::kWrite || request.op == OpCode::kWritev) {
       integrity::generateFor(transfer, request);
     } else {
@@ -336,9 +345,10 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return kCompletionIntegrityFault;
   }
 
-  // (fd, format, interval, trailer, refTagSeed, appTag): reads and writes on fd are protected from now on.
+  // (fd, format, interval, trailer, refTagSeed, appTag, kernelChecks): reads and writes on fd are protected from now on.
   Napi::Value SetProtection(const Napi::CallbackInfo& info) {
-    protectedFiles_[info[0].As<Napi::Number>().Int32Value()] = integrity::FileProtection{profileFrom(info, 1)};
+    protectedFiles_[info[0].As<Napi::Number>().Int32Value()] =
+        integrity::FileProtection{profileFrom(info, 1), info[6].As<Napi::Boolean>().Value()};
     return info.Env().Undefined();
   }
 
@@ -676,6 +686,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   std::unordered_map<int, integrity::FileProtection> protectedFiles_;
   std::vector<uint8_t> slotVerifies_;
   std::vector<integrity::ProtectedTransfer> slotTransfers_;
+  std::vector<integrity::IoUringAttrPi> slotAttributes_;
   std::vector<std::vector<integrity::Fault>> slotFaults_;
   // The registered set, while the kernel has it: the binding's holds on its
   // blocks, and where each lies, to give requests their fixed buffer.
@@ -967,6 +978,39 @@ Napi::Value VerifyProtection(const Napi::CallbackInfo& info) {
   return faultsToJs(info.Env(), profile.format, faults);
 }
 
+// (fd) -> { errno, flags, interval, size, opaqueSize, opaqueOffset, piSize, piOffset,
+//           guardTagType, appTagSize, refTagSize, storageTagSize }
+Napi::Value QueryIntegrity(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  integrity::LogicalBlockMetadataCap cap;
+  const int result = integrity::queryMetadataCap(info[0].As<Napi::Number>().Int32Value(), &cap);
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("errno", -result);
+  object.Set("flags", cap.flags);
+  object.Set("interval", cap.interval);
+  object.Set("size", cap.size);
+  object.Set("opaqueSize", cap.opaqueSize);
+  object.Set("opaqueOffset", cap.opaqueOffset);
+  object.Set("piSize", cap.piSize);
+  object.Set("piOffset", cap.piOffset);
+  object.Set("guardTagType", cap.guardTagType);
+  object.Set("appTagSize", cap.appTagSize);
+  object.Set("refTagSize", cap.refTagSize);
+  object.Set("storageTagSize", cap.storageTagSize);
+  return object;
+}
+
+// () -> { errno, rwAttributes }: whether io_uring here takes read/write attributes (IORING_FEAT_RW_ATTR)
+Napi::Value QueryUringAttributes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t features = 0;
+  const int result = integrity::queryUringFeatures(&features);
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("errno", -result);
+  object.Set("rwAttributes", result == 0 && (features & integrity::kFeatRwAttr) != 0);
+  return object;
+}
+
 void exportChecksums(Napi::Env env, Napi::Object exports) {
   const std::pair<const char*, napi_callback> functions[] = {
       {"crc16t10dif", Crc16T10Dif}, {"crc32c", Crc32C}, {"crc64nvme", Crc64Nvme}};
@@ -1093,6 +1137,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exportChecksums(env, exports);
   exports.Set("generateProtection", Napi::Function::New(env, GenerateProtection));
   exports.Set("verifyProtection", Napi::Function::New(env, VerifyProtection));
+  exports.Set("queryIntegrity", Napi::Function::New(env, QueryIntegrity));
+  exports.Set("queryUringAttributes", Napi::Function::New(env, QueryUringAttributes));
   return exports;
 }
 

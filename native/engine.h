@@ -11,6 +11,10 @@
 
 namespace aioring {
 
+namespace integrity {
+struct IoUringAttrPi;
+}
+
 enum class OpCode : uint8_t {
   kRead = 0,
   kWrite = 1,
@@ -38,6 +42,11 @@ struct Request {
   // For kRead/kWrite: the index, in the set given to registerBuffers(), of the
   // registered buffer that holds all of buf..buf+len; -1 when none does.
   int32_t fixedBuffer = -1;
+  // io_uring only, for reads and writes: protection information for the
+  // kernel to pass to the device and check (IORING_RW_ATTR_FLAG_PI). Set only
+  // on rings whose engine reported IORING_FEAT_RW_ATTR, for files on devices
+  // that carry PI; it must stay valid until the request completes.
+  const integrity::IoUringAttrPi* piAttribute = nullptr;
 };
 
 struct Completion {

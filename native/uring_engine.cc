@@ -17,6 +17,8 @@
 #include <new>
 #include <string>
 
+#include "integrity/kernel_pi.h"
+
 // Build hosts may carry older uapi headers than the kernels we run on. These
 // values are kernel ABI and never change; defining them after the include also
 // covers names that newer headers declare as enumerators rather than macros.
@@ -319,6 +321,7 @@ void UringEngine::fillSqe(io_uring_sqe* sqe, const Request& req) const {
       return;
   }
   sqe->off = static_cast<uint64_t>(req.offset);
+  if (req.piAttribute) integrity::attachPiAttribute(sqe, req.piAttribute);
   // READ_FIXED and WRITE_FIXED take rw_flags like READ and WRITE do.
   if (req.flags & kFlagDsync) sqe->rw_flags = RWF_DSYNC;
 }

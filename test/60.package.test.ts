@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = path.join(__dirname, '..');
-const publicNames = ['AioError', 'AioFile', 'AioLog', 'LibraryCodes', 'Ring', 'allocAligned', 'crc16t10dif', 'crc32c', 'crc64nvme', 'generateProtection', 'probeEngines', 'verifyProtection'];
+const publicNames = ['AioError', 'AioFile', 'AioLog', 'AioReadStream', 'LibraryCodes', 'Ring', 'allocAligned', 'crc16t10dif', 'crc32c', 'crc64nvme', 'generateProtection', 'probeEngines', 'probeIntegrity', 'verifyProtection'];
 
 function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();
@@ -49,5 +49,12 @@ describe('package entry points', () => {
     const declarations = fs.readFileSync(path.join(root, 'dist', 'lib', 'index.d.ts'), 'utf8');
     for (const name of publicNames) expect(declarations).toContain(name);
     expect(fs.existsSync(path.join(root, 'dist', 'lib', 'ring.d.ts'))).toBe(true);
+  });
+
+  it('types both module systems: ES-module and CommonJS consumers of aioring and aioring/testing type-check under node16', () => {
+    const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
+    const trace = execFileSync(tsc, ['-p', path.join('test', 'package', 'tsconfig.json'), '--traceResolution'], { cwd: root, encoding: 'utf8' });
+    const resolved = [...trace.matchAll(/Module name 'aioring(?:\/testing)?' was successfully resolved to '([^']+)'/g)].map((m) => path.relative(root, m[1]));
+    expect(resolved.sort()).toEqual(['dist/lib/index.d.mts', 'dist/lib/index.d.ts', 'dist/lib/testing/index.d.mts', 'dist/lib/testing/index.d.ts']);
   });
 });

@@ -5,7 +5,6 @@
 // acknowledged LSN must be recovered holding its record, every record exactly
 // once and each appender's records in order, and nothing that was never
 // appended may appear.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
@@ -13,8 +12,9 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ring } from '../lib/index';
 import { availableEngines } from './helpers/engines';
+import { runUntilKilled } from './helpers/kill';
 import { seededRandom } from './helpers/random';
-import { ensureDistFresh, fixturesDir, repoRoot } from './safety/child';
+import { ensureDistFresh } from './safety/child';
 
 const { logRecord, parseLogRecord } = createRequire(__filename)('./fixtures/log-records.js') as {
   logRecord: (tag: string, id: number, seq: number) => Buffer;
@@ -41,37 +41,15 @@ interface Run {
 }
 
 /** Starts the appender, kills it `killAfterMs` after it has opened the log, and returns what it acknowledged. */
-function appendUntilKilled(file: string, engine: string, tag: string, killAfterMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(fixturesDir, 'log-appender.js'), file, engine, String(appenders), tag], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const guard = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (!stdout.includes('\n') && (stdout + chunk).includes('\n')) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (_code, signal) => {
-      clearTimeout(guard);
-      // A line cut short by the kill was never acknowledged to anyone.
-      const lines = stdout.split('\n').slice(0, -1);
-      const ready = /^ready (\d+)$/.exec(lines[0] ?? '');
-      if (!ready) {
-        reject(new Error(`the appender did not start: signal ${signal}\n${stdout.slice(0, 2000)}\n${stderr}`));
-        return;
-      }
-      const acknowledged = lines.slice(1).map((line) => {
-        const [lsn, id, seq] = line.split(' ');
-        return { lsn: BigInt(lsn!), id: Number(id), seq: Number(seq) };
-      });
-      resolve({ ready: BigInt(ready[1]!), acknowledged, signal, stderr });
-    });
+async function appendUntilKilled(file: string, engine: string, tag: string, killAfterMs: number): Promise<Run> {
+  const run = await runUntilKilled('log-appender.js', [file, engine, String(appenders), tag], killAfterMs);
+  const ready = /^ready (\d+)$/.exec(run.lines[0] ?? '');
+  if (!ready) throw new Error(`the appender did not start: signal ${run.signal}\n${run.lines.slice(0, 20).join('\n')}\n${run.stderr}`);
+  const acknowledged = run.lines.slice(1).map((line) => {
+    const [lsn, id, seq] = line.split(' ');
+    return { lsn: BigInt(lsn!), id: Number(id), seq: Number(seq) };
   });
+  return { ready: BigInt(ready[1]!), acknowledged, signal: run.signal, stderr: run.stderr };
 }
 
 describe('log under kill -9', () => {

@@ -24,6 +24,7 @@ ProtectedTransfer transferFor(const FileProtection& file, uint64_t position, uin
   transfer.profile.firstReferenceTag = file.profile.firstReferenceTag + position / file.profile.interval;
   transfer.tuples = file.profile.trailer ? nullptr : tuples;
   transfer.tupleCapacity = file.profile.trailer ? 0 : tupleBytes;
+  transfer.kernelChecks = file.kernelChecks && !file.profile.trailer;
   return transfer;
 }
 

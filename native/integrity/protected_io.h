@@ -18,6 +18,9 @@ namespace integrity {
 // (firstReferenceTag is the file's reference tag seed).
 struct FileProtection {
   Profile profile;
+  // The device carries PI in this format and the ring is io_uring: separate-
+  // layout requests also hand their tuples to the kernel to check.
+  bool kernelChecks = false;
 };
 
 // The protection of one request in flight.
@@ -25,6 +28,7 @@ struct ProtectedTransfer {
   Profile profile;                // firstReferenceTag is that of the request's first interval
   uint8_t* tuples = nullptr;      // separate layout: one tuple per interval of the request
   size_t tupleCapacity = 0;       // bytes at `tuples`
+  bool kernelChecks = false;      // see FileProtection
 };
 
 // The transfer for a request at `position` on a file protected by `file`.

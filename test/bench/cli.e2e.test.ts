@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pattern } from '../../bench/src/setup/pattern';
 import type { SuiteReport } from '../../bench/src/suites/summary';
 import type { BenchReport } from '../../bench/src/report/results';
-import { attachLoop, detachLoop, type LoopDevice } from '../helpers/loop';
-import { isRoot } from '../helpers/root';
+import { createLoopDevice, type LoopDevice } from '../../lib/testing/index';
+import { rootSuiteSkipReason } from '../helpers/root';
 import { parseXml } from './xml';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -196,29 +196,31 @@ describe('aioring-bench bad input', () => {
   });
 });
 
-describe.skipIf(!isRoot)('aioring-bench on a block device', () => {
+const blockDeviceSkipReason = rootSuiteSkipReason('aioring-bench block-device suite');
+
+describe.skipIf(blockDeviceSkipReason !== undefined)('aioring-bench on a block device', () => {
   let loop: LoopDevice | undefined;
-  beforeAll(() => {
-    loop = attachLoop(8 << 20, 4096);
+  beforeAll(async () => {
+    loop = await createLoopDevice({ sizeMiB: 8, sectorSize: 4096 });
   });
-  afterAll(() => detachLoop(loop));
+  afterAll(() => loop?.close());
 
   it('refuses writes without --allow-write, before touching the device', () => {
-    const r = runCli(['--target', loop!.device, '--rw', 'randwrite', '--drivers', 'fs-promises', '--ops', '10']);
+    const r = runCli(['--target', loop!.path, '--rw', 'randwrite', '--drivers', 'fs-promises', '--ops', '10']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/writes to block device .*--allow-write/);
-    expect(fs.readFileSync(loop!.backingFile).every((b) => b === 0)).toBe(true);
+    expect(fs.readFileSync(loop!.backing).every((b) => b === 0)).toBe(true);
   });
 
   it('checks --bs against the device logical block size (4096 here)', () => {
-    const r = runCli(['--target', loop!.device, '--bs', '512', '--drivers', 'fs-promises', '--ops', '10', '--allow-write']);
+    const r = runCli(['--target', loop!.path, '--bs', '512', '--drivers', 'fs-promises', '--ops', '10', '--allow-write']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not a multiple of 4096/);
   });
 
   it('stamps the device with --allow-write, then reads it verified', () => {
     const json = path.join(dir, 'dev.json');
-    const r = runCli(['--target', loop!.device, '--allow-write', '--drivers', 'fs-promises', '--ops', '2000', '--ramp', '0', '--json', json]);
+    const r = runCli(['--target', loop!.path, '--allow-write', '--drivers', 'fs-promises', '--ops', '2000', '--ramp', '0', '--json', json]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(fs.readFileSync(json, 'utf8')) as BenchReport;
     expect(report.target).toMatchObject({ kind: 'block', logicalBlockSize: 4096, size: 8 << 20 });

@@ -27,15 +27,14 @@
 //     count, then fails the next call with EBADF (seen with strace); the engine
 //     turns that into the request's completion and submits the rest.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AioError, AioFile, Ring, allocAligned, probeEngines } from '../../lib/index';
 import type { BatchOp } from '../../lib/index';
+import { corruptFileBlock, createFileSystem, createLoopDevice, setReadOnly } from '../../lib/testing/index';
+import type { FileSystem, LoopDevice } from '../../lib/testing/index';
 import { firstDifference } from '../helpers/data';
 import { availableEngines } from '../helpers/engines';
-import { LoopDevice, attachLoop, attachLoopFile, detachLoop } from '../helpers/loop';
-import { makeMountPoint, mount, requireCommand, unmountAndRemove } from '../helpers/mount';
 import { seededRandom } from '../helpers/random';
 import { rootSuiteSkipReason, sh } from '../helpers/root';
 import { settleAll } from '../helpers/settle';
@@ -80,55 +79,21 @@ function expectKernelError(value: unknown, fields: Partial<AioError>): AioError 
   return value as AioError;
 }
 
-/** The first offset of `needle` in a file, scanning it in chunks; -1 if absent. */
-function findInFile(file: string, needle: Buffer, from = 0): number {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const chunk = Buffer.alloc(16 * MiB);
-    const size = fs.fstatSync(fd).size;
-    for (let start = from; start < size; start += chunk.length - needle.length) {
-      const n = fs.readSync(fd, chunk, 0, chunk.length, start);
-      const at = chunk.subarray(0, n).indexOf(needle);
-      if (at !== -1) return start + at;
-      if (start + n >= size) break;
-    }
-    return -1;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () => {
   describe('EIO: a data block corrupted behind btrfs', () => {
     const blockSize = 4096;
     const blockCount = 64;
     const corruptIndex = 37;
-    let workDir: string | undefined;
-    let image: string;
-    let loop: LoopDevice | undefined;
+    let btrfs: FileSystem | undefined;
     let mountPoint: string | undefined;
     let dataFile: string;
-
-    // Each block says which it is, so the one to corrupt can be found in the image.
-    const marker = (index: number) => Buffer.from(`AIORING-EIO-BLOCK-${String(index).padStart(4, '0')}-${random.seed}-`);
-    const contents = Array.from({ length: blockCount }, (_, index) => {
-      const block = randomBlock(blockSize);
-      marker(index).copy(block, 0);
-      return block;
-    });
+    const contents = Array.from({ length: blockCount }, () => randomBlock(blockSize));
 
     beforeAll(async () => {
-      requireCommand('mkfs.btrfs', 'btrfs-progs');
-      workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aioring-btrfs-'));
-      image = path.join(workDir, 'btrfs.img');
-      fs.writeFileSync(image, '');
-      fs.truncateSync(image, 256 * MiB);
-      loop = attachLoopFile(image);
-      // Data single (the default on one device, said explicitly): there is no
-      // second copy for btrfs to repair the block from, so the read must fail.
-      sh('mkfs.btrfs', ['-f', '-q', '--csum', 'crc32c', '-d', 'single', '-m', 'dup', loop.device]);
-      mountPoint = makeMountPoint('aioring-btrfs-mnt-');
-      mount(loop.device, mountPoint, { type: 'btrfs' });
+      // The kit makes btrfs with single-copy data: there is no second copy
+      // for btrfs to repair the block from, so the read must fail.
+      btrfs = await createFileSystem({ type: 'btrfs', sizeMiB: 256 });
+      mountPoint = btrfs.mountPoint;
       expect(sh('btrfs', ['filesystem', 'df', mountPoint])).toMatch(/^Data, single/m);
       dataFile = path.join(mountPoint, 'blocks.dat');
 
@@ -141,40 +106,10 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
       } finally {
         await ring.close();
       }
-      sh('umount', [mountPoint]);
-      detachLoop(loop);
-      loop = undefined;
-
-      // Behind the file system's back: flip bytes in the middle of the one
-      // block, in the image, with no loop device attached to cache anything.
-      const at = findInFile(image, marker(corruptIndex));
-      expect(at, 'marker of the block to corrupt not found in the image').toBeGreaterThanOrEqual(0);
-      expect(findInFile(image, marker(corruptIndex), at + 1), 'the block is stored twice').toBe(-1);
-      const fd = fs.openSync(image, 'r+');
-      try {
-        const middle = Buffer.alloc(64);
-        fs.readSync(fd, middle, 0, middle.length, at + 2048);
-        for (let i = 0; i < middle.length; i++) middle[i] = middle[i]! ^ 0xff;
-        fs.writeSync(fd, middle, 0, middle.length, at + 2048);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      loop = attachLoopFile(image);
-      mount(loop.device, mountPoint, { type: 'btrfs' });
+      await corruptFileBlock(btrfs, dataFile, corruptIndex * blockSize);
     });
 
-    afterAll(() => {
-      try {
-        unmountAndRemove(mountPoint);
-      } finally {
-        try {
-          detachLoop(loop);
-        } finally {
-          if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
-        }
-      }
-    });
+    afterAll(() => btrfs?.close());
 
     it.each(availableEngines)('%s: only the request on the bad block fails, with EIO; the rest of its batch completes and the ring goes on', async (engine) => {
       const ring = new Ring({ depth: 128, engine });
@@ -220,7 +155,6 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
     const cachedPages = (file: string) => Number(sh('fincore', ['--noheadings', '--bytes', '--output', 'PAGES', file]));
 
     it('direct requests aligned to the btrfs sector size leave nothing in the page cache (the baseline for the next test)', async () => {
-      requireCommand('fincore', 'util-linux');
       const ring = new Ring({ depth: 8, engine: availableEngines[0] });
       try {
         const file = await ring.open(path.join(mountPoint!, 'baseline.dat'), { write: true, create: true });
@@ -239,7 +173,6 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
     // are accepted but quietly go through the page cache. file.info must name
     // the sector size, so that requests meeting it really bypass the cache.
     it('file.info on btrfs gives the alignment that keeps O_DIRECT direct (its sector size)', async () => {
-      requireCommand('fincore', 'util-linux');
       const ring = new Ring({ depth: 8, engine: availableEngines[0] });
       try {
         const file = await ring.open(path.join(mountPoint!, 'alignment.dat'), { write: true, create: true });
@@ -262,16 +195,11 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
 
   describe('ENOSPC: a full ext4 file system', () => {
     it.each(availableEngines)('%s: O_DIRECT writes fill it until ENOSPC; every acknowledged write reads back intact', async (engine) => {
-      requireCommand('mkfs.ext4', 'e2fsprogs');
-      let loop: LoopDevice | undefined;
-      let mountPoint: string | undefined;
+      // The kit's ext4 keeps no blocks back for root (the tests run as root and would use them).
+      const ext4 = await createFileSystem({ type: 'ext4', sizeMiB: 64 });
+      const { mountPoint } = ext4;
       const ring = new Ring({ depth: 32, engine });
       try {
-        loop = attachLoop(64 * MiB, 512);
-        // -m 0: no blocks reserved for root (the tests run as root and would use them)
-        sh('mkfs.ext4', ['-q', '-F', '-m', '0', loop.device]);
-        mountPoint = makeMountPoint('aioring-ext4-mnt-');
-        mount(loop.device, mountPoint, { type: 'ext4' });
         const file = await ring.open(path.join(mountPoint, 'fill.dat'), { write: true, create: true });
 
         const writeSize = 256 * KiB;
@@ -315,11 +243,7 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
         expectNothingLost(ring);
       } finally {
         await ring.close();
-        try {
-          unmountAndRemove(mountPoint);
-        } finally {
-          detachLoop(loop);
-        }
+        await ext4.close();
       }
     });
   });
@@ -337,15 +261,14 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
     // nothing more than the tmpfs holds reads back as stored, and a block the
     // kernel lost is zeros, never another request's data.
     it.each(availableEngines)('%s: writes past what the tmpfs can hold fail with ENOSPC', async (engine) => {
-      let tmpfsDir: string | undefined;
+      let tmpfs: FileSystem | undefined;
       let loop: LoopDevice | undefined;
       const ring = new Ring({ depth: 32, engine });
       try {
-        tmpfsDir = makeMountPoint('aioring-small-tmpfs-');
-        mount('aioring-test-tmpfs', tmpfsDir, { type: 'tmpfs', options: 'size=16m' });
+        tmpfs = await createFileSystem({ type: 'tmpfs', sizeMiB: 16 });
         // A 64 MiB sparse file on a 16 MiB tmpfs, attached with direct I/O on.
-        loop = attachLoop(64 * MiB, 512, tmpfsDir);
-        const file = await ring.open(loop.device, { write: true });
+        loop = await createLoopDevice({ sizeMiB: 64, backing: path.join(tmpfs.mountPoint, 'backing.img') });
+        const file = await ring.open(loop.path, { write: true });
         expect(file.info.size).toBe(64 * MiB);
 
         const writeSize = 64 * KiB;
@@ -398,9 +321,9 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
       } finally {
         await ring.close();
         try {
-          detachLoop(loop);
+          await loop?.close();
         } finally {
-          unmountAndRemove(tmpfsDir);
+          await tmpfs?.close();
         }
       }
     });
@@ -410,25 +333,25 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
     let loop: LoopDevice | undefined;
     const content = randomBlock(64 * KiB);
 
-    beforeAll(() => {
-      loop = attachLoop(16 * MiB, 512);
-      const fd = fs.openSync(loop.device, 'r+');
+    beforeAll(async () => {
+      loop = await createLoopDevice({ sizeMiB: 16 });
+      const fd = fs.openSync(loop.path, 'r+');
       try {
         fs.writeSync(fd, content, 0, content.length, 0);
         fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
       }
-      sh('blockdev', ['--setro', loop.device]);
-      expect(sh('blockdev', ['--getro', loop.device])).toBe('1');
+      await setReadOnly(loop, true);
+      expect(sh('blockdev', ['--getro', loop.path])).toBe('1');
     });
-    // detachLoop runs blockdev --setrw before losetup -d.
-    afterAll(() => detachLoop(loop));
+    // close() clears the read-only flag before the device detaches.
+    afterAll(() => loop?.close());
 
     it.each(availableEngines)('%s: opening for writing works, every write fails with EPERM, reads and syncs still work', async (engine) => {
       const ring = new Ring({ depth: 16, engine });
       try {
-        const file = await ring.open(loop!.device, { write: true });
+        const file = await ring.open(loop!.path, { write: true });
         expect(file.info.readOnly).toBe(true);
         const error = await file.write(randomBlock(4096), 8192).catch((e: unknown) => e);
         expectKernelError(error, { code: 'EPERM', errno: -1, syscall: 'write', op: 'write', position: 8192, length: 4096, engine });
@@ -448,7 +371,7 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
         expectKernelError(results[3], { code: 'EPERM', errno: -1, op: 'writev' });
         expectSame(back, content, 'read-only device content');
         const plain = Buffer.alloc(content.length);
-        const fd = fs.openSync(loop!.device, 'r');
+        const fd = fs.openSync(loop!.path, 'r');
         try {
           fs.readSync(fd, plain, 0, plain.length, 0);
         } finally {
@@ -465,9 +388,9 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
     let loop: LoopDevice | undefined;
     const content = randomBlock(32 * 4096);
 
-    beforeAll(() => {
-      loop = attachLoop(16 * MiB, 4096);
-      const fd = fs.openSync(loop.device, 'r+');
+    beforeAll(async () => {
+      loop = await createLoopDevice({ sizeMiB: 16, sectorSize: 4096 });
+      const fd = fs.openSync(loop.path, 'r+');
       try {
         fs.writeSync(fd, content, 0, content.length, 0);
         fs.fsyncSync(fd);
@@ -475,13 +398,13 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
         fs.closeSync(fd);
       }
     });
-    afterAll(() => detachLoop(loop));
+    afterAll(() => loop?.close());
 
     it.each(availableEngines)('%s: writes through a read-only handle fail with EBADF alone; the requests around them complete', async (engine) => {
       const ring = new Ring({ depth: 64, engine });
       try {
-        const readWrite = await ring.open(loop!.device, { write: true });
-        const readOnly = await ring.open(loop!.device);
+        const readWrite = await ring.open(loop!.path, { write: true });
+        const readOnly = await ring.open(loop!.path);
         const refusedAt = new Set([0, 5, 6, 20, 33]);
         const back: Buffer[] = [];
         const ops: BatchOp[] = [];
@@ -519,15 +442,15 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
     const blocks = 4096; // 16 MiB
 
     beforeAll(async () => {
-      loop = attachLoop(blocks * blockSize, 4096);
+      loop = await createLoopDevice({ sizeMiB: (blocks * blockSize) / MiB, sectorSize: 4096 });
       ring = new Ring({ depth: 128, engine: 'libaio' });
-      file = await ring.open(loop.device, { write: true });
+      file = await ring.open(loop.path, { write: true });
     });
     afterAll(async () => {
       try {
         await ring?.close();
       } finally {
-        detachLoop(loop);
+        await loop?.close();
       }
     });
 
@@ -573,7 +496,7 @@ describe.skipIf(skipReason !== undefined)('kernel faults on real devices', () =>
           try {
             expect(auto.engine).not.toBe('libaio');
             expect(auto.engineReason).toContain('libaio refused');
-            const other = await auto.open(loop!.device);
+            const other = await auto.open(loop!.path);
             const back = Array.from({ length: 512 }, () => allocAligned(blockSize));
             const reads = await auto.submit(back.map((buffer, i) => ({ op: 'read' as const, file: other, buffer, position: i * blockSize })));
             expect(reads).toEqual(new Array(512).fill(blockSize));

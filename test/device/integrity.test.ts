@@ -4,7 +4,7 @@
 // node behind aioring's back; each damage must fail only its own request, with
 // its own kind, and scrub must find exactly those intervals.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ring, allocAligned } from '../../lib/index';
+import { Ring, allocAligned, probeIntegrity } from '../../lib/index';
 import type { ProtectionFormat } from '../../lib/index';
 import { createLoopDevice, type LoopDevice } from '../../lib/testing/index';
 import { availableEngines } from '../helpers/engines';
@@ -25,6 +25,33 @@ describe.skipIf(skipReason !== undefined).each([512, 4096] as const)('loop devic
     device = await createLoopDevice({ sizeMiB, sectorSize });
   });
   afterAll(() => device?.close());
+
+  it('probeIntegrity reports why the device carries no protection information', async () => {
+    const probe = await probeIntegrity(device.path);
+    expect(probe).toMatchObject({ blockDevice: true, supported: false, format: undefined });
+    // A loop device never carries PI; on a kernel without block integrity the ioctl is refused too.
+    if (probe.code !== undefined) {
+      expect(probe.errno).toBeLessThan(0);
+      expect(probe.reason).toMatch(/CONFIG_BLK_DEV_INTEGRITY|FS_IOC_GETLBMD_CAP/);
+    } else {
+      expect(probe.reason).toMatch(/no protection information/);
+    }
+    console.log(`probeIntegrity(${device.path}): ${probe.code ?? 'answered'}: ${probe.reason}; ${probe.ioUringReason}`);
+  });
+
+  it.each(availableEngines)('the separate layout leaves checking to aioring when the device has no PI (%s)', async (engine) => {
+    const ring = new Ring({ engine, depth: 8 });
+    try {
+      const file = await ring.open(device.path, { write: true, integrity: { format: 't10dif', interval: 4096, layout: 'separate' } });
+      expect(file.integrity?.kernelChecks).toBe(false);
+      const pi = Buffer.alloc(8);
+      await file.write(random.fill(allocAligned(4096)), 0, { pi });
+      expect(await file.read(allocAligned(4096), 0, { pi })).toBe(4096);
+      await file.close();
+    } finally {
+      await ring.close();
+    }
+  });
 
   it.each(availableEngines)('refuses an interval smaller than the logical block size at open (%s)', async (engine) => {
     const ring = new Ring({ engine, depth: 8 });

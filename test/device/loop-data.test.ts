@@ -11,7 +11,9 @@ import { AioError, AioFile, Ring, allocAligned } from '../../lib/index';
 import type { BatchOp } from '../../lib/index';
 import { firstDifference } from '../helpers/data';
 import { availableEngines } from '../helpers/engines';
-import { LoopDevice, attachLoop, blockdevInfo, detachLoop } from '../helpers/loop';
+import { createLoopDevice } from '../../lib/testing/index';
+import type { LoopDevice } from '../../lib/testing/index';
+import { blockdevInfo } from '../helpers/blockdev';
 import { seededRandom } from '../helpers/random';
 import { rootSuiteSkipReason } from '../helpers/root';
 
@@ -88,15 +90,15 @@ function expectSame(actual: Uint8Array, expected: Uint8Array, what: string): voi
 }
 
 describe.skipIf(skipReason !== undefined)('loop devices', () => {
-  describe.each([512, 4096])('%i-byte sectors', (sectorSize) => {
+  describe.each([512, 4096] as const)('%i-byte sectors', (sectorSize) => {
     let loop: LoopDevice | undefined;
     let geometry: ReturnType<typeof blockdevInfo>;
 
-    beforeAll(() => {
-      loop = attachLoop(deviceSize, sectorSize);
-      geometry = blockdevInfo(loop.device);
+    beforeAll(async () => {
+      loop = await createLoopDevice({ sizeMiB: deviceSize / 1024 ** 2, sectorSize });
+      geometry = blockdevInfo(loop.path);
     });
-    afterAll(() => detachLoop(loop));
+    afterAll(() => loop?.close());
 
     it('the loop device has the geometry asked for', () => {
       expect(geometry.size).toBe(deviceSize);
@@ -110,7 +112,7 @@ describe.skipIf(skipReason !== undefined)('loop devices', () => {
       let device: string;
 
       beforeAll(async () => {
-        device = loop!.device;
+        device = loop!.path;
         ring = new Ring({ depth, engine });
         file = await ring.open(device, { write: true });
       });
@@ -159,7 +161,7 @@ describe.skipIf(skipReason !== undefined)('loop devices', () => {
         withPlainFd(device, 'r', (fd) => {
           extents.forEach((extent, i) => expectSame(plainRead(fd, extent.position, extent.length), data[i]!, `plain read of the device at ${extent.position}`));
         });
-        withPlainFd(loop!.backingFile, 'r', (fd) => {
+        withPlainFd(loop!.backing, 'r', (fd) => {
           extents.forEach((extent, i) => expectSame(plainRead(fd, extent.position, extent.length), data[i]!, `backing file at ${extent.position}`));
         });
       });

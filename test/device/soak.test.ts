@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AioFile, Ring, allocAligned } from '../../lib/index';
 import type { EngineName } from '../../lib/index';
 import { availableEngines } from '../helpers/engines';
-import { LoopDevice, attachLoop, detachLoop } from '../helpers/loop';
+import { createLoopDevice } from '../../lib/testing/index';
+import type { LoopDevice } from '../../lib/testing/index';
 import { seededRandom } from '../helpers/random';
 import { inCI, rootSuiteSkipReason } from '../helpers/root';
 import { settleAll } from '../helpers/settle';
@@ -297,12 +298,12 @@ describe.skipIf(skipReason !== undefined)('soak on a loop device', () => {
   let loop: LoopDevice | undefined;
   const model = new Model();
 
-  beforeAll(() => {
+  beforeAll(async () => {
     // 4096-byte sectors: each block is one sector, which the device writes
     // whole, so a read racing a write sees the old block or the new one.
-    loop = attachLoop(blockCount * blockSize, 4096);
+    loop = await createLoopDevice({ sizeMiB: (blockCount * blockSize) / 1024 ** 2, sectorSize: 4096 });
   });
-  afterAll(() => detachLoop(loop));
+  afterAll(() => loop?.close());
 
   // The engine 'auto' picks (Linux AIO first, or AIORING_ENGINE) gets the long
   // run; every other available engine a shorter one.
@@ -319,7 +320,7 @@ describe.skipIf(skipReason !== undefined)('soak on a loop device', () => {
   it.each(plan)('$label engine: no mismatches, no lost completions, flat memory', async ({ label, engine, seconds }) => {
     const ring = new Ring({ depth, engine });
     try {
-      const file = await ring.open(loop!.device, { write: true });
+      const file = await ring.open(loop!.path, { write: true });
       const before = ring.stats();
       const report = await soak(ring, file, model, seconds);
       const after = ring.stats();
