@@ -4,6 +4,19 @@ import { checkInteger } from './validate';
 
 const pageSize = 4096;
 
+// The memory allocAligned() and ring.registerBuffers() made, by ArrayBuffer,
+// so that strictBuffers rings can tell it from memory aligned by chance.
+const libraryMemory = new WeakSet<ArrayBufferLike>();
+
+export function markLibraryMemory(buffer: Buffer): void {
+  libraryMemory.add(buffer.buffer);
+}
+
+/** Whether the view lies in memory from allocAligned() or ring.registerBuffers() (or a subarray of it). */
+export function isLibraryMemory(view: ArrayBufferView): boolean {
+  return libraryMemory.has(view.buffer);
+}
+
 /**
  * Allocates a zero-filled Buffer whose memory starts on `alignment` bytes
  * (a power of two; a page by default), as O_DIRECT needs and Buffer.alloc
@@ -20,5 +33,6 @@ export function allocAligned(size: number, alignment: number = pageSize): Buffer
   if (buffer === null) {
     throw outOfMemory(`could not allocate ${size} bytes aligned to ${alignment}`);
   }
+  markLibraryMemory(buffer);
   return buffer;
 }

@@ -31,6 +31,8 @@ export interface RequestTarget {
   readonly fd: number;
   readonly path: string;
   readonly memAlign: number;
+  /** Opened for writing; a kernel EBADF on a write to a target that is not says why. */
+  readonly writable: boolean;
   /** How its reads and writes are protected, if they are. */
   readonly integrity: FileProtection | undefined;
   /** Called once each time a request on this target has settled. */
@@ -363,7 +365,7 @@ export class Dispatcher {
       } else if (result === CompletionResult.integrityFault) {
         this.finish(slot, this.integrityFailure(slot, request));
       } else {
-        this.finish(slot, systemError(-result, opNames[request.op]!, context(request, this.engine)));
+        this.finish(slot, completionError(-result, request, this.engine));
       }
     }
     this.admitWaiting();
@@ -434,6 +436,17 @@ function context(request: IoRequest, engine?: string) {
 const maxIdleRetries = 36;
 const submitSyscalls: Record<EngineName, string> = { libaio: 'io_submit', io_uring: 'io_uring_enter', threadpool: 'submit' };
 const eagain = 11;
+
+const ebadf = 9;
+
+function completionError(errno: number, request: IoRequest, engine: EngineName): AioError {
+  const error = systemError(errno, opNames[request.op]!, context(request, engine));
+  if (errno === ebadf && !request.target.writable) error.message += notWritableAdvice;
+  return error;
+}
+
+/** Appended to EBADF's message when the request needed a file opened for writing. */
+export const notWritableAdvice = ': the file was opened without write: true (ring.open(path, { write: true }))';
 
 function systemErrorFor(engine: EngineName) {
   return (request: IoRequest) => systemError(eagain, submitSyscalls[engine], context(request, engine));

@@ -2,27 +2,39 @@
 // before it is queued: types, ranges, and the direct-I/O alignment rules.
 import type { BigIntStats, Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import type { Dispatcher, IoRequest, RequestTarget } from './dispatcher';
+import { isLibraryMemory } from './buffers';
+import { type Dispatcher, type IoRequest, type RequestTarget, notWritableAdvice } from './dispatcher';
 import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgValue, libraryError, systemError } from './errors';
 import { native } from './native';
 import { OpCodes, opNames } from './native-contract';
+import { OptionKeys, optionKeys } from './option-keys';
 import { checkTransferTuples } from './integrity';
 import { scrubFile } from './scrub';
-import { AioReadStream, type ReadStreamOptions } from './streams/read-stream';
-import type { AllocateOptions, FileInfo, FileProtection, OpName, ReadOptions, ScrubOptions, ScrubReport, StatOptions, WriteOptions } from './types';
+import { AioReadStream } from './streams/read-stream';
+import type { AllocateOptions, FileInfo, FileProtection, IoBuffer, OpName, ReadOptions, ReadStreamOptions, ScrubOptions, ScrubReport, StatOptions, WriteOptions } from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkInteger, checkOptions, checkPosition } from './validate';
+
+/** How a file was opened, as far as the checks on its requests care. */
+export interface FileAccess {
+  /** Opened with write: true. */
+  writable: boolean;
+  /** The ring's strictBuffers option. */
+  strictBuffers: boolean;
+}
 
 export class AioFile implements RequestTarget {
   readonly path: string;
   readonly fd: number;
   readonly info: FileInfo;
   readonly memAlign: number;
+  /** @internal opened with write: true */
+  readonly writable: boolean;
   /** The protection information on this file's intervals, if it was opened with `integrity`. */
   readonly integrity: FileProtection | undefined;
   /** @internal the ring that opened this file, for ring.submit's ownership check */
   readonly owner: object;
   private readonly handle: FileHandle;
-  private readonly writable: boolean;
+  private readonly access: FileAccess;
   private readonly dispatcher: Dispatcher;
   private readonly onClosed: (file: AioFile) => void;
   private pending = 0;
@@ -34,7 +46,7 @@ export class AioFile implements RequestTarget {
     owner: object,
     path: string,
     handle: FileHandle,
-    writable: boolean,
+    access: FileAccess,
     info: FileInfo,
     dispatcher: Dispatcher,
     onClosed: (file: AioFile) => void,
@@ -43,7 +55,8 @@ export class AioFile implements RequestTarget {
     this.owner = owner;
     this.path = path;
     this.handle = handle;
-    this.writable = writable;
+    this.access = access;
+    this.writable = access.writable;
     this.fd = handle.fd;
     this.info = info;
     this.memAlign = info.direct ? info.memAlign : 0;
@@ -57,37 +70,45 @@ export class AioFile implements RequestTarget {
     return this.closing !== undefined;
   }
 
-  /** Reads into the whole buffer from `position`; resolves with the bytes read (fewer at end of file). */
-  read(buffer: ArrayBufferView, position: number, options?: ReadOptions): Promise<number> {
+  /**
+   * Reads into the whole buffer from `position`; resolves with the bytes read
+   * (fewer at end of file). To read less, pass buffer.subarray(0, n).
+   */
+  read(buffer: IoBuffer, position: number, options?: ReadOptions): Promise<number> {
     try {
-      return this.start(this.transfer(OpCodes.read, checkBuffer('buffer', buffer), position, false, piOption(options)));
+      if (arguments.length > 3 || typeof options === 'number') throw wrongShape('read', 'buffer', 'position', 'options');
+      return this.start(this.transfer(OpCodes.read, checkBuffer('buffer', buffer), position, false, piOption(options, optionKeys.read)));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /** Writes the whole buffer at `position`; resolves with the bytes written. */
-  write(buffer: ArrayBufferView, position: number, options?: WriteOptions): Promise<number> {
+  write(buffer: IoBuffer, position: number, options?: WriteOptions): Promise<number> {
     try {
+      if (arguments.length > 3 || typeof options === 'number') throw wrongShape('write', 'buffer', 'position', 'options');
       const buffers = checkBuffer('buffer', buffer);
-      return this.start(this.transfer(OpCodes.write, buffers, position, dsyncOption(options), piOption(options)));
+      return this.start(this.transfer(OpCodes.write, buffers, position, dsyncOption(options), piOption(options, optionKeys.write)));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  readv(buffers: ArrayBufferView[], position: number, options?: ReadOptions): Promise<number> {
+  readv(buffers: IoBuffer[], position: number, options?: ReadOptions): Promise<number> {
     try {
-      return this.start(this.transfer(OpCodes.readv, checkBufferList('buffers', buffers), position, false, piOption(options)));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  writev(buffers: ArrayBufferView[], position: number, options?: WriteOptions): Promise<number> {
-    try {
+      if (arguments.length > 3 || typeof options === 'number') throw wrongShape('readv', 'buffers', 'position', 'options');
       const list = checkBufferList('buffers', buffers);
-      return this.start(this.transfer(OpCodes.writev, list, position, dsyncOption(options), piOption(options)));
+      return this.start(this.transfer(OpCodes.readv, list, position, false, piOption(options, optionKeys.read)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  writev(buffers: IoBuffer[], position: number, options?: WriteOptions): Promise<number> {
+    try {
+      if (arguments.length > 3 || typeof options === 'number') throw wrongShape('writev', 'buffers', 'position', 'options');
+      const list = checkBufferList('buffers', buffers);
+      return this.start(this.transfer(OpCodes.writev, list, position, dsyncOption(options), piOption(options, optionKeys.write)));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -100,7 +121,7 @@ export class AioFile implements RequestTarget {
    */
   scrub(options?: ScrubOptions): Promise<ScrubReport> {
     try {
-      return scrubFile(this, this.dispatcher.depth, checkOptions('options', options));
+      return scrubFile(this, this.dispatcher.depth, checkOptions('options', options, optionKeys.scrub));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -122,7 +143,7 @@ export class AioFile implements RequestTarget {
   stat(options?: StatOptions): Promise<Stats | BigIntStats>;
   stat(options?: StatOptions): Promise<Stats | BigIntStats> {
     try {
-      const bigint = checkBoolean('bigint', checkOptions('options', options).bigint, false);
+      const bigint = checkBoolean('bigint', checkOptions('options', options, optionKeys.stat).bigint, false);
       return this.track('stat', () => this.handle.stat({ bigint }));
     } catch (error) {
       return Promise.reject(error);
@@ -151,7 +172,7 @@ export class AioFile implements RequestTarget {
     try {
       checkPosition('position', position);
       checkInteger('length', length, 1, Number.MAX_SAFE_INTEGER - position);
-      const keepSize = checkBoolean('keepSize', checkOptions('options', options).keepSize, false);
+      const keepSize = checkBoolean('keepSize', checkOptions('options', options, optionKeys.allocate).keepSize, false);
       if (!this.writable) return Promise.reject(this.notWritableError('allocate'));
       return this.track(
         'allocate',
@@ -215,10 +236,11 @@ export class AioFile implements RequestTarget {
     if (--this.pending === 0 && this.drained) this.drained();
   }
 
-  /** @internal EBADF, saying why: the file was opened without `write: true`. */
-  notWritableError(op: OpName): AioError {
-    const error = systemError(ebadf, op === 'allocate' ? 'fallocate' : op === 'truncate' ? 'ftruncate' : op, { op, path: this.path });
-    error.message += ": the file was opened without write: true (ring.open(path, { write: true }))";
+  // ftruncate and fallocate on a read-only descriptor fail with EINVAL and
+  // EBADF respectively; both mean the same mistake, which EBADF names.
+  private notWritableError(op: 'truncate' | 'allocate'): AioError {
+    const error = systemError(ebadf, op === 'allocate' ? 'fallocate' : 'ftruncate', { op, path: this.path });
+    error.message += notWritableAdvice;
     return error;
   }
 
@@ -251,6 +273,13 @@ export class AioFile implements RequestTarget {
     pi: unknown,
   ): IoRequest | AioError {
     checkPosition('position', position);
+    if (this.access.strictBuffers && !allLibraryMemory(buffers)) {
+      return libraryError(
+        LibraryCodes.alignment,
+        'strictBuffers: the buffer was not made by allocAligned() or ring.registerBuffers(), so its alignment is luck',
+        { op: opNameOf(op), path: this.path, position },
+      );
+    }
     const align = this.info.direct ? this.info.offsetAlign : 1;
     const unit = this.integrity ? this.integrity.interval : align;
     let length = 0;
@@ -328,14 +357,33 @@ function newRequest(
 
 function dsyncOption(options: WriteOptions | undefined): boolean {
   if (options === undefined) return false;
-  return checkBoolean('dsync', checkOptions('options', options).dsync, false);
+  return checkBoolean('dsync', checkOptions('options', options, optionKeys.write).dsync, false);
 }
 
-function piOption(options: ReadOptions | WriteOptions | undefined): unknown {
-  return options === undefined ? undefined : checkOptions('options', options).pi;
+function piOption(options: ReadOptions | WriteOptions | undefined, keys: OptionKeys): unknown {
+  return options === undefined ? undefined : checkOptions('options', options, keys).pi;
 }
 
 function ignoreCount(): void {}
+
+function allLibraryMemory(buffers: ArrayBufferView | ArrayBufferView[]): boolean {
+  if (!Array.isArray(buffers)) return isLibraryMemory(buffers);
+  for (const buffer of buffers) if (!isLibraryMemory(buffer)) return false;
+  return true;
+}
+
+// aioring's calls are (buffer, position[, options]); fs.promises' are
+// (buffer, offset, length, position). Rather than read the wrong place, say so.
+function wrongShape(method: string, ...parameters: string[]): TypeError {
+  const buffer = parameters[0]!;
+  const vector = method.endsWith('v');
+  const advice = vector
+    ? `each of ${buffer} is transferred whole`
+    : `for fs.promises' (buffer, offset, length, position) pass ${buffer}.subarray(offset, offset + length) and position`;
+  return Object.assign(new TypeError(`file.${method} takes (${parameters.join(', ')}${parameters.length === 2 ? '' : '?'}): ${advice}`), {
+    code: 'ERR_INVALID_ARG_TYPE',
+  });
+}
 
 const ebadf = 9;
 

@@ -19,6 +19,9 @@ export type {
   IntegrityFault,
   IntegrityFaultKind,
   IntegrityProbe,
+  IoBuffer,
+  LogDurability,
+  LogOptions,
   OpName,
   OpenOptions,
   ProtectionFormat,
@@ -26,6 +29,7 @@ export type {
   ProtectionLayout,
   ProtectionOptions,
   ReadOptions,
+  ReadStreamOptions,
   RingOptions,
   RingStats,
   ScrubOptions,
@@ -36,7 +40,5 @@ export type {
 } from './types';
 export { AioLog } from './log/log';
 export type { LogRecord, LogReadOptions, LogStats } from './log/log';
-export type { LogDurability, LogOptions } from './log/options';
 export type { DiscardedTail, LogRecovery } from './log/recovery';
 export { AioReadStream } from './streams/read-stream';
-export type { ReadStreamOptions } from './streams/read-stream';

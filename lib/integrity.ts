@@ -4,6 +4,7 @@ import { integrityError, type OperationContext } from './errors';
 import type { IntegrityFault } from './types';
 import { native, type NativeIntegrityFault, type NativeProtectionProfile } from './native';
 import { ProtectionFormats, tupleBytes } from './native-contract';
+import { optionKeys } from './option-keys';
 import type {
   FileProtection,
   ProtectionFormat,
@@ -36,7 +37,7 @@ export function checkRefTag(name: string, value: unknown): number {
 }
 
 function checkProtectionOptions(value: unknown): ProtectionProfile & { refTag: number } {
-  const options = checkOptions('options', value);
+  const options = checkOptions('options', value, optionKeys.protection);
   const format = checkFormat('options.format', options.format);
   const interval = options.interval;
   if (!protectionIntervals.includes(interval as ProtectionInterval)) {
@@ -114,7 +115,7 @@ function verifyContext(data: ArrayBufferView): OperationContext {
 /** Checks the `integrity` option's own values; the file's block size is checked once it is open. */
 export function checkFileIntegrity(value: unknown): Omit<FileProtection, 'kernelChecks'> | undefined {
   if (value === undefined) return undefined;
-  const options = checkOptions('integrity', value);
+  const options = checkOptions('integrity', value, optionKeys.fileIntegrity);
   const format = checkFormat('integrity.format', options.format);
   const interval = options.interval;
   if (!protectionIntervals.includes(interval as ProtectionInterval)) {

@@ -1,5 +1,6 @@
 // ring.registerBuffers: the argument checks, the call into the ring's
 // dispatcher, and its refusals turned into AioErrors.
+import { markLibraryMemory } from './buffers';
 import type { Dispatcher } from './dispatcher';
 import { closedError, forkedError, systemError } from './errors';
 import type { AioError, OperationContext } from './errors';
@@ -32,6 +33,7 @@ export function registerBuffers(dispatcher: Dispatcher, count: number, size: num
   }
   if (typeof outcome === 'number') throw closedError('ring', context);
   if ('errno' in outcome) throw refusal(outcome.errno, outcome.syscall, context);
+  for (const buffer of outcome.buffers) markLibraryMemory(buffer);
   return outcome;
 }
 

@@ -10,11 +10,11 @@ import { checkFileIntegrity, intervalMismatch } from './integrity';
 import { kernelChecksFor, probeDescriptor } from './integrity-probe';
 import type { AioLog } from './log/log';
 import { openLog } from './log/open';
-import type { LogOptions } from './log/options';
 import { native } from './native';
 import type { NativeRegistration } from './native';
 import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
-import type { EngineName, FileInfo, FileProtection, OpenOptions, RingOptions, RingStats } from './types';
+import { optionKeys } from './option-keys';
+import type { BatchOpOn, EngineName, FileInfo, FileProtection, LogOptions, OpenOptions, RingOptions, RingStats } from './types';
 import { checkBoolean, checkInteger, checkOptions, checkString } from './validate';
 
 const defaultDepth = 128;
@@ -23,10 +23,7 @@ const maxDepth = 4096;
 const maxBusyPollUs = 10_000;
 
 /** One operation of ring.submit(); `file` must have been opened by the same ring. */
-export type BatchOp =
-  | { op: 'read' | 'write'; file: AioFile; buffer: ArrayBufferView; position: number; dsync?: boolean; pi?: ArrayBufferView }
-  | { op: 'readv' | 'writev'; file: AioFile; buffers: ArrayBufferView[]; position: number; dsync?: boolean; pi?: ArrayBufferView }
-  | { op: 'fsync' | 'fdatasync'; file: AioFile };
+export type BatchOp = BatchOpOn<AioFile>;
 
 export class Ring {
   /** Most requests in flight at once. */
@@ -37,6 +34,8 @@ export class Ring {
   readonly engineReason: string;
   /** Microseconds the ring may spin for a completion before the loop sleeps (0: never). */
   readonly busyPollUs: number;
+  /** Whether requests accept only memory from allocAligned() or registerBuffers(). */
+  readonly strictBuffers: boolean;
   private readonly dispatcherOptions: DispatcherOptions;
   private readonly direct: Dispatcher;
   private buffered: Selection | undefined;
@@ -46,9 +45,10 @@ export class Ring {
   private registration: NativeRegistration | undefined;
 
   constructor(options?: RingOptions) {
-    const opts = checkOptions('options', options);
+    const opts = checkOptions('options', options, optionKeys.ring);
     this.depth = opts.depth === undefined ? defaultDepth : checkInteger('depth', opts.depth, 1, maxDepth);
     this.busyPollUs = opts.busyPollUs === undefined ? 0 : checkInteger('busyPollUs', opts.busyPollUs, 0, maxBusyPollUs);
+    this.strictBuffers = checkBoolean('strictBuffers', opts.strictBuffers, false);
     this.dispatcherOptions = { depth: this.depth, busyPollUs: this.busyPollUs };
     const requested = requestedEngine(opts.engine);
     const selection =
@@ -63,14 +63,20 @@ export class Ring {
   /** Opens a file or block device; O_DIRECT unless `direct: false`. */
   async open(path: string, options?: OpenOptions): Promise<AioFile> {
     checkString('path', path);
-    const opts = checkOptions('options', options);
+    const opts = checkOptions('options', options, optionKeys.open);
     const write = checkBoolean('write', opts.write, false);
     const direct = checkBoolean('direct', opts.direct, true);
+    const create = checkBoolean('create', opts.create, false);
+    const exclusive = checkBoolean('exclusive', opts.exclusive, false);
+    const truncate = checkBoolean('truncate', opts.truncate, false);
+    if (create && !write) throw needs('create', 'write');
+    if (truncate && !write) throw needs('truncate', 'write');
+    if (exclusive && !create) throw needs('exclusive', 'create');
     const flags =
       (write ? fs.constants.O_RDWR : fs.constants.O_RDONLY) |
-      (checkBoolean('create', opts.create, false) ? fs.constants.O_CREAT : 0) |
-      (checkBoolean('exclusive', opts.exclusive, false) ? fs.constants.O_EXCL : 0) |
-      (checkBoolean('truncate', opts.truncate, false) ? fs.constants.O_TRUNC : 0) |
+      (create ? fs.constants.O_CREAT : 0) |
+      (exclusive ? fs.constants.O_EXCL : 0) |
+      (truncate ? fs.constants.O_TRUNC : 0) |
       (direct ? fs.constants.O_DIRECT : 0) |
       (checkBoolean('dsync', opts.dsync, false) ? fs.constants.O_DSYNC : 0);
     const mode = opts.mode === undefined ? 0o644 : checkInteger('mode', opts.mode, 0, 0o7777);
@@ -81,11 +87,7 @@ export class Ring {
     try {
       handle = await fs.promises.open(path, flags, mode);
     } catch (error) {
-      const wrapped = fromNodeError(error as NodeJS.ErrnoException, { op: 'open', path });
-      if (direct && wrapped.code === 'EINVAL') {
-        wrapped.message += '; this file system may not support O_DIRECT (open with direct: false)';
-      }
-      throw wrapped;
+      throw await openFailure(error as NodeJS.ErrnoException, path, direct);
     }
     // close() may have begun while open() waited on the file system.
     if (this.closing) {
@@ -115,7 +117,8 @@ export class Ring {
     const dispatcher = direct ? this.direct : this.bufferedDispatcher();
     dispatcher.registerFile(handle.fd);
     const protection = integrity && Object.freeze({ ...integrity, kernelChecks: this.kernelChecks(handle.fd, path, integrity, info, dispatcher) });
-    const file = new AioFile(this, path, handle, write, info, dispatcher, (closed) => this.files.delete(closed), protection);
+    const access = { writable: write, strictBuffers: this.strictBuffers };
+    const file = new AioFile(this, path, handle, access, info, dispatcher, (closed) => this.files.delete(closed), protection);
     this.files.add(file);
     return file;
   }
@@ -222,7 +225,7 @@ export class Ring {
   }
 
   private prepareBatchOp(op: BatchOp, index: number) {
-    const entry = checkOptions(`ops[${index}]`, op) as Partial<BatchOp> & Record<string, unknown>;
+    const entry = checkOptions(`ops[${index}]`, op, batchKeys(op)) as Partial<BatchOp> & Record<string, unknown>;
     const file = entry.file;
     if (!(file instanceof AioFile)) {
       throw invalidArgType(`ops[${index}].file must be a file opened by Ring.open`);
@@ -260,3 +263,32 @@ export class Ring {
     return this.engine === 'libaio' ? this.buffered?.dispatcher.engine : this.engine;
   }
 }
+
+function needs(option: string, required: string): TypeError {
+  return Object.assign(new TypeError(`The "${option}" option needs ${required}: true`), { code: 'ERR_INVALID_ARG_VALUE' });
+}
+
+// A batch entry's allowed keys depend on its op; an unknown op is reported by
+// file.prepare, after the entry's file has been checked.
+function batchKeys(op: unknown) {
+  const kind = typeof op === 'object' && op !== null ? (op as { op?: unknown }).op : undefined;
+  if (kind === 'fsync' || kind === 'fdatasync') return optionKeys.batchFlush;
+  if (kind === 'readv' || kind === 'writev') return optionKeys.batchVector;
+  return optionKeys.batchTransfer;
+}
+
+// The kernel answers O_DIRECT on a directory with EINVAL, which alone reads as
+// "this file system cannot do direct I/O"; say what is really wrong.
+async function openFailure(error: NodeJS.ErrnoException, path: string, direct: boolean): Promise<AioError> {
+  const wrapped = fromNodeError(error, { op: 'open', path });
+  if (!direct || wrapped.code !== 'EINVAL') return wrapped;
+  const isDirectory = await fs.promises.stat(path).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
+  if (isDirectory) return systemError(eisdir, 'open', { op: 'open', path });
+  wrapped.message += '; this file system may not support O_DIRECT (open with direct: false)';
+  return wrapped;
+}
+
+const eisdir = 21;

@@ -14,6 +14,13 @@ export interface EngineAvailability {
   reason: string;
 }
 
+/**
+ * Memory a request reads into or writes from: a Buffer or any TypedArray (a
+ * DataView is not accepted). For direct I/O it must be aligned: use
+ * allocAligned() or ring.registerBuffers().
+ */
+export type IoBuffer = NodeJS.TypedArray;
+
 export interface RingOptions {
   /** Most requests in flight at once; more wait in a queue. Default 128. */
   depth?: number;
@@ -27,16 +34,24 @@ export interface RingOptions {
    * spinning, so timers and other I/O still run. 0 to 10000; default 0 (off).
    */
   busyPollUs?: number;
+  /**
+   * Accept only memory that allocAligned() or ring.registerBuffers() made, on
+   * every file of the ring, rejecting anything else with ERR_AIO_ALIGNMENT.
+   * A Buffer.alloc() buffer is sometimes aligned by chance; this makes code
+   * that depends on such luck fail every time, in tests, rather than now and
+   * then in production. Default false.
+   */
+  strictBuffers?: boolean;
 }
 
 export interface OpenOptions {
   /** Open for reading and writing. Default false (read-only). */
   write?: boolean;
-  /** Create the file if it does not exist (needs write). */
+  /** Create the file if it does not exist (needs write: true). */
   create?: boolean;
-  /** With create: fail with EEXIST if the file exists. */
+  /** Fail with EEXIST if the file exists (needs create: true). */
   exclusive?: boolean;
-  /** Truncate an existing file to zero length (needs write). */
+  /** Truncate an existing file to zero length (needs write: true). */
   truncate?: boolean;
   /** O_DIRECT: bypass the page cache. Default true. */
   direct?: boolean;
@@ -198,6 +213,12 @@ export interface StatOptions {
   bigint?: boolean;
 }
 
+/** ring.submit()'s operations on files of type File (ring.ts's BatchOp is BatchOpOn<AioFile>). */
+export type BatchOpOn<File> =
+  | { op: 'read' | 'write'; file: File; buffer: IoBuffer; position: number; dsync?: boolean; pi?: ArrayBufferView }
+  | { op: 'readv' | 'writev'; file: File; buffers: IoBuffer[]; position: number; dsync?: boolean; pi?: ArrayBufferView }
+  | { op: 'fsync' | 'fdatasync'; file: File };
+
 export interface RingStats {
   /** Requests handed to the engine. */
   submitted: number;
@@ -270,4 +291,56 @@ export interface AioErrorDetails {
   engine?: string;
   /** ERR_AIO_INTEGRITY: the first bad interval and, in `faults`, every bad interval. */
   integrity?: { first: IntegrityFault; faults: IntegrityFault[] };
+}
+
+/** ring.openLog()'s options. */
+export type LogDurability = 'dsync' | 'fdatasync';
+
+export interface LogOptions {
+  /** Create the log if the file does not exist (or is empty). Default false. */
+  create?: boolean;
+  /** Open for reading only: recovery runs, nothing is written, append() rejects. Default false. */
+  readOnly?: boolean;
+  /** O_DIRECT: groups are written in aligned blocks past the page cache. Default true. */
+  direct?: boolean;
+  /**
+   * How a group is made durable: 'dsync' (default) writes it with RWF_DSYNC, one
+   * system call; 'fdatasync' writes it and then calls fdatasync.
+   */
+  durability?: LogDurability;
+  /** A group holds records totalling at most this many bytes (a single larger record goes alone). 4 KiB to 64 MiB; default 1 MiB. */
+  maxGroupBytes?: number;
+  /**
+   * Microseconds an idle log waits for more appends before it writes a group
+   * (appends arriving while a group is being written never wait longer than it
+   * takes). 0 to 1000000; default 0: write at once.
+   */
+  maxGroupWaitUs?: number;
+  /** The largest record append() accepts, in bytes. 1 to 256 MiB; default 4 MiB. */
+  maxRecordBytes?: number;
+  /** Bytes the file is extended by ahead of the appends, so an append never also commits a size change. 0 (off) or a multiple of 4096 up to 1 GiB; default 64 MiB. */
+  preallocateBytes?: number;
+  /**
+   * Preallocate by writing zeros (default true), so that appends overwrite
+   * written blocks and commit no extent change either; false reserves the space
+   * with fallocate(2) alone, which is cheaper but leaves unwritten extents whose
+   * first write some file systems must also journal.
+   */
+  zeroFill?: boolean;
+  /** Permission bits for a created file. Default 0o644. */
+  mode?: number;
+}
+
+/** file.createReadStream()'s options. */
+export interface ReadStreamOptions {
+  /** First byte to deliver. Default 0. */
+  start?: number;
+  /** Last byte to deliver, inclusive (as in fs.createReadStream). Default: to the end of the file. */
+  end?: number;
+  /** The most bytes in one chunk the stream emits, and its buffering threshold. Default 1 MiB. */
+  highWaterMark?: number;
+  /** The largest read-ahead window, in bytes. Default 8 MiB, at most 64 MiB. */
+  maxReadAhead?: number;
+  /** Aborting it destroys the stream with an AbortError. */
+  signal?: AbortSignal;
 }

@@ -2,6 +2,7 @@
 // same kinds of error Node's own APIs throw: TypeError for the wrong type,
 // RangeError for a value out of range, each with Node's code.
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import type { OptionKeys } from './option-keys';
 
 /** Linux caps one read or write at this many bytes (MAX_RW_COUNT). */
 export const maxTransferBytes = 0x7ffff000;
@@ -94,11 +95,13 @@ export function checkBoolean(name: string, value: unknown, fallback: boolean): b
   return value;
 }
 
-export function checkOptions(name: string, value: unknown): Record<string, unknown> {
+/** An options object (undefined is none), every key of which `keys` must know. */
+export function checkOptions(name: string, value: unknown, keys: OptionKeys): Record<string, unknown> {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw invalidArgType(`The "${name}" argument must be an object. Received ${describe(value)}`);
   }
+  keys.check(name, value);
   return value as Record<string, unknown>;
 }
 
