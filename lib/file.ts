@@ -11,7 +11,21 @@ import { OptionKeys, optionKeys } from './option-keys';
 import { checkTransferTuples } from './integrity';
 import { scrubFile } from './scrub';
 import { AioReadStream } from './streams/read-stream';
-import type { AllocateOptions, FileInfo, FileProtection, IoBuffer, OpName, ReadOptions, ReadStreamOptions, ScrubOptions, ScrubReport, StatOptions, WriteOptions } from './types';
+import { AioWriteStream } from './streams/write-stream';
+import type {
+  AllocateOptions,
+  FileInfo,
+  FileProtection,
+  IoBuffer,
+  OpName,
+  ReadOptions,
+  ReadStreamOptions,
+  ScrubOptions,
+  ScrubReport,
+  StatOptions,
+  WriteOptions,
+  WriteStreamOptions,
+} from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkInteger, checkOptions, checkPosition } from './validate';
 
 /** How a file was opened, as far as the checks on its requests care. */
@@ -195,6 +209,15 @@ export class AioFile implements RequestTarget {
    */
   createReadStream(options?: ReadStreamOptions): AioReadStream {
     return new AioReadStream(this, options);
+  }
+
+  /**
+   * A Writable that gathers writes into aligned chunks written with direct
+   * I/O; end() writes the tail and leaves the file exactly as long as written
+   * (see README, Streams).
+   */
+  createWriteStream(options?: WriteStreamOptions): AioWriteStream {
+    return new AioWriteStream(this, options);
   }
 
   /**

@@ -19,6 +19,7 @@ export type {
   IntegrityFault,
   IntegrityFaultKind,
   IntegrityProbe,
+  FlushMode,
   IoBuffer,
   LogDurability,
   LogOptions,
@@ -37,8 +38,10 @@ export type {
   ScrubReport,
   StatOptions,
   WriteOptions,
+  WriteStreamOptions,
 } from './types';
 export { AioLog } from './log/log';
 export type { LogRecord, LogReadOptions, LogStats } from './log/log';
 export type { DiscardedTail, LogRecovery } from './log/recovery';
 export { AioReadStream } from './streams/read-stream';
+export { AioWriteStream } from './streams/write-stream';

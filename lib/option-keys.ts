@@ -19,6 +19,7 @@ import type {
   ScrubOptions,
   StatOptions,
   WriteOptions,
+  WriteStreamOptions,
 } from './types';
 
 type KeyTable<T> = Record<keyof T, true>;
@@ -45,6 +46,7 @@ const batchFlush: KeyTable<Extract<BatchOpOn<unknown>, { op: 'fsync' }>> = { op:
 const protection: KeyTable<ProtectionOptions> = { format: true, interval: true, refTag: true, appTag: true };
 const fileIntegrity: KeyTable<FileIntegrityOptions> = { format: true, interval: true, appTag: true, refTagSeed: true, layout: true };
 const readStream: KeyTable<ReadStreamOptions> = { start: true, end: true, highWaterMark: true, maxReadAhead: true, signal: true };
+const writeStream: KeyTable<WriteStreamOptions> = { start: true, chunkSize: true, flush: true, highWaterMark: true, signal: true };
 const log: KeyTable<LogOptions> = {
   create: true,
   readOnly: true,
@@ -99,6 +101,7 @@ export const optionKeys = {
   fileIntegrity: new OptionKeys(fileIntegrity),
   log: new OptionKeys(log),
   readStream: new OptionKeys(readStream),
+  writeStream: new OptionKeys(writeStream),
 };
 
 function unknownKey(name: string, key: string, allowed: string[]): TypeError {

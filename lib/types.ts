@@ -344,3 +344,20 @@ export interface ReadStreamOptions {
   /** Aborting it destroys the stream with an AbortError. */
   signal?: AbortSignal;
 }
+
+/** What a write stream's 'finish' waits for beyond the writes. */
+export type FlushMode = 'none' | 'datasync' | 'sync';
+
+/** file.createWriteStream()'s options. */
+export interface WriteStreamOptions {
+  /** File position of the first byte written. Default 0. */
+  start?: number;
+  /** Bytes per aligned write. Default 1 MiB, at most 64 MiB; a multiple of the file's alignment. */
+  chunkSize?: number;
+  /** What 'finish' waits for beyond the writes: 'datasync' (fdatasync), 'sync' (fsync), or 'none' (default). */
+  flush?: FlushMode;
+  /** Bytes write() may hold before it returns false. Default chunkSize. */
+  highWaterMark?: number;
+  /** Aborting it destroys the stream with an AbortError. */
+  signal?: AbortSignal;
+}

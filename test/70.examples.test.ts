@@ -27,8 +27,8 @@ describe('examples/page-store.test.mjs, the README\'s "Testing your storage code
   const skipReason = rootSuiteSkipReason('running the aioring/testing example');
   it.skipIf(skipReason !== undefined)('passes under vitest, as a user runs it', () => {
     const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
-    const config = path.join(root, 'test', 'fixtures', 'examples.vitest.config.mjs');
-    const output = execFileSync(process.execPath, [vitest, 'run', '--config', config, 'page-store.test.mjs'], { cwd: root, encoding: 'utf8' });
+    const config = path.join(root, 'test', 'fixtures', 'nested.vitest.config.mjs');
+    const output = execFileSync(process.execPath, [vitest, 'run', '--config', config, 'examples/page-store.test.mjs'], { cwd: root, encoding: 'utf8' });
     expect(stripVTControlCharacters(output)).toMatch(/Tests\s+3 passed \(3\)/);
   });
 });
