@@ -14,6 +14,7 @@ export const LibraryCodes = {
   logFailed: 'ERR_AIO_LOG_FAILED',
   buffersRegistered: 'ERR_AIO_BUFFERS_REGISTERED',
   integrity: 'ERR_AIO_INTEGRITY',
+  timeout: 'ERR_AIO_TIMEOUT',
 } as const;
 
 /** Every failure the library reports: kernel errors and its own rejections alike. */
