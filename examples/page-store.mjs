@@ -14,7 +14,10 @@ export class PageStore {
   static async open(path, pageSize = 8192) {
     const ring = new Ring({ depth: 64 });
     const file = await ring.open(path, { write: true, create: true });
-    if (pageSize % file.info.offsetAlign !== 0) throw new Error(`page size must be a multiple of ${file.info.offsetAlign}`);
+    if (pageSize % file.info.offsetAlign !== 0) {
+      await ring.close();
+      throw new Error(`page size must be a multiple of ${file.info.offsetAlign}`);
+    }
     return new PageStore(ring, file, pageSize);
   }
 

@@ -1,7 +1,21 @@
+import { outOfMemory, outOfRange } from './errors';
 import { native } from './native';
 import { checkInteger } from './validate';
 
 const pageSize = 4096;
+
+// The memory allocAligned() and ring.registerBuffers() made, by ArrayBuffer,
+// so that strictBuffers rings can tell it from memory aligned by chance.
+const libraryMemory = new WeakSet<ArrayBufferLike>();
+
+export function markLibraryMemory(buffer: Buffer): void {
+  libraryMemory.add(buffer.buffer);
+}
+
+/** Whether the view lies in memory from allocAligned() or ring.registerBuffers() (or a subarray of it). */
+export function isLibraryMemory(view: ArrayBufferView): boolean {
+  return libraryMemory.has(view.buffer);
+}
 
 /**
  * Allocates a zero-filled Buffer whose memory starts on `alignment` bytes
@@ -12,14 +26,13 @@ export function allocAligned(size: number, alignment: number = pageSize): Buffer
   checkInteger('size', size, 1, 2 ** 32);
   checkInteger('alignment', alignment, 1, 1 << 30);
   if ((alignment & (alignment - 1)) !== 0) {
-    throw Object.assign(new RangeError(`The value of "alignment" must be a power of two. Received ${alignment}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
+    throw outOfRange(`The value of "alignment" must be a power of two. Received ${alignment}`);
   }
   // posix_memalign wants at least pointer alignment.
   const buffer = native.allocAligned(size, Math.max(alignment, 8));
   if (buffer === null) {
-    throw Object.assign(new Error(`could not allocate ${size} bytes aligned to ${alignment}`), { code: 'ENOMEM' });
+    throw outOfMemory(`could not allocate ${size} bytes aligned to ${alignment}`);
   }
+  markLibraryMemory(buffer);
   return buffer;
 }

@@ -2,27 +2,55 @@
 // before it is queued: types, ranges, and the direct-I/O alignment rules.
 import type { BigIntStats, Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { Dispatcher, IoRequest, RequestTarget } from './dispatcher';
-import { AioError, LibraryCodes, OpName, fromNodeError, libraryError, systemError } from './errors';
+import { CancelGuard, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
+import { isLibraryMemory } from './buffers';
+import { type Dispatcher, type IoRequest, RequestState, type RequestTarget, newControl, notWritableAdvice } from './dispatcher';
+import { AioError, LibraryCodes, type OperationContext, closedError, fromNodeError, invalidArgType, invalidArgValue, libraryError, systemError } from './errors';
 import { native } from './native';
 import { OpCodes, opNames } from './native-contract';
+import { OptionKeys, optionKeys } from './option-keys';
 import { checkTransferTuples } from './integrity';
 import { scrubFile } from './scrub';
-import { AioReadStream, ReadStreamOptions } from './streams/read-stream';
-import type { AllocateOptions, FileInfo, FileProtection, ReadOptions, ScrubOptions, ScrubReport, StatOptions, WriteOptions } from './types';
+import { AioReadStream } from './streams/read-stream';
+import { AioWriteStream } from './streams/write-stream';
+import type {
+  AllocateOptions,
+  FileInfo,
+  FileProtection,
+  IoBuffer,
+  OpName,
+  ReadOptions,
+  ReadStreamOptions,
+  ScrubOptions,
+  ScrubReport,
+  StatOptions,
+  SyncOptions,
+  WriteOptions,
+  WriteStreamOptions,
+} from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkInteger, checkOptions, checkPosition } from './validate';
+
+/** How a file was opened, as far as the checks on its requests care. */
+export interface FileAccess {
+  /** Opened with write: true. */
+  writable: boolean;
+  /** The ring's strictBuffers option. */
+  strictBuffers: boolean;
+}
 
 export class AioFile implements RequestTarget {
   readonly path: string;
   readonly fd: number;
   readonly info: FileInfo;
   readonly memAlign: number;
+  /** @internal opened with write: true */
+  readonly writable: boolean;
   /** The protection information on this file's intervals, if it was opened with `integrity`. */
   readonly integrity: FileProtection | undefined;
   /** @internal the ring that opened this file, for ring.submit's ownership check */
   readonly owner: object;
   private readonly handle: FileHandle;
-  private readonly writable: boolean;
+  private readonly access: FileAccess;
   private readonly dispatcher: Dispatcher;
   private readonly onClosed: (file: AioFile) => void;
   private pending = 0;
@@ -34,7 +62,7 @@ export class AioFile implements RequestTarget {
     owner: object,
     path: string,
     handle: FileHandle,
-    writable: boolean,
+    access: FileAccess,
     info: FileInfo,
     dispatcher: Dispatcher,
     onClosed: (file: AioFile) => void,
@@ -43,7 +71,8 @@ export class AioFile implements RequestTarget {
     this.owner = owner;
     this.path = path;
     this.handle = handle;
-    this.writable = writable;
+    this.access = access;
+    this.writable = access.writable;
     this.fd = handle.fd;
     this.info = info;
     this.memAlign = info.direct ? info.memAlign : 0;
@@ -57,37 +86,49 @@ export class AioFile implements RequestTarget {
     return this.closing !== undefined;
   }
 
-  /** Reads into the whole buffer from `position`; resolves with the bytes read (fewer at end of file). */
-  read(buffer: ArrayBufferView, position: number, options?: ReadOptions): Promise<number> {
+  /**
+   * Reads into the whole buffer from `position`; resolves with the bytes read
+   * (fewer at end of file). To read less, pass buffer.subarray(0, n).
+   */
+  read(buffer: IoBuffer, position: number, options?: ReadOptions): Promise<number> {
     try {
-      return this.start(this.transfer(OpCodes.read, checkBuffer('buffer', buffer), position, false, piOption(options)));
+      if (arguments.length > 3 || typeof options === 'number') throw wrongShape('read', 'buffer', 'position', 'options');
+      const opts = readOptions(options, optionKeys.read);
+      return this.start(this.transfer(OpCodes.read, checkBuffer('buffer', buffer), position, false, opts.pi), opts);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /** Writes the whole buffer at `position`; resolves with the bytes written. */
-  write(buffer: ArrayBufferView, position: number, options?: WriteOptions): Promise<number> {
+  write(buffer: IoBuffer, position: number, options?: WriteOptions): Promise<number> {
     try {
+      if (arguments.length > 3 || typeof options === 'number') throw wrongShape('write', 'buffer', 'position', 'options');
+      const opts = readOptions(options, optionKeys.write);
       const buffers = checkBuffer('buffer', buffer);
-      return this.start(this.transfer(OpCodes.write, buffers, position, dsyncOption(options), piOption(options)));
+      return this.start(this.transfer(OpCodes.write, buffers, position, checkBoolean('dsync', opts.dsync, false), opts.pi), opts);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  readv(buffers: ArrayBufferView[], position: number, options?: ReadOptions): Promise<number> {
+  readv(buffers: IoBuffer[], position: number, options?: ReadOptions): Promise<number> {
     try {
-      return this.start(this.transfer(OpCodes.readv, checkBufferList('buffers', buffers), position, false, piOption(options)));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  writev(buffers: ArrayBufferView[], position: number, options?: WriteOptions): Promise<number> {
-    try {
+      if (arguments.length > 3 || typeof options === 'number') throw wrongShape('readv', 'buffers', 'position', 'options');
+      const opts = readOptions(options, optionKeys.read);
       const list = checkBufferList('buffers', buffers);
-      return this.start(this.transfer(OpCodes.writev, list, position, dsyncOption(options), piOption(options)));
+      return this.start(this.transfer(OpCodes.readv, list, position, false, opts.pi), opts);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  writev(buffers: IoBuffer[], position: number, options?: WriteOptions): Promise<number> {
+    try {
+      if (arguments.length > 3 || typeof options === 'number') throw wrongShape('writev', 'buffers', 'position', 'options');
+      const opts = readOptions(options, optionKeys.write);
+      const list = checkBufferList('buffers', buffers);
+      return this.start(this.transfer(OpCodes.writev, list, position, checkBoolean('dsync', opts.dsync, false), opts.pi), opts);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -100,20 +141,28 @@ export class AioFile implements RequestTarget {
    */
   scrub(options?: ScrubOptions): Promise<ScrubReport> {
     try {
-      return scrubFile(this, this.dispatcher.depth, checkOptions('options', options));
+      return scrubFile(this, this.dispatcher.depth, checkOptions('options', options, optionKeys.scrub));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /** fdatasync(2), asynchronously: completed writes' data (and the metadata needed to read it) are durable. */
-  datasync(): Promise<void> {
-    return this.start(this.flushRequest(OpCodes.fdatasync)).then(ignoreCount);
+  datasync(options?: SyncOptions): Promise<void> {
+    try {
+      return this.start(this.flushRequest(OpCodes.fdatasync), readOptions(options, optionKeys.sync)).then(ignoreCount);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** fsync(2), asynchronously: data and all metadata are durable. */
-  sync(): Promise<void> {
-    return this.start(this.flushRequest(OpCodes.fsync)).then(ignoreCount);
+  sync(options?: SyncOptions): Promise<void> {
+    try {
+      return this.start(this.flushRequest(OpCodes.fsync), readOptions(options, optionKeys.sync)).then(ignoreCount);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** fstat(2): the file's current size, blocks, times and so on, as FileHandle.stat() gives them. */
@@ -122,7 +171,7 @@ export class AioFile implements RequestTarget {
   stat(options?: StatOptions): Promise<Stats | BigIntStats>;
   stat(options?: StatOptions): Promise<Stats | BigIntStats> {
     try {
-      const bigint = checkBoolean('bigint', checkOptions('options', options).bigint, false);
+      const bigint = checkBoolean('bigint', checkOptions('options', options, optionKeys.stat).bigint, false);
       return this.track('stat', () => this.handle.stat({ bigint }));
     } catch (error) {
       return Promise.reject(error);
@@ -151,7 +200,7 @@ export class AioFile implements RequestTarget {
     try {
       checkPosition('position', position);
       checkInteger('length', length, 1, Number.MAX_SAFE_INTEGER - position);
-      const keepSize = checkBoolean('keepSize', checkOptions('options', options).keepSize, false);
+      const keepSize = checkBoolean('keepSize', checkOptions('options', options, optionKeys.allocate).keepSize, false);
       if (!this.writable) return Promise.reject(this.notWritableError('allocate'));
       return this.track(
         'allocate',
@@ -177,6 +226,15 @@ export class AioFile implements RequestTarget {
   }
 
   /**
+   * A Writable that gathers writes into aligned chunks written with direct
+   * I/O; end() writes the tail and leaves the file exactly as long as written
+   * (see README, Streams).
+   */
+  createWriteStream(options?: WriteStreamOptions): AioWriteStream {
+    return new AioWriteStream(this, options);
+  }
+
+  /**
    * Waits for every request already made on this file, then closes it.
    * Requests made after close() reject with ERR_AIO_CLOSED. Calling it again
    * returns the same promise.
@@ -198,12 +256,12 @@ export class AioFile implements RequestTarget {
     if (op === 'fsync' || op === 'fdatasync') return this.flushRequest(OpCodes[op]);
     if (op === 'readv' || op === 'writev') return this.transfer(OpCodes[op], checkBufferList('buffers', buffers), position, dsync, pi);
     if (op === 'read' || op === 'write') return this.transfer(OpCodes[op], checkBuffer('buffer', buffers), position, dsync, pi);
-    throw Object.assign(new TypeError(`unknown op '${String(op)}'`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue(`unknown op '${String(op)}'`);
   }
 
   /** @internal */
   closedError(op: OpName): AioError {
-    return libraryError(LibraryCodes.closed, 'the file is closed', { op, path: this.path });
+    return closedError('file', { op, path: this.path });
   }
 
   /** @internal counts requests so close() can wait for them */
@@ -215,10 +273,11 @@ export class AioFile implements RequestTarget {
     if (--this.pending === 0 && this.drained) this.drained();
   }
 
-  /** @internal EBADF, saying why: the file was opened without `write: true`. */
-  notWritableError(op: OpName): AioError {
-    const error = systemError(ebadf, op === 'allocate' ? 'fallocate' : op === 'truncate' ? 'ftruncate' : op, { op, path: this.path });
-    error.message += ": the file was opened without write: true (ring.open(path, { write: true }))";
+  // ftruncate and fallocate on a read-only descriptor fail with EINVAL and
+  // EBADF respectively; both mean the same mistake, which EBADF names.
+  private notWritableError(op: 'truncate' | 'allocate'): AioError {
+    const error = systemError(ebadf, op === 'allocate' ? 'fallocate' : 'ftruncate', { op, path: this.path });
+    error.message += notWritableAdvice;
     return error;
   }
 
@@ -236,11 +295,29 @@ export class AioFile implements RequestTarget {
     }
   }
 
-  private start(request: IoRequest | AioError): Promise<number> {
+  private start(request: IoRequest | AioError, options: Record<string, unknown>): Promise<number> {
     if (request instanceof AioError) return Promise.reject(request);
+    if (options.signal !== undefined || options.timeoutMs !== undefined) return this.startCancellable(request, options);
     if (this.closing) return Promise.reject(this.closedError(opNameOf(request.op)));
     this.pending++;
     return this.dispatcher.request(request);
+  }
+
+  private startCancellable(request: IoRequest, options: Record<string, unknown>): Promise<number> {
+    const signal = checkSignal('signal', options.signal);
+    const timeoutMs = checkTimeoutMs('timeoutMs', options.timeoutMs);
+    const context = requestContext(request);
+    const aborted = abortedAlready(signal, context);
+    if (aborted) return Promise.reject(aborted);
+    if (this.closing) return Promise.reject(this.closedError(context.op));
+    this.pending++;
+    const control = newControl();
+    request.control = control;
+    const promise = this.dispatcher.request(request);
+    if (control.state !== RequestState.settled) {
+      control.guard = CancelGuard.arm(signal, timeoutMs, context, (error) => this.dispatcher.withdraw(request, error));
+    }
+    return promise;
   }
 
   private transfer(
@@ -251,6 +328,13 @@ export class AioFile implements RequestTarget {
     pi: unknown,
   ): IoRequest | AioError {
     checkPosition('position', position);
+    if (this.access.strictBuffers && !allLibraryMemory(buffers)) {
+      return libraryError(
+        LibraryCodes.alignment,
+        'strictBuffers: the buffer was not made by allocAligned() or ring.registerBuffers(), so its alignment is luck',
+        { op: opNameOf(op), path: this.path, position },
+      );
+    }
     const align = this.info.direct ? this.info.offsetAlign : 1;
     const unit = this.integrity ? this.integrity.interval : align;
     let length = 0;
@@ -323,19 +407,41 @@ function newRequest(
   dsync: boolean,
   pi: ArrayBufferView | undefined,
 ): IoRequest {
-  return { target, op, buffers, position, length, dsync, pi, resolve: undefined, reject: undefined, batch: undefined, index: 0 };
+  return { target, op, buffers, position, length, dsync, pi, resolve: undefined, reject: undefined, batch: undefined, index: 0, control: undefined };
 }
 
-function dsyncOption(options: WriteOptions | undefined): boolean {
-  if (options === undefined) return false;
-  return checkBoolean('dsync', checkOptions('options', options).dsync, false);
+const noOptions: Record<string, unknown> = Object.freeze({});
+
+function readOptions(options: unknown, keys: OptionKeys): Record<string, unknown> {
+  return options === undefined ? noOptions : checkOptions('options', options, keys);
 }
 
-function piOption(options: ReadOptions | WriteOptions | undefined): unknown {
-  return options === undefined ? undefined : checkOptions('options', options).pi;
+/** What an error about this request names. */
+export function requestContext(request: IoRequest): OperationContext {
+  const op = opNameOf(request.op);
+  return request.buffers === undefined
+    ? { op, path: request.target.path }
+    : { op, path: request.target.path, position: request.position, length: request.length };
 }
 
 function ignoreCount(): void {}
+
+function allLibraryMemory(buffers: ArrayBufferView | ArrayBufferView[]): boolean {
+  if (!Array.isArray(buffers)) return isLibraryMemory(buffers);
+  for (const buffer of buffers) if (!isLibraryMemory(buffer)) return false;
+  return true;
+}
+
+// aioring's calls are (buffer, position[, options]); fs.promises' are
+// (buffer, offset, length, position). Rather than read the wrong place, say so.
+function wrongShape(method: string, ...parameters: string[]): TypeError {
+  const buffer = parameters[0]!;
+  const vector = method.endsWith('v');
+  const advice = vector
+    ? `each of ${buffer} is transferred whole`
+    : `for fs.promises' (buffer, offset, length, position) pass ${buffer}.subarray(offset, offset + length) and position`;
+  return invalidArgType(`file.${method} takes (${parameters.join(', ')}${parameters.length === 2 ? '' : '?'}): ${advice}`);
+}
 
 const ebadf = 9;
 

@@ -1,25 +1,31 @@
 // The public entry point: a ring of requests on one engine, the files opened
 // through it, and batches of operations across them.
 import * as fs from 'node:fs';
-import { BatchState, Dispatcher, DispatcherOptions } from './dispatcher';
-import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
-import { AioError, LibraryCodes, fromNodeError, libraryError } from './errors';
+import { runBatch } from './batch-run';
+import { AbortError, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
+import type { Dispatcher, DispatcherOptions } from './dispatcher';
+import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine } from './engines';
+import type { Selection } from './engines';
+import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgType, invalidArgValue, libraryError, systemError } from './errors';
 import { AioFile } from './file';
 import { checkFileIntegrity, intervalMismatch } from './integrity';
 import { kernelChecksFor, probeDescriptor } from './integrity-probe';
 import type { AioLog } from './log/log';
 import { openLog } from './log/open';
-import type { LogOptions } from './log/options';
-import { NativeRegistration, native } from './native';
-import type { EngineName } from './native-contract';
+import { native } from './native';
+import type { NativeRegistration } from './native';
 import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
-import type { BatchOp, FileInfo, FileProtection, OpenOptions, RingOptions, RingStats } from './types';
+import { optionKeys } from './option-keys';
+import type { BatchOpOn, EngineName, FileInfo, FileProtection, LogOptions, OpenOptions, RingOptions, RingStats, SubmitOptions } from './types';
 import { checkBoolean, checkInteger, checkOptions, checkString } from './validate';
 
 const defaultDepth = 128;
 const maxDepth = 4096;
 // Beyond 10 ms a spin holds the event loop longer than any device here takes.
 const maxBusyPollUs = 10_000;
+
+/** One operation of ring.submit(); `file` must have been opened by the same ring. */
+export type BatchOp = BatchOpOn<AioFile>;
 
 export class Ring {
   /** Most requests in flight at once. */
@@ -30,6 +36,8 @@ export class Ring {
   readonly engineReason: string;
   /** Microseconds the ring may spin for a completion before the loop sleeps (0: never). */
   readonly busyPollUs: number;
+  /** Whether requests accept only memory from allocAligned() or registerBuffers(). */
+  readonly strictBuffers: boolean;
   private readonly dispatcherOptions: DispatcherOptions;
   private readonly direct: Dispatcher;
   private buffered: Selection | undefined;
@@ -39,9 +47,10 @@ export class Ring {
   private registration: NativeRegistration | undefined;
 
   constructor(options?: RingOptions) {
-    const opts = checkOptions('options', options);
+    const opts = checkOptions('options', options, optionKeys.ring);
     this.depth = opts.depth === undefined ? defaultDepth : checkInteger('depth', opts.depth, 1, maxDepth);
     this.busyPollUs = opts.busyPollUs === undefined ? 0 : checkInteger('busyPollUs', opts.busyPollUs, 0, maxBusyPollUs);
+    this.strictBuffers = checkBoolean('strictBuffers', opts.strictBuffers, false);
     this.dispatcherOptions = { depth: this.depth, busyPollUs: this.busyPollUs };
     const requested = requestedEngine(opts.engine);
     const selection =
@@ -56,39 +65,39 @@ export class Ring {
   /** Opens a file or block device; O_DIRECT unless `direct: false`. */
   async open(path: string, options?: OpenOptions): Promise<AioFile> {
     checkString('path', path);
-    const opts = checkOptions('options', options);
+    const opts = checkOptions('options', options, optionKeys.open);
     const write = checkBoolean('write', opts.write, false);
     const direct = checkBoolean('direct', opts.direct, true);
+    const create = checkBoolean('create', opts.create, false);
+    const exclusive = checkBoolean('exclusive', opts.exclusive, false);
+    const truncate = checkBoolean('truncate', opts.truncate, false);
+    if (create && !write) throw needs('create', 'write');
+    if (truncate && !write) throw needs('truncate', 'write');
+    if (exclusive && !create) throw needs('exclusive', 'create');
     const flags =
       (write ? fs.constants.O_RDWR : fs.constants.O_RDONLY) |
-      (checkBoolean('create', opts.create, false) ? fs.constants.O_CREAT : 0) |
-      (checkBoolean('exclusive', opts.exclusive, false) ? fs.constants.O_EXCL : 0) |
-      (checkBoolean('truncate', opts.truncate, false) ? fs.constants.O_TRUNC : 0) |
+      (create ? fs.constants.O_CREAT : 0) |
+      (exclusive ? fs.constants.O_EXCL : 0) |
+      (truncate ? fs.constants.O_TRUNC : 0) |
       (direct ? fs.constants.O_DIRECT : 0) |
       (checkBoolean('dsync', opts.dsync, false) ? fs.constants.O_DSYNC : 0);
     const mode = opts.mode === undefined ? 0o644 : checkInteger('mode', opts.mode, 0, 0o7777);
     const integrity = checkFileIntegrity(opts.integrity);
-    if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'open', path });
+    const signal = checkSignal('signal', opts.signal);
+    const aborted = abortedAlready(signal, { op: 'open', path });
+    if (aborted) throw aborted;
+    if (this.closing) throw closedError('ring', { op: 'open', path });
 
-    let handle: fs.promises.FileHandle;
-    try {
-      handle = await fs.promises.open(path, flags, mode);
-    } catch (error) {
-      const wrapped = fromNodeError(error as NodeJS.ErrnoException, { op: 'open', path });
-      if (direct && wrapped.code === 'EINVAL') {
-        wrapped.message += '; this file system may not support O_DIRECT (open with direct: false)';
-      }
-      throw wrapped;
-    }
+    const handle = await openAbortably(path, flags, mode, direct, signal);
     // close() may have begun while open() waited on the file system.
     if (this.closing) {
       await handle.close();
-      throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'open', path });
+      throw closedError('ring', { op: 'open', path });
     }
     const device = native.describeFd(handle.fd);
     if (device.errno !== 0) {
       await handle.close();
-      throw fromNodeError(Object.assign(new Error(), { errno: -device.errno, syscall: 'statx' }), { op: 'open', path });
+      throw systemError(device.errno, 'statx', { op: 'open', path });
     }
     const info: FileInfo = {
       size: device.size,
@@ -103,12 +112,13 @@ export class Ring {
     const mismatch = integrity && intervalMismatch(integrity, info.logicalBlockSize, info.offsetAlign);
     if (mismatch) {
       await handle.close();
-      throw Object.assign(new RangeError(`${mismatch} ('${path}')`), { code: 'ERR_INVALID_ARG_VALUE' });
+      throw invalidArgValue(`${mismatch} ('${path}')`, RangeError);
     }
     const dispatcher = direct ? this.direct : this.bufferedDispatcher();
     dispatcher.registerFile(handle.fd);
     const protection = integrity && Object.freeze({ ...integrity, kernelChecks: this.kernelChecks(handle.fd, path, integrity, info, dispatcher) });
-    const file = new AioFile(this, path, handle, write, info, dispatcher, (closed) => this.files.delete(closed), protection);
+    const access = { writable: write, strictBuffers: this.strictBuffers };
+    const file = new AioFile(this, path, handle, access, info, dispatcher, (closed) => this.files.delete(closed), protection);
     this.files.add(file);
     return file;
   }
@@ -134,7 +144,7 @@ export class Ring {
    */
   registerBuffers(count: number, size: number): Buffer[] {
     checkRegistrationArguments(count, size);
-    if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'registerBuffers' });
+    if (this.closing) throw closedError('ring', { op: 'registerBuffers' });
     // In a forked child the ring itself is what is wrong, which registering says (ERR_AIO_FORKED).
     if (this.registration && !this.direct.forked()) {
       throw libraryError(LibraryCodes.buffersRegistered, 'this ring already has registered buffers; a ring holds one set', {
@@ -153,35 +163,29 @@ export class Ring {
   /**
    * Submits many operations as one batch. Resolves with one entry per
    * operation, in order: its byte count (0 for syncs), or its AioError. One
-   * failed operation never loses the others' results.
+   * failed operation never loses the others' results. `ordered` runs them one
+   * after another, each only once the one before has succeeded; `signal` and
+   * `timeoutMs` cancel the batch as a whole (see README).
    */
-  submit(ops: readonly BatchOp[]): Promise<Array<number | AioError>> {
+  submit(ops: readonly BatchOp[], options?: SubmitOptions): Promise<Array<number | AioError>> {
     if (!Array.isArray(ops)) {
-      return Promise.reject(Object.assign(new TypeError('The "ops" argument must be an array'), { code: 'ERR_INVALID_ARG_TYPE' }));
+      return Promise.reject(invalidArgType('The "ops" argument must be an array'));
     }
-    const results = new Array<number | AioError>(ops.length);
-    if (ops.length === 0) return Promise.resolve(results);
     let prepared;
+    let run;
     try {
+      const opts = checkOptions('options', options, optionKeys.submit);
+      run = {
+        signal: checkSignal('signal', opts.signal),
+        timeoutMs: checkTimeoutMs('timeoutMs', opts.timeoutMs),
+        ordered: checkBoolean('ordered', opts.ordered, false),
+      };
       prepared = ops.map((op, index) => this.prepareBatchOp(op, index));
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve) => {
-      const batch: BatchState = { results, remaining: ops.length, resolve };
-      prepared.forEach((request, index) => {
-        if (request instanceof AioError) {
-          results[index] = request;
-          if (--batch.remaining === 0) resolve(results);
-          return;
-        }
-        const file = request.target as AioFile;
-        file.requestStarted();
-        request.batch = batch;
-        request.index = index;
-        (file.info.direct ? this.direct : this.bufferedDispatcher()).enqueue(request);
-      });
-    });
+    if (ops.length === 0) return Promise.resolve([]);
+    return runBatch(prepared, run, (file) => (file.info.direct ? this.direct : this.bufferedDispatcher()));
   }
 
   stats(): RingStats {
@@ -215,10 +219,10 @@ export class Ring {
   }
 
   private prepareBatchOp(op: BatchOp, index: number) {
-    const entry = checkOptions(`ops[${index}]`, op) as Partial<BatchOp> & Record<string, unknown>;
+    const entry = checkOptions(`ops[${index}]`, op, batchKeys(op)) as Partial<BatchOp> & Record<string, unknown>;
     const file = entry.file;
     if (!(file instanceof AioFile)) {
-      throw Object.assign(new TypeError(`ops[${index}].file must be a file opened by Ring.open`), { code: 'ERR_INVALID_ARG_TYPE' });
+      throw invalidArgType(`ops[${index}].file must be a file opened by Ring.open`);
     }
     if (file.owner !== this) {
       return libraryError(LibraryCodes.foreignFile, 'the file was opened by another ring', { op: 'open', path: file.path });
@@ -252,4 +256,60 @@ export class Ring {
   get bufferedEngine(): EngineName | undefined {
     return this.engine === 'libaio' ? this.buffered?.dispatcher.engine : this.engine;
   }
+}
+
+function needs(option: string, required: string): TypeError {
+  return invalidArgValue(`The "${option}" option needs ${required}: true`);
+}
+
+// A batch entry's allowed keys depend on its op; an unknown op is reported by
+// file.prepare, after the entry's file has been checked.
+function batchKeys(op: unknown) {
+  const kind = typeof op === 'object' && op !== null ? (op as { op?: unknown }).op : undefined;
+  if (kind === 'fsync' || kind === 'fdatasync') return optionKeys.batchFlush;
+  if (kind === 'readv' || kind === 'writev') return optionKeys.batchVector;
+  return optionKeys.batchTransfer;
+}
+
+// The kernel answers O_DIRECT on a directory with EINVAL, which alone reads as
+// "this file system cannot do direct I/O"; say what is really wrong.
+async function openFailure(error: NodeJS.ErrnoException, path: string, direct: boolean): Promise<AioError> {
+  const wrapped = fromNodeError(error, { op: 'open', path });
+  if (!direct || wrapped.code !== 'EINVAL') return wrapped;
+  const isDirectory = await fs.promises.stat(path).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
+  if (isDirectory) return systemError(eisdir, 'open', { op: 'open', path });
+  wrapped.message += '; this file system may not support O_DIRECT (open with direct: false)';
+  return wrapped;
+}
+
+const eisdir = 21;
+
+// fs.promises.open takes no signal: an abort rejects at once, and a descriptor
+// the open still delivers afterwards is closed, never handed out.
+function openAbortably(path: string, flags: number, mode: number, direct: boolean, signal: AbortSignal | undefined): Promise<fs.promises.FileHandle> {
+  const opening = fs.promises.open(path, flags, mode).catch(async (error: NodeJS.ErrnoException) => {
+    throw await openFailure(error, path, direct);
+  });
+  if (signal === undefined) return opening;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      reject(new AbortError(signal.reason, { op: 'open', path }));
+      opening.then((late) => late.close()).catch(() => {});
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    opening.then(
+      (handle) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) return;
+        resolve(handle);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

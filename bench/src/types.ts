@@ -1,8 +1,9 @@
 // Shapes shared by the parent (planning, running, reporting) and the forked
 // child that runs one trial. Everything here crosses the IPC channel as JSON.
 
-export type RwMode = 'randread' | 'randwrite' | 'read' | 'write' | 'randrw';
-export const RW_MODES: readonly RwMode[] = ['randread', 'randwrite', 'read', 'write', 'randrw'];
+/** 'append': durable records appended by concurrent appenders (--appenders = qd, --record-size = bs). */
+export type RwMode = 'randread' | 'randwrite' | 'read' | 'write' | 'randrw' | 'append';
+export const RW_MODES: readonly RwMode[] = ['randread', 'randwrite', 'read', 'write', 'randrw', 'append'];
 
 export type EngineName = 'libaio' | 'io_uring' | 'threadpool';
 export const ENGINE_NAMES: readonly EngineName[] = ['libaio', 'io_uring', 'threadpool'];
@@ -30,7 +31,7 @@ export function rwReads(rw: RwMode): boolean {
 }
 
 export function rwWrites(rw: RwMode): boolean {
-  return rw === 'randwrite' || rw === 'write' || rw === 'randrw';
+  return rw === 'randwrite' || rw === 'write' || rw === 'randrw' || rw === 'append';
 }
 
 export function rwRandom(rw: RwMode): boolean {

@@ -6,6 +6,7 @@ import { native } from '../native';
 import { checkInteger, checkPosition } from '../validate';
 import type { LoopDevice } from './loop-device';
 import { TestLoopDevice } from './loop-device';
+import { run } from './run';
 
 /** The most bytes one flipBytes call changes: enough for any block, small enough to read in one go. */
 const maxFlipBytes = 1024 * 1024;
@@ -32,16 +33,8 @@ export async function setReadOnly(device: LoopDevice, on: boolean): Promise<void
   await loop.setReadOnly(on);
 }
 
-/**
- * Inverts `count` bytes at `position` of a device or file (each byte XOR
- * 0xff) and flushes them to it, so the next read of that range, direct or
- * not, sees the damage. Resolves to the bytes as they were; flipping the same
- * range again restores them.
- */
-export async function flipBytes(device: LoopDevice | string, position: number, count: number): Promise<Buffer> {
-  const target = typeof device === 'string' ? device : kitDevice(device).path;
-  checkPosition('position', position);
-  checkInteger('count', count, 1, maxFlipBytes);
+/** XORs `count` bytes at `position` of the file or device at `target` with 0xff, flushed; returns them as they were. */
+async function flipInPlace(target: string, position: number, count: number): Promise<Buffer> {
   const handle = await fs.promises.open(target, 'r+');
   try {
     const stat = await handle.stat();
@@ -54,11 +47,31 @@ export async function flipBytes(device: LoopDevice | string, position: number, c
     const original = Buffer.alloc(count);
     const { bytesRead } = await handle.read(original, 0, count, position);
     if (bytesRead !== count) throw systemError(5, 'read', { op: 'read', path: target, position, length: count });
-    const flipped = Buffer.from(original.map((byte) => byte ^ 0xff));
-    await handle.write(flipped, 0, count, position);
+    await handle.write(Buffer.from(original.map((byte) => byte ^ 0xff)), 0, count, position);
     await handle.sync();
     return original;
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Inverts `count` bytes at `position` of a device or file (each byte XOR
+ * 0xff) and flushes them, so the next read of that range, direct or not,
+ * sees the damage. Resolves to the bytes as they were; flipping the same
+ * range again restores them. On a kit device the bytes change in its backing
+ * file, which works while a file system on it is mounted (kernels built
+ * without CONFIG_BLK_DEV_WRITE_MOUNTED refuse writes to a mounted device).
+ */
+export async function flipBytes(device: LoopDevice | string, position: number, count: number): Promise<Buffer> {
+  const loop = typeof device === 'string' ? undefined : kitDevice(device);
+  checkPosition('position', position);
+  checkInteger('count', count, 1, maxFlipBytes);
+  if (!loop) return flipInPlace(device as string, position, count);
+  // Write back what the device's own cache holds first, and drop that cache
+  // after, so neither hides or undoes the change made beneath it.
+  run('blockdev', ['--flushbufs', loop.path]);
+  const original = await flipInPlace(loop.backing, position, count);
+  run('blockdev', ['--flushbufs', loop.path]);
+  return original;
 }

@@ -1,5 +1,6 @@
 // Argument checks for the kit, in the same style as the library's own: Node's
 // error classes and codes, and the value that was wrong in the message.
+import { OptionKeys } from '../option-keys';
 import { checkOneOf, checkOptions } from '../validate';
 
 export const MiB = 1024 * 1024;
@@ -14,11 +15,7 @@ function invalid(message: string): TypeError {
 
 /** The options object, refusing keys the function does not know (a misspelt option would otherwise be ignored). */
 export function checkKnownOptions(name: string, value: unknown, known: readonly string[]): Record<string, unknown> {
-  const options = checkOptions(name, value);
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw invalid(`The "${name}" argument has an unknown option '${key}'; known options: ${known.join(', ')}`);
-  }
-  return options;
+  return checkOptions(name, value, OptionKeys.of(known));
 }
 
 export function checkSizeMiB(name: string, value: unknown): number {

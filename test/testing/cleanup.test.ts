@@ -1,17 +1,22 @@
 // Every fixture is undone however the test process ends: by the exit handler
-// after an uncaught exception, by the watchdog after SIGKILL. Each check looks
-// only at this test's own fixtures (backing file, loop number, cgroup path),
-// since other test processes attach, mount and throttle at the same time.
-import { spawn } from 'node:child_process';
+// after an uncaught exception, by the watchdog after SIGKILL, and whichever of
+// them it takes after a vitest test that fails without undoing anything. Each
+// check looks only at this test's own fixtures (backing files, loop number,
+// mount point, cgroup path), since other test processes attach, mount and
+// throttle at the same time.
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { isMountPoint, loopDevicesOver, readOnlyFlag } from '../helpers/leftovers';
 import { rootSuiteSkipReason } from '../helpers/root';
 
 const skipReason = rootSuiteSkipReason('aioring/testing clean-up suite');
 const root = path.join(__dirname, '..', '..');
+const fixtures = path.join(root, 'test', 'fixtures');
 
+/** What test/fixtures/testkit-fixtures.mjs set up. */
 interface Made {
   device: string;
   backing: string;
@@ -20,24 +25,14 @@ interface Made {
   fsBacking: string;
 }
 
-// Sets up a read-only loop device, a throttle and a mounted file system with a
-// file held open in it, reports them, then fails or waits to be killed.
-const fixtureScript = (ending: 'throw' | 'wait') => `
-  const { createFileSystem, createLoopDevice, setReadOnly, throttle } = require('aioring/testing');
-  const fs = require('node:fs');
-  (async () => {
-    const device = await createLoopDevice({ sizeMiB: 8, sectorSize: 4096 });
-    await setReadOnly(device, true);
-    const slow = await throttle(device, { readIops: 100 });
-    const ext4 = await createFileSystem({ type: 'ext4', sizeMiB: 16 });
-    fs.openSync(ext4.mountPoint + '/open-file', 'w');
-    const made = { device: device.path, backing: device.backing, cgroup: slow.cgroup, mountPoint: ext4.mountPoint, fsBacking: ext4.device.backing };
-    process.stdout.write(JSON.stringify(made) + '\\n');
-    ${ending === 'throw' ? "throw new Error('the test failed');" : 'setInterval(() => {}, 1000);'}
-  })();`;
+function reported(output: string): Made {
+  const line = /^FIXTURES (.*)$/m.exec(stripVTControlCharacters(output));
+  if (!line) throw new Error(`no fixtures reported in: ${output}`);
+  return JSON.parse(line[1]!) as Made;
+}
 
 function startChild(ending: 'throw' | 'wait') {
-  const child = spawn(process.execPath, ['-e', fixtureScript(ending)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(fixtures, 'testkit-fixtures.mjs'), ending], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
@@ -47,14 +42,18 @@ function startChild(ending: 'throw' | 'wait') {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!) as Made);
+      if (out.includes('\n')) resolve(reported(out));
     });
     void exited.then(({ code, stderr: text }) => reject(new Error(`child exited (${code}) before reporting its fixtures: ${text}`)));
   });
   return { child, made, exited };
 }
 
-async function eventually(check: () => boolean, ms = 3_000): Promise<void> {
+function allGone(made: Made): boolean {
+  return loopDevicesOver(made.backing).length === 0 && loopDevicesOver(made.fsBacking).length === 0 && !fs.existsSync(made.cgroup) && !fs.existsSync(made.mountPoint);
+}
+
+async function eventually(check: () => boolean, ms = 5_000): Promise<void> {
   for (const deadline = Date.now() + ms; !check() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
@@ -65,32 +64,44 @@ function expectNothingLeft(made: Made): void {
   expect(isMountPoint(made.mountPoint), 'file system still mounted').toBe(false);
   expect(fs.existsSync(made.mountPoint), 'mount point still there').toBe(false);
   expect(loopDevicesOver(made.fsBacking), 'file system device still attached').toEqual([]);
+  expect(fs.existsSync(path.dirname(made.fsBacking)), 'file system backing directory still there').toBe(false);
   // The loop number may already be someone else's; only a free one must not stay read-only.
   const name = made.device.slice('/dev/'.length);
   if (!fs.existsSync(`/sys/block/${name}/loop/backing_file`)) expect(readOnlyFlag(made.device), 'read-only flag left on').toBe('0');
 }
 
 describe.skipIf(skipReason !== undefined)('fixtures are undone however the process ends', () => {
-  it('a test that throws: the exit handler undoes everything', async () => {
+  it('an uncaught exception: the exit handler undoes everything', async () => {
     const { made, exited } = startChild('throw');
-    const fixtures = await made;
-    expect(loopDevicesOver(fixtures.backing)).toHaveLength(1);
+    const left = await made;
     const { code, stderr } = await exited;
     expect(code).toBe(1);
     expect(stderr).toContain('the test failed');
-    await eventually(() => loopDevicesOver(fixtures.fsBacking).length === 0 && !fs.existsSync(fixtures.cgroup));
-    expectNothingLeft(fixtures);
+    await eventually(() => allGone(left));
+    expectNothingLeft(left);
   });
 
   it('SIGKILL: the watchdog undoes everything', async () => {
     const { child, made, exited } = startChild('wait');
-    const fixtures = await made;
-    expect(loopDevicesOver(fixtures.backing)).toHaveLength(1);
-    expect(isMountPoint(fixtures.mountPoint)).toBe(true);
-    expect(fs.readFileSync(path.join(fixtures.cgroup, 'cgroup.procs'), 'utf8').trim()).toBe(String(child.pid));
+    const left = await made;
+    expect(loopDevicesOver(left.backing)).toHaveLength(1);
+    expect(isMountPoint(left.mountPoint)).toBe(true);
+    expect(readOnlyFlag(left.device)).toBe('1');
+    expect(fs.readFileSync(path.join(left.cgroup, 'cgroup.procs'), 'utf8').trim()).toBe(String(child.pid));
     child.kill('SIGKILL');
     expect((await exited).signal).toBe('SIGKILL');
-    await eventually(() => loopDevicesOver(fixtures.fsBacking).length === 0 && !fs.existsSync(fixtures.cgroup) && !fs.existsSync(fixtures.backing));
-    expectNothingLeft(fixtures);
+    await eventually(() => allGone(left));
+    expectNothingLeft(left);
+  });
+
+  it('a failing vitest test that undoes nothing itself', async () => {
+    const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
+    const config = path.join(fixtures, 'nested.vitest.config.mjs');
+    const run = spawnSync(process.execPath, [vitest, 'run', '--config', config, 'test/fixtures/testkit-fixtures.test.mjs'], { cwd: root, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stdout + run.stderr).toContain('the test failed');
+    const left = reported(run.stdout);
+    await eventually(() => allGone(left));
+    expectNothingLeft(left);
   });
 });

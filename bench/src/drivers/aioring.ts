@@ -29,6 +29,7 @@ export class AioringDriver implements Driver {
   readonly measures = 'recorder';
   readonly writesPattern = true;
   readonly buffered = false;
+  readonly appends = false;
   readonly batch: boolean;
   readonly fixedBuffers: boolean;
   readonly busyPollUs: number;

@@ -61,6 +61,8 @@ export interface Driver {
   readonly writesPattern: boolean;
   /** Never opens O_DIRECT, whatever --direct says. */
   readonly buffered: boolean;
+  /** Runs the --rw append workload, and only that (the other drivers run every other mode). */
+  readonly appends: boolean;
   /** The name in tables and charts at a queue depth. */
   label(qd: number): string;
   /** The driver's own fields of a trial's spec at a queue depth. */

@@ -4,9 +4,12 @@
 
 import type { EngineName, FioEngine } from '../types';
 import { AioringDriver } from './aioring';
+import { AioringLogDriver } from './aioring-log';
 import type { Driver } from './driver';
 import { FioDriver } from './fio';
+import { FioAppendDriver } from './fio-append';
 import { FsPromisesDriver } from './fs-promises';
+import { FsPromisesAppendDriver } from './fs-promises-append';
 
 export type { Driver, DriverFamily } from './driver';
 
@@ -80,6 +83,9 @@ export const DRIVERS: readonly Driver[] = [
   new FsPromisesDriver('fs-promises-uv', 'qd', false, 'as fs-promises with UV_THREADPOOL_SIZE = qd (write fs-promises-uvN for a fixed N)'),
   new FsPromisesDriver('fs-promises-buffered', null, true, 'fs.promises without O_DIRECT; page cache dropped before reading runs'),
   ...FIO_ENGINES.map((fioEngine) => new FioDriver(fioEngine)),
+  new AioringLogDriver(),
+  new FsPromisesAppendDriver(),
+  new FioAppendDriver(),
 ];
 
 /** Looks a CLI driver name up; null when unknown. */
@@ -103,6 +109,7 @@ export const DRIVER_GROUPS: Record<string, string> = {
   'aioring-poll': 'aioring-<engine>-poll for every engine: rings that busy-poll',
   'aioring-pi': 'aioring-<engine>-pi for every engine: protected files (needs --integrity)',
   fio: 'fio-<engine> for every fio engine',
+  append: 'the --rw append drivers: aioring-log, fs-promises-append, fio-append',
 };
 
 /** Expands groups; returns names in order without duplicates, or throws on an unknown name. */
@@ -126,5 +133,6 @@ export function knownDriverList(): string {
   return [...DRIVERS.map((d) => (d.id === 'fs-promises-uv' ? 'fs-promises-uv[N]' : d.id)), ...Object.keys(DRIVER_GROUPS)].join(', ');
 }
 
-/** The default comparison: every driver (unavailable ones are reported as skipped). */
-export const DEFAULT_DRIVERS: readonly string[] = DRIVERS.map((d) => d.id);
+/** The default comparison: every driver of the workload (unavailable ones are reported as skipped). */
+export const DEFAULT_DRIVERS: readonly string[] = DRIVERS.filter((d) => !d.appends).map((d) => d.id);
+export const DEFAULT_APPEND_DRIVERS: readonly string[] = DRIVERS.filter((d) => d.appends).map((d) => d.id);

@@ -1,7 +1,7 @@
 // Command-line parsing for aioring-bench. Pure: takes argv, returns options or
 // throws UsageError with a sentence meant for the person at the terminal.
 
-import { DEFAULT_DRIVERS, DRIVER_GROUPS, DRIVERS, expandDriverNames } from '../drivers/registry';
+import { DEFAULT_APPEND_DRIVERS, DEFAULT_DRIVERS, DRIVER_GROUPS, DRIVERS, expandDriverNames, findDriver } from '../drivers/registry';
 import { DEFAULT_SEED } from '../setup/pattern';
 import { formatSize, parseCount, parseDuration, parseSize } from './sizes';
 import { INTEGRITY_FORMATS, RW_MODES, type IntegrityFormat, type RwMode } from '../types';
@@ -153,6 +153,8 @@ const OPTIONS: Record<string, OptionDef> = {
   },
   bs: { takesValue: true, handle: (v, o) => void (o.bs = size(v, '--bs')) },
   qd: { takesValue: true, handle: (v, o) => void (o.qd = positiveInt(v, 'queue depth', MAX_QD)) },
+  appenders: { takesValue: true, handle: (v, o) => void (o.qd = positiveInt(v, '--appenders', MAX_QD)) },
+  'record-size': { takesValue: true, handle: (v, o) => void (o.bs = size(v, '--record-size')) },
   iodepth: { takesValue: true, handle: (v, o) => void (o.qd = positiveInt(v, 'queue depth', MAX_QD)) },
   size: { takesValue: true, handle: (v, o) => void (o.size = size(v, '--size')) },
   runtime: {
@@ -325,7 +327,26 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     // Unprotected drivers' writes would leave intervals without trailers for the protected drivers' reads.
     throw new UsageError('--integrity takes a read-only or write-only --rw (randread, read, randwrite, write), not randrw');
   }
+  if (opts.integrity !== null && opts.rw === 'append') throw new UsageError('--integrity does not apply to --rw append');
   if (opts.integrity !== null && opts.suite !== null) throw new UsageError('--integrity does not apply to --suite');
+  return chooseWorkloadDrivers(opts, seen);
+}
+
+// --rw append has drivers of its own (they append records; the others do block I/O).
+function chooseWorkloadDrivers(opts: BenchOptions, seen: Set<string>): BenchOptions {
+  const append = opts.rw === 'append';
+  for (const option of ['appenders', 'record-size']) {
+    if (seen.has(option) && !append) throw new UsageError(`--${option} only applies to --rw append`);
+  }
+  if (append && (seen.has('qd') || seen.has('bs'))) throw new UsageError('--rw append takes --appenders and --record-size, not --qd and --bs');
+  if (append && opts.sweep) throw new UsageError('--sweep does not apply to --rw append');
+  if (!opts.driversGiven) {
+    if (append) opts.drivers = [...DEFAULT_APPEND_DRIVERS];
+    return opts;
+  }
+  const fitting = opts.drivers.filter((name) => findDriver(name)!.appends === append);
+  if (fitting.length === 0) throw new UsageError(`none of the --drivers runs --rw ${opts.rw}${append ? ' (the append drivers: aioring-log, fs-promises-append, fio-append)' : ''}`);
+  opts.drivers = fitting;
   return opts;
 }
 
@@ -347,7 +368,10 @@ Target and workload
   --target PATH         existing file or block device (e.g. /dev/loop0); default: a temporary file
   --size SIZE           bytes of the target to use (e.g. 256m, 1g); default: the whole target
                         (${DEFAULTS.tempSize / 2 ** 20}m for the temporary file)
-  --rw MODE             randread | randwrite | read | write | randrw   (default ${DEFAULTS.rw})
+  --rw MODE             randread | randwrite | read | write | randrw | append   (default ${DEFAULTS.rw})
+                        append: --appenders N concurrent appenders of --record-size B records,
+                        each awaiting its record's durability (drivers aioring-log, fs-promises-append,
+                        fio-append; other drivers run the other modes)
   --rwmixread PCT       percentage of reads for randrw (default ${DEFAULTS.rwmixread})
   --bs SIZE             block size: 512, 4k, 64k, 1m ... (binary units; default ${formatSize(DEFAULTS.bs)});
                         must be a multiple of the target's logical block size

@@ -94,7 +94,7 @@ export async function makePlan(options: BenchOptions): Promise<Plan> {
         throw new TargetError(`--size ${formatBytes(region)} is larger than ${target.path} (${formatBytes(target.size)})`);
       }
     }
-    checkBlockSizes(target, bsValues, options.direct);
+    checkBlockSizes(target, ioSizes(options, bsValues), options.direct);
   }
   const maxBs = Math.max(...bsValues);
   if (region < maxBs) throw new UsageError(`--size ${formatBytes(region)} is smaller than the block size ${formatBytes(maxBs)}`);
@@ -108,6 +108,7 @@ export async function makePlan(options: BenchOptions): Promise<Plan> {
     return { driver, available: reason === null, reason };
   });
   const fioEngine = engines.auto === 'io_uring' ? 'io_uring' : 'libaio';
+  const append = options.rw === 'append';
   return {
     options,
     target,
@@ -116,10 +117,9 @@ export async function makePlan(options: BenchOptions): Promise<Plan> {
     drivers,
     engines,
     fio,
-    references: {
-      fsPromises: 'fs-promises',
-      fio: [...new Set([`fio-${fioEngine}`, 'fio-libaio', 'fio-io_uring', 'fio-psync'])],
-    },
+    references: append
+      ? { fsPromises: 'fs-promises-append', fio: ['fio-append'] }
+      : { fsPromises: 'fs-promises', fio: [...new Set([`fio-${fioEngine}`, 'fio-libaio', 'fio-io_uring', 'fio-psync'])] },
   };
 }
 
@@ -127,7 +127,13 @@ export async function makePlan(options: BenchOptions): Promise<Plan> {
 export async function refreshTemporaryTarget(plan: Plan, bsValues: number[]): Promise<void> {
   const info = await inspectTarget(plan.target.path);
   plan.target = { ...info, temporary: true, storage: storageInfo(plan.target.path, 'file') };
-  checkBlockSizes(plan.target, bsValues, plan.options.direct);
+  checkBlockSizes(plan.target, ioSizes(plan.options, bsValues), plan.options.direct);
+}
+
+// An append run's "block size" is its record size, which no driver writes as
+// one block: only fio-append's 4 KiB writes must suit the target.
+function ioSizes(options: BenchOptions, bsValues: number[]): number[] {
+  return options.rw === 'append' ? [4096] : bsValues;
 }
 
 /** Whether the plan reads with verification (and so needs the pattern on the target). */
