@@ -124,7 +124,8 @@ export async function createFileSystem(options: FileSystemOptions): Promise<File
   requirePrivilege('createFileSystem');
   if (type !== 'tmpfs') requireTool(`mkfs.${type}`);
 
-  const mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), `aioring-${type}-`));
+  // By its real path, as /proc/self/mountinfo will name it.
+  const mountPoint = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), `aioring-${type}-`));
   let entry: number | undefined;
   let device: LoopDevice | undefined;
   try {

@@ -6,13 +6,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { systemError } from '../errors';
 import { native } from '../native';
+import { checkBoolean, checkInteger, checkString } from '../validate';
 import { TestkitCodes, testkitError } from './errors';
 import { MiB, SectorSize, checkKnownOptions, checkSectorSize, checkSizeMiB } from './options';
 import { requirePrivilege } from './privilege';
 import { Fixture, register, unregister } from './registry';
 import { sleep } from './sleep';
 import { forget, journal } from './watchdog';
-import { checkBoolean, checkInteger, checkString } from '../validate';
 
 export interface LoopDeviceOptions {
   /** Size of the device in MiB, 1 to 16384. Optional only when `backing` names an existing file (its size is used). */
@@ -46,10 +46,9 @@ export interface LoopDevice extends AsyncDisposable {
 
 const optionKeys = ['sizeMiB', 'sectorSize', 'directIo', 'backing', 'waitMs'] as const;
 const detachTimeoutMs = 5_000;
-// Every loop device in use (ENOSPC/ENODEV from LOOP_CTL_GET_FREE, ENXIO/ENOENT
-// when no node exists for a new one) or a race lost to another process (EBUSY).
 const { EBUSY } = os.constants.errno;
 
+/** Every loop device is in use (the driver offers none, or no node to open), or another process bound ours first. */
 function noneFree(failure: { errno: number; syscall: string }): boolean {
   return failure.syscall === 'ioctl(LOOP_CTL_GET_FREE)' || failure.syscall === 'open(/dev/loopN)' || failure.errno === EBUSY;
 }
@@ -178,14 +177,15 @@ function prepareBacking(backing: string | undefined, sizeMiB: number | undefined
         code: 'ERR_OUT_OF_RANGE',
       });
     }
-    return { file: path.resolve(backing), sizeBytes: stat.size, owned: undefined };
+    return { file: fs.realpathSync(backing), sizeBytes: stat.size, owned: undefined };
   }
   if (sizeMiB === undefined) {
     throw Object.assign(new TypeError('The "sizeMiB" option is required unless "backing" names an existing file'), { code: 'ERR_INVALID_ARG_VALUE' });
   }
   const sizeBytes = sizeMiB * MiB;
   if (backing !== undefined) {
-    const file = path.resolve(backing);
+    // The kernel reports the backing file by its real path (sysfs backing_file).
+    const file = path.join(fs.realpathSync(path.dirname(path.resolve(backing))), path.basename(backing));
     // 'wx': never truncate a file that appeared meanwhile.
     fs.closeSync(fs.openSync(file, 'wx'));
     try {
@@ -196,7 +196,7 @@ function prepareBacking(backing: string | undefined, sizeMiB: number | undefined
     }
     return { file, sizeBytes, owned: file };
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aioring-loop-'));
+  const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'aioring-loop-'));
   const file = path.join(dir, 'backing.img');
   try {
     fs.writeFileSync(file, '');
