@@ -17,7 +17,8 @@ export type OpName =
   | 'verifyProtection'
   | 'scrub'
   | 'openLog'
-  | 'append';
+  | 'append'
+  | 'submit';
 
 /** Codes of the library's own rejections; kernel failures use the errno name (EIO, ENOSPC, ...). */
 export const LibraryCodes = {
@@ -32,6 +33,7 @@ export const LibraryCodes = {
   logFailed: 'ERR_AIO_LOG_FAILED',
   buffersRegistered: 'ERR_AIO_BUFFERS_REGISTERED',
   integrity: 'ERR_AIO_INTEGRITY',
+  timeout: 'ERR_AIO_TIMEOUT',
 } as const;
 
 /** Which check of a protection-information tuple failed. */

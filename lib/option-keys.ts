@@ -19,6 +19,8 @@ import type {
   RingOptions,
   ScrubOptions,
   StatOptions,
+  SubmitOptions,
+  SyncOptions,
   WriteOptions,
 } from './types';
 
@@ -34,9 +36,12 @@ const open: KeyTable<OpenOptions> = {
   dsync: true,
   mode: true,
   integrity: true,
+  signal: true,
 };
-const read: KeyTable<ReadOptions> = { pi: true };
-const write: KeyTable<WriteOptions> = { dsync: true, pi: true };
+const read: KeyTable<ReadOptions> = { pi: true, signal: true, timeoutMs: true };
+const write: KeyTable<WriteOptions> = { dsync: true, pi: true, signal: true, timeoutMs: true };
+const sync: KeyTable<SyncOptions> = { signal: true, timeoutMs: true };
+const submit: KeyTable<SubmitOptions> = { signal: true, timeoutMs: true, ordered: true };
 const scrub: KeyTable<ScrubOptions> = { onProgress: true };
 const stat: KeyTable<StatOptions> = { bigint: true };
 const allocate: KeyTable<AllocateOptions> = { keepSize: true };
@@ -92,6 +97,8 @@ export const optionKeys = {
   read: new OptionKeys(read),
   write: new OptionKeys(write),
   scrub: new OptionKeys(scrub),
+  sync: new OptionKeys(sync),
+  submit: new OptionKeys(submit),
   stat: new OptionKeys(stat),
   allocate: new OptionKeys(allocate),
   batchTransfer: new OptionKeys(batchTransfer),

@@ -1,7 +1,9 @@
 // The public entry point: a ring of requests on one engine, the files opened
 // through it, and batches of operations across them.
 import * as fs from 'node:fs';
-import { BatchState, Dispatcher, DispatcherOptions } from './dispatcher';
+import { runBatch } from './batch-run';
+import { AbortError, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
+import { Dispatcher, DispatcherOptions } from './dispatcher';
 import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
 import { AioError, LibraryCodes, fromNodeError, libraryError, systemError } from './errors';
 import { AioFile } from './file';
@@ -13,7 +15,7 @@ import type { LogOptions } from './log/options';
 import { NativeRegistration, native } from './native';
 import type { EngineName } from './native-contract';
 import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
-import type { BatchOp, FileInfo, FileProtection, OpenOptions, RingOptions, RingStats } from './types';
+import type { BatchOp, FileInfo, FileProtection, OpenOptions, RingOptions, RingStats, SubmitOptions } from './types';
 import { optionKeys } from './option-keys';
 import { checkBoolean, checkInteger, checkOptions, checkString } from './validate';
 
@@ -78,14 +80,12 @@ export class Ring {
       (checkBoolean('dsync', opts.dsync, false) ? fs.constants.O_DSYNC : 0);
     const mode = opts.mode === undefined ? 0o644 : checkInteger('mode', opts.mode, 0, 0o7777);
     const integrity = checkFileIntegrity(opts.integrity);
+    const signal = checkSignal('signal', opts.signal);
+    const aborted = abortedAlready(signal, { op: 'open', path });
+    if (aborted) throw aborted;
     if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'open', path });
 
-    let handle: fs.promises.FileHandle;
-    try {
-      handle = await fs.promises.open(path, flags, mode);
-    } catch (error) {
-      throw await openFailure(error as NodeJS.ErrnoException, path, direct);
-    }
+    const handle = await openAbortably(path, flags, mode, direct, signal);
     // close() may have begun while open() waited on the file system.
     if (this.closing) {
       await handle.close();
@@ -160,35 +160,29 @@ export class Ring {
   /**
    * Submits many operations as one batch. Resolves with one entry per
    * operation, in order: its byte count (0 for syncs), or its AioError. One
-   * failed operation never loses the others' results.
+   * failed operation never loses the others' results. `ordered` runs them one
+   * after another, each only once the one before has succeeded; `signal` and
+   * `timeoutMs` cancel the batch as a whole (see README).
    */
-  submit(ops: readonly BatchOp[]): Promise<Array<number | AioError>> {
+  submit(ops: readonly BatchOp[], options?: SubmitOptions): Promise<Array<number | AioError>> {
     if (!Array.isArray(ops)) {
       return Promise.reject(Object.assign(new TypeError('The "ops" argument must be an array'), { code: 'ERR_INVALID_ARG_TYPE' }));
     }
-    const results = new Array<number | AioError>(ops.length);
-    if (ops.length === 0) return Promise.resolve(results);
     let prepared;
+    let run;
     try {
+      const opts = checkOptions('options', options, optionKeys.submit);
+      run = {
+        signal: checkSignal('signal', opts.signal),
+        timeoutMs: checkTimeoutMs('timeoutMs', opts.timeoutMs),
+        ordered: checkBoolean('ordered', opts.ordered, false),
+      };
       prepared = ops.map((op, index) => this.prepareBatchOp(op, index));
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve) => {
-      const batch: BatchState = { results, remaining: ops.length, resolve };
-      prepared.forEach((request, index) => {
-        if (request instanceof AioError) {
-          results[index] = request;
-          if (--batch.remaining === 0) resolve(results);
-          return;
-        }
-        const file = request.target as AioFile;
-        file.requestStarted();
-        request.batch = batch;
-        request.index = index;
-        (file.info.direct ? this.direct : this.bufferedDispatcher()).enqueue(request);
-      });
-    });
+    if (ops.length === 0) return Promise.resolve([]);
+    return runBatch(prepared, run, (file) => (file.info.direct ? this.direct : this.bufferedDispatcher()));
   }
 
   stats(): RingStats {
@@ -289,3 +283,30 @@ async function openFailure(error: NodeJS.ErrnoException, path: string, direct: b
 }
 
 const eisdir = 21;
+
+// fs.promises.open takes no signal: an abort rejects at once, and a descriptor
+// the open still delivers afterwards is closed, never handed out.
+function openAbortably(path: string, flags: number, mode: number, direct: boolean, signal: AbortSignal | undefined): Promise<fs.promises.FileHandle> {
+  const opening = fs.promises.open(path, flags, mode).catch(async (error: NodeJS.ErrnoException) => {
+    throw await openFailure(error, path, direct);
+  });
+  if (signal === undefined) return opening;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      reject(new AbortError(signal.reason, { op: 'open', path }));
+      opening.then((late) => late.close()).catch(() => {});
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    opening.then(
+      (handle) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) return;
+        resolve(handle);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

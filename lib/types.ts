@@ -33,6 +33,8 @@ export interface RingOptions {
 }
 
 export interface OpenOptions {
+  /** Rejects the open with an AbortError when the signal aborts; a descriptor opened after that is closed. */
+  signal?: AbortSignal;
   /** Open for reading and writing. Default false (read-only). */
   write?: boolean;
   /** Create the file if it does not exist (needs write: true). */
@@ -137,7 +139,25 @@ export interface IntegrityProbe {
   ioUringReason: string;
 }
 
-export interface ReadOptions {
+/** Cancelling one operation: see README "Cancellation and deadlines". */
+export interface CancelOptions {
+  /** Rejects the operation with an AbortError (code ABORT_ERR, cause: the signal's reason) when the signal aborts. */
+  signal?: AbortSignal;
+  /** Rejects the operation with ERR_AIO_TIMEOUT if it has not completed after this many milliseconds (1 to 2147483647). */
+  timeoutMs?: number;
+}
+
+export type SyncOptions = CancelOptions;
+
+export interface SubmitOptions extends CancelOptions {
+  /**
+   * Run the ops one after another, each only once the one before has
+   * succeeded; a failed or short op cancels the rest (ECANCELED). Default false.
+   */
+  ordered?: boolean;
+}
+
+export interface ReadOptions extends CancelOptions {
   /** A protected file's separate layout: the tuples to check the data against, one per interval. */
   pi?: ArrayBufferView;
 }
@@ -161,7 +181,7 @@ export interface FileInfo {
   readOnly: boolean;
 }
 
-export interface WriteOptions {
+export interface WriteOptions extends CancelOptions {
   /** RWF_DSYNC on this write alone: durable when it completes. */
   dsync?: boolean;
   /** A protected file's separate layout: filled with the data's tuples, one per interval, before the write is submitted. */
@@ -230,4 +250,14 @@ export interface RingStats {
   /** Times the ring spun waiting for a completion (busyPollUs), and the times that found one. */
   busyPolls: number;
   busyPollHits: number;
+  /** Requests rejected by their signal or timeoutMs (ABORT_ERR, ERR_AIO_TIMEOUT). */
+  cancelled: number;
+  /**
+   * Of those, the ones already in flight that the engine was asked to stop:
+   * IORING_OP_ASYNC_CANCEL on io_uring, dequeueing on the thread pool. Linux
+   * AIO cannot cancel file or block-device requests, so it is never asked.
+   */
+  cancelsAsked: number;
+  /** Of those, the ones the engine did stop: they completed with ECANCELED instead of transferring. */
+  cancelsHonoured: number;
 }

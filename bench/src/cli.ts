@@ -123,7 +123,8 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-if (require.main === module) {
+/** Runs the command line of this process and sets its exit code. */
+export function runCommandLine(): void {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
@@ -134,3 +135,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCommandLine();
