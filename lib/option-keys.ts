@@ -9,6 +9,9 @@
 import type { LogOptions } from './log/options';
 import type { ReadStreamOptions } from './streams/read-stream';
 import type { WriteStreamOptions } from './streams/write-stream';
+import type { FileSystemOptions } from './testing/file-system';
+import type { LoopDeviceOptions } from './testing/loop-device';
+import type { ThrottleLimits, ThrottleOptions } from './testing/throttle';
 import type {
   AllocateOptions,
   BatchOp,
@@ -65,6 +68,11 @@ const log: KeyTable<LogOptions> = {
   mode: true,
 };
 
+const loopDevice: KeyTable<LoopDeviceOptions> = { sizeMiB: true, sectorSize: true, directIo: true, backing: true, waitMs: true };
+const fileSystem: KeyTable<FileSystemOptions> = { type: true, sizeMiB: true, sectorSize: true };
+const throttleLimits: KeyTable<ThrottleLimits> = { readBps: true, writeBps: true, readIops: true, writeIops: true };
+const throttle: KeyTable<ThrottleOptions> = { pid: true };
+
 /** What to say about a key that users bring from another API. */
 const hints: Record<string, string> = {
   flags: "aioring takes no flags string: use { write, create, exclusive, truncate } (for 'r+': { write: true })",
@@ -109,6 +117,10 @@ export const optionKeys = {
   log: new OptionKeys(log),
   readStream: new OptionKeys(readStream),
   writeStream: new OptionKeys(writeStream),
+  loopDevice: new OptionKeys(loopDevice),
+  fileSystem: new OptionKeys(fileSystem),
+  throttleLimits: new OptionKeys(throttleLimits),
+  throttle: new OptionKeys(throttle),
 };
 
 function unknownKey(name: string, key: string, allowed: string[]): TypeError {

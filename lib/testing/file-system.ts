@@ -3,11 +3,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkOneOf } from '../validate';
+import { checkOneOf, checkOptions } from '../validate';
 import { TestkitCodes, testkitError } from './errors';
 import { LoopDevice, createLoopDevice } from './loop-device';
 import { unmountAndRemoveSync } from './mounts';
-import { MiB, SectorSize, checkKnownOptions, checkSectorSize, checkSizeMiB } from './options';
+import { MiB, SectorSize, checkSectorSize, checkSizeMiB } from './options';
+import { optionKeys } from '../option-keys';
 import { requirePrivilege } from './privilege';
 import { Fixture, register, unregister } from './registry';
 import { debianPackages, run } from './run';
@@ -34,7 +35,6 @@ export interface FileSystem extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const optionKeys = ['type', 'sizeMiB', 'sectorSize'] as const;
 
 // Explicit where the defaults could differ between versions: btrfs data has
 // one copy, so a corrupted block has nothing to be repaired from; ext4 keeps
@@ -114,7 +114,7 @@ class MountedFileSystem implements FileSystem, Fixture {
  * mkfs.<type> (the message names the package when it is missing).
  */
 export async function createFileSystem(options: FileSystemOptions): Promise<FileSystem> {
-  const given = checkKnownOptions('options', options, optionKeys);
+  const given = checkOptions('options', options, optionKeys.fileSystem);
   const type = checkOneOf('type', given.type, fileSystemTypes);
   const sizeMiB = checkSizeMiB('sizeMiB', given.sizeMiB);
   if (type === 'tmpfs' && given.sectorSize !== undefined) {

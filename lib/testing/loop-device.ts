@@ -6,9 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { systemError } from '../errors';
 import { native } from '../native';
-import { checkBoolean, checkInteger, checkString } from '../validate';
+import { checkBoolean, checkInteger, checkOptions, checkString } from '../validate';
 import { TestkitCodes, testkitError } from './errors';
-import { MiB, SectorSize, checkKnownOptions, checkSectorSize, checkSizeMiB } from './options';
+import { MiB, SectorSize, checkSectorSize, checkSizeMiB } from './options';
+import { optionKeys } from '../option-keys';
 import { requirePrivilege } from './privilege';
 import { Fixture, register, unregister } from './registry';
 import { sleep } from './sleep';
@@ -44,7 +45,6 @@ export interface LoopDevice extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const optionKeys = ['sizeMiB', 'sectorSize', 'directIo', 'backing', 'waitMs'] as const;
 const detachTimeoutMs = 5_000;
 const { EBUSY } = os.constants.errno;
 
@@ -214,7 +214,7 @@ function prepareBacking(backing: string | undefined, sizeMiB: number | undefined
  * (up to `waitMs`), because other test processes release theirs all the time.
  */
 export async function createLoopDevice(options: LoopDeviceOptions): Promise<LoopDevice> {
-  const given = checkKnownOptions('options', options, optionKeys);
+  const given = checkOptions('options', options, optionKeys.loopDevice);
   const sizeMiB = given.sizeMiB === undefined ? undefined : checkSizeMiB('sizeMiB', given.sizeMiB);
   const sectorSize = checkSectorSize('sectorSize', given.sectorSize, 512);
   const directIo = checkBoolean('directIo', given.directIo, true);
