@@ -3,7 +3,7 @@
 // cancels the rest of the chain when one fails; `signal` and `timeoutMs`
 // cancel every entry not yet settled and reject the batch as a whole.
 import { AbortError, CancelGuard } from './cancellation';
-import { BatchState, Dispatcher, IoRequest, RequestState, newControl } from './dispatcher';
+import { type BatchState, Dispatcher, type IoRequest, RequestState, newControl } from './dispatcher';
 import { AioError, systemError } from './errors';
 import type { AioFile } from './file';
 import { requestContext } from './file';

@@ -1,7 +1,7 @@
 // AbortSignal and timeoutMs for one operation (a request, a batch, an open):
 // checking the options, the errors a cancelled operation rejects with, and the
 // guard that watches the signal and the deadline until the operation settles.
-import { AioError, LibraryCodes, OperationContext, libraryError } from './errors';
+import { AioError, LibraryCodes, type OperationContext, libraryError } from './errors';
 
 /** The options every operation takes to cancel it: see README "Cancellation and deadlines". */
 export interface CancelOptions {

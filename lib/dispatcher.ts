@@ -3,15 +3,15 @@
 // everything asked in one synchronous turn into one native call, and the
 // queue that holds requests beyond the depth (backpressure) instead of failing
 // them. A Ring has one dispatcher, and a second for buffered files on libaio.
-import { AioError, LibraryCodes, integrityError, libraryError, systemError } from './errors';
+import { AioError, LibraryCodes, closedError, forkedError, integrityError, libraryError, systemError } from './errors';
 import { nativeProfile, positionedFaults } from './integrity';
-import { NativeRegistration, NativeRegistrationFailure, EngineBinding, native } from './native';
+import { native } from './native';
+import type { EngineBinding, NativeRegistration, NativeRegistrationFailure } from './native';
 import type { CancelGuard } from './cancellation';
 import {
   CancelOutcome,
   CompletionField,
   CompletionResult,
-  EngineName,
   OpCodes,
   RecordField,
   RecordStatus,
@@ -26,7 +26,7 @@ import {
   recordPositionDouble,
 } from './native-contract';
 import { PendingBatch } from './pending-batch';
-import type { FileProtection, RingStats } from './types';
+import type { EngineName, FileProtection, RingStats } from './types';
 
 /** What a request needs to know about the file it targets. */
 export interface RequestTarget {
@@ -191,7 +191,7 @@ export class Dispatcher {
   /** Queues a request whose settlement (resolve/reject or batch) is already set. */
   enqueue(request: IoRequest): void {
     if (this.closed) {
-      settle(request, closedError(request));
+      settle(request, ringClosed(request));
       return;
     }
     if (this.freeCount > 0 && this.waitingHead === this.waiting.length) {
@@ -295,9 +295,9 @@ export class Dispatcher {
    */
   abandonIfForked(): void {
     if (this.idle() || !this.forked()) return;
-    this.failBatch(forkedError);
-    this.failInflight(forkedError);
-    this.failWaiting(forkedError);
+    this.failBatch(ringForked);
+    this.failInflight(ringForked);
+    this.failWaiting(ringForked);
     this.notifyIfIdle();
   }
 
@@ -362,8 +362,8 @@ export class Dispatcher {
       return;
     }
     if (consumed === SubmitAnswer.closed) {
-      this.failBatch(closedError);
-      this.failWaiting(closedError);
+      this.failBatch(ringClosed);
+      this.failWaiting(ringClosed);
       this.notifyIfIdle();
       return;
     }
@@ -559,12 +559,12 @@ function systemErrorFor(engine: EngineName) {
   return (request: IoRequest) => systemError(eagain, submitSyscalls[engine], context(request, engine));
 }
 
-function forkedError(request: IoRequest): AioError {
-  return libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context(request));
+function ringForked(request: IoRequest): AioError {
+  return forkedError(context(request));
 }
 
-function closedError(request: IoRequest): AioError {
-  return libraryError(LibraryCodes.closed, 'the ring is closed', context(request));
+function ringClosed(request: IoRequest): AioError {
+  return closedError('ring', context(request));
 }
 
 function rejectionFor(status: number, request: IoRequest): AioError {

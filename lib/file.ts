@@ -3,17 +3,31 @@
 import type { BigIntStats, Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { CancelGuard, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
-import { Dispatcher, IoRequest, RequestState, RequestTarget, newControl, notWritableAdvice } from './dispatcher';
-import { AioError, LibraryCodes, OpName, OperationContext, fromNodeError, libraryError, systemError } from './errors';
 import { isLibraryMemory } from './buffers';
+import { type Dispatcher, type IoRequest, RequestState, type RequestTarget, newControl, notWritableAdvice } from './dispatcher';
+import { AioError, LibraryCodes, type OperationContext, closedError, fromNodeError, invalidArgValue, libraryError, systemError } from './errors';
 import { native } from './native';
 import { OpCodes, opNames } from './native-contract';
 import { OptionKeys, optionKeys } from './option-keys';
 import { checkTransferTuples } from './integrity';
 import { scrubFile } from './scrub';
-import { AioReadStream, ReadStreamOptions } from './streams/read-stream';
-import { AioWriteStream, WriteStreamOptions } from './streams/write-stream';
-import type { AllocateOptions, FileInfo, FileProtection, IoBuffer, ReadOptions, SyncOptions, ScrubOptions, ScrubReport, StatOptions, WriteOptions } from './types';
+import { AioReadStream } from './streams/read-stream';
+import { AioWriteStream } from './streams/write-stream';
+import type {
+  AllocateOptions,
+  FileInfo,
+  FileProtection,
+  IoBuffer,
+  OpName,
+  ReadOptions,
+  ReadStreamOptions,
+  ScrubOptions,
+  ScrubReport,
+  StatOptions,
+  SyncOptions,
+  WriteOptions,
+  WriteStreamOptions,
+} from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkInteger, checkOptions, checkPosition } from './validate';
 
 /** How a file was opened, as far as the checks on its requests care. */
@@ -242,12 +256,12 @@ export class AioFile implements RequestTarget {
     if (op === 'fsync' || op === 'fdatasync') return this.flushRequest(OpCodes[op]);
     if (op === 'readv' || op === 'writev') return this.transfer(OpCodes[op], checkBufferList('buffers', buffers), position, dsync, pi);
     if (op === 'read' || op === 'write') return this.transfer(OpCodes[op], checkBuffer('buffer', buffers), position, dsync, pi);
-    throw Object.assign(new TypeError(`unknown op '${String(op)}'`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue(`unknown op '${String(op)}'`);
   }
 
   /** @internal */
   closedError(op: OpName): AioError {
-    return libraryError(LibraryCodes.closed, 'the file is closed', { op, path: this.path });
+    return closedError('file', { op, path: this.path });
   }
 
   /** @internal counts requests so close() can wait for them */

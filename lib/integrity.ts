@@ -1,6 +1,7 @@
 // Protection information in separate buffers (DIX style): generateProtection
 // and verifyProtection over whole intervals, checked here and run natively.
-import { integrityError, type IntegrityFault, type OperationContext } from './errors';
+import { integrityError, type OperationContext } from './errors';
+import type { IntegrityFault } from './types';
 import { native, type NativeIntegrityFault, type NativeProtectionProfile } from './native';
 import { ProtectionFormats, tupleBytes } from './native-contract';
 import { optionKeys } from './option-keys';

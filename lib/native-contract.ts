@@ -5,15 +5,15 @@
 // It mirrors native/contract.h, native/engine.h and native/probe.h; the addon
 // exports its values as `contract` and test/25.contract.test.ts compares them.
 
-/** The engines a ring can run on, in the order probeEngines() reports them. */
-export const engineNames = ['libaio', 'io_uring', 'threadpool'] as const;
-export type EngineName = (typeof engineNames)[number];
+import type { EngineName, OpName } from './types';
+
+/** Every EngineName, in the order probeEngines() reports them. */
+export const engineNames: readonly EngineName[] = ['libaio', 'io_uring', 'threadpool'];
 
 /** engine.h's OpCode. */
 export const OpCodes = { read: 0, write: 1, readv: 2, writev: 3, fsync: 4, fdatasync: 5 } as const;
-export type RequestOpName = keyof typeof OpCodes;
 /** Op names by OpCodes value. */
-export const opNames: readonly RequestOpName[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
+export const opNames: readonly (OpName & keyof typeof OpCodes)[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
 
 /** engine.h's kFlag* bits of a record's `flags`, and contract.h's protectionTuples (one more buffer follows: the request's tuples). */
 export const RequestFlags = { dsync: 1, protectionTuples: 256 } as const;

@@ -6,25 +6,23 @@
 // Adding an option: add the field to its interface in types.ts and the key to
 // its table here; each table is typed Record<keyof Interface, true>, so the
 // compiler refuses a table that misses a field or names one the type lacks.
-import type { LogOptions } from './log/options';
-import type { ReadStreamOptions } from './streams/read-stream';
-import type { WriteStreamOptions } from './streams/write-stream';
-import type { FileSystemOptions } from './testing/file-system';
-import type { LoopDeviceOptions } from './testing/loop-device';
-import type { ThrottleLimits, ThrottleOptions } from './testing/throttle';
+import type { FileSystemOptions, LoopDeviceOptions, ThrottleLimits, ThrottleOptions } from './testing/types';
 import type {
   AllocateOptions,
-  BatchOp,
+  BatchOpOn,
   FileIntegrityOptions,
+  LogOptions,
   OpenOptions,
   ProtectionOptions,
   ReadOptions,
+  ReadStreamOptions,
   RingOptions,
   ScrubOptions,
   StatOptions,
   SubmitOptions,
   SyncOptions,
   WriteOptions,
+  WriteStreamOptions,
 } from './types';
 
 type KeyTable<T> = Record<keyof T, true>;
@@ -48,9 +46,9 @@ const submit: KeyTable<SubmitOptions> = { signal: true, timeoutMs: true, ordered
 const scrub: KeyTable<ScrubOptions> = { onProgress: true };
 const stat: KeyTable<StatOptions> = { bigint: true };
 const allocate: KeyTable<AllocateOptions> = { keepSize: true };
-const batchTransfer: KeyTable<Extract<BatchOp, { op: 'read' }>> = { op: true, file: true, buffer: true, position: true, dsync: true, pi: true };
-const batchVector: KeyTable<Extract<BatchOp, { op: 'readv' }>> = { op: true, file: true, buffers: true, position: true, dsync: true, pi: true };
-const batchFlush: KeyTable<Extract<BatchOp, { op: 'fsync' }>> = { op: true, file: true };
+const batchTransfer: KeyTable<Extract<BatchOpOn<unknown>, { op: 'read' }>> = { op: true, file: true, buffer: true, position: true, dsync: true, pi: true };
+const batchVector: KeyTable<Extract<BatchOpOn<unknown>, { op: 'readv' }>> = { op: true, file: true, buffers: true, position: true, dsync: true, pi: true };
+const batchFlush: KeyTable<Extract<BatchOpOn<unknown>, { op: 'fsync' }>> = { op: true, file: true };
 const protection: KeyTable<ProtectionOptions> = { format: true, interval: true, refTag: true, appTag: true };
 const fileIntegrity: KeyTable<FileIntegrityOptions> = { format: true, interval: true, appTag: true, refTagSeed: true, layout: true };
 const readStream: KeyTable<ReadStreamOptions> = { start: true, end: true, highWaterMark: true, maxReadAhead: true, signal: true };

@@ -3,26 +3,29 @@
 import * as fs from 'node:fs';
 import { runBatch } from './batch-run';
 import { AbortError, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
-import { Dispatcher, DispatcherOptions } from './dispatcher';
-import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
-import { AioError, LibraryCodes, fromNodeError, libraryError, systemError } from './errors';
+import type { Dispatcher, DispatcherOptions } from './dispatcher';
+import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine } from './engines';
+import type { Selection } from './engines';
+import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgType, libraryError, systemError } from './errors';
 import { AioFile } from './file';
 import { checkFileIntegrity, intervalMismatch } from './integrity';
 import { kernelChecksFor, probeDescriptor } from './integrity-probe';
 import type { AioLog } from './log/log';
 import { openLog } from './log/open';
-import type { LogOptions } from './log/options';
-import { NativeRegistration, native } from './native';
-import type { EngineName } from './native-contract';
+import { native } from './native';
+import type { NativeRegistration } from './native';
 import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
-import type { BatchOp, FileInfo, FileProtection, OpenOptions, RingOptions, RingStats, SubmitOptions } from './types';
 import { optionKeys } from './option-keys';
+import type { BatchOpOn, EngineName, FileInfo, FileProtection, LogOptions, OpenOptions, RingOptions, RingStats, SubmitOptions } from './types';
 import { checkBoolean, checkInteger, checkOptions, checkString } from './validate';
 
 const defaultDepth = 128;
 const maxDepth = 4096;
 // Beyond 10 ms a spin holds the event loop longer than any device here takes.
 const maxBusyPollUs = 10_000;
+
+/** One operation of ring.submit(); `file` must have been opened by the same ring. */
+export type BatchOp = BatchOpOn<AioFile>;
 
 export class Ring {
   /** Most requests in flight at once. */
@@ -83,18 +86,18 @@ export class Ring {
     const signal = checkSignal('signal', opts.signal);
     const aborted = abortedAlready(signal, { op: 'open', path });
     if (aborted) throw aborted;
-    if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'open', path });
+    if (this.closing) throw closedError('ring', { op: 'open', path });
 
     const handle = await openAbortably(path, flags, mode, direct, signal);
     // close() may have begun while open() waited on the file system.
     if (this.closing) {
       await handle.close();
-      throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'open', path });
+      throw closedError('ring', { op: 'open', path });
     }
     const device = native.describeFd(handle.fd);
     if (device.errno !== 0) {
       await handle.close();
-      throw fromNodeError(Object.assign(new Error(), { errno: -device.errno, syscall: 'statx' }), { op: 'open', path });
+      throw systemError(device.errno, 'statx', { op: 'open', path });
     }
     const info: FileInfo = {
       size: device.size,
@@ -141,7 +144,7 @@ export class Ring {
    */
   registerBuffers(count: number, size: number): Buffer[] {
     checkRegistrationArguments(count, size);
-    if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'registerBuffers' });
+    if (this.closing) throw closedError('ring', { op: 'registerBuffers' });
     // In a forked child the ring itself is what is wrong, which registering says (ERR_AIO_FORKED).
     if (this.registration && !this.direct.forked()) {
       throw libraryError(LibraryCodes.buffersRegistered, 'this ring already has registered buffers; a ring holds one set', {
@@ -166,7 +169,7 @@ export class Ring {
    */
   submit(ops: readonly BatchOp[], options?: SubmitOptions): Promise<Array<number | AioError>> {
     if (!Array.isArray(ops)) {
-      return Promise.reject(Object.assign(new TypeError('The "ops" argument must be an array'), { code: 'ERR_INVALID_ARG_TYPE' }));
+      return Promise.reject(invalidArgType('The "ops" argument must be an array'));
     }
     let prepared;
     let run;
@@ -219,7 +222,7 @@ export class Ring {
     const entry = checkOptions(`ops[${index}]`, op, batchKeys(op)) as Partial<BatchOp> & Record<string, unknown>;
     const file = entry.file;
     if (!(file instanceof AioFile)) {
-      throw Object.assign(new TypeError(`ops[${index}].file must be a file opened by Ring.open`), { code: 'ERR_INVALID_ARG_TYPE' });
+      throw invalidArgType(`ops[${index}].file must be a file opened by Ring.open`);
     }
     if (file.owner !== this) {
       return libraryError(LibraryCodes.foreignFile, 'the file was opened by another ring', { op: 'open', path: file.path });

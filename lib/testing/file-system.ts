@@ -5,25 +5,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkOneOf, checkOptions } from '../validate';
 import { TestkitCodes, testkitError } from './errors';
-import { LoopDevice, createLoopDevice } from './loop-device';
+import { type LoopDevice, createLoopDevice } from './loop-device';
 import { unmountAndRemoveSync } from './mounts';
-import { MiB, SectorSize, checkSectorSize, checkSizeMiB } from './options';
+import { MiB, checkSectorSize, checkSizeMiB } from './options';
+import type { FileSystemOptions, FileSystemType } from './types';
 import { optionKeys } from '../option-keys';
 import { requirePrivilege } from './privilege';
-import { Fixture, register, unregister } from './registry';
+import { type Fixture, register, unregister } from './registry';
 import { debianPackages, run } from './run';
 import { forget, journal } from './watchdog';
 
-export const fileSystemTypes = ['ext4', 'xfs', 'btrfs', 'tmpfs'] as const;
-export type FileSystemType = (typeof fileSystemTypes)[number];
+const fileSystemTypes: readonly FileSystemType[] = ['ext4', 'xfs', 'btrfs', 'tmpfs'];
 
-export interface FileSystemOptions {
-  type: FileSystemType;
-  /** Size in MiB, 1 to 16384 (xfs and btrfs refuse devices below roughly 300 and 110 MiB). */
-  sizeMiB: number;
-  /** The loop device's logical sector size: 512 (the default) or 4096. Not for tmpfs. */
-  sectorSize?: SectorSize;
-}
 
 export interface FileSystem extends AsyncDisposable {
   readonly type: FileSystemType;

@@ -8,29 +8,14 @@ import { systemError } from '../errors';
 import { native } from '../native';
 import { checkBoolean, checkInteger, checkOptions, checkString } from '../validate';
 import { TestkitCodes, testkitError } from './errors';
-import { MiB, SectorSize, checkSectorSize, checkSizeMiB } from './options';
+import { MiB, checkSectorSize, checkSizeMiB } from './options';
+import type { LoopDeviceOptions, SectorSize } from './types';
 import { optionKeys } from '../option-keys';
 import { requirePrivilege } from './privilege';
-import { Fixture, register, unregister } from './registry';
+import { type Fixture, register, unregister } from './registry';
 import { sleep } from './sleep';
 import { forget, journal } from './watchdog';
 
-export interface LoopDeviceOptions {
-  /** Size of the device in MiB, 1 to 16384. Optional only when `backing` names an existing file (its size is used). */
-  sizeMiB?: number;
-  /** Logical sector size: 512 (the default) or 4096. */
-  sectorSize?: SectorSize;
-  /** The loop driver reads and writes its backing file with O_DIRECT. Default true. */
-  directIo?: boolean;
-  /**
-   * The backing file. An existing file is used as it is and kept on close();
-   * a path that does not exist yet is created (sparse, `sizeMiB` long) and
-   * removed on close(). Default: a fresh file in a new directory under os.tmpdir().
-   */
-  backing?: string;
-  /** How long to wait for a free loop device when all are in use, in ms. Default 60000. */
-  waitMs?: number;
-}
 
 export interface LoopDevice extends AsyncDisposable {
   /** /dev/loopN. */

@@ -7,29 +7,16 @@ import * as path from 'node:path';
 import { checkInteger, checkOptions } from '../validate';
 import { TestkitCodes, testkitError } from './errors';
 import { removeCgroup } from './cgroup-removal';
-import { IoController, cgroupOf, findIoController } from './cgroups';
+import { type IoController, cgroupOf, findIoController } from './cgroups';
 import type { LoopDevice } from './loop-device';
 import { checkLimit } from './options';
+import type { ThrottleLimits, ThrottleOptions } from './types';
 import { optionKeys } from '../option-keys';
 import { requirePrivilege } from './privilege';
-import { Fixture, register, unregister } from './registry';
+import { type Fixture, register, unregister } from './registry';
 import { forget, journal } from './watchdog';
 
-export interface ThrottleLimits {
-  /** Bytes per second read from the device. */
-  readBps?: number;
-  /** Bytes per second written to the device. */
-  writeBps?: number;
-  /** Read requests per second. */
-  readIops?: number;
-  /** Write requests per second. */
-  writeIops?: number;
-}
 
-export interface ThrottleOptions {
-  /** The process to throttle. Default: this one. Processes it forks while throttled are throttled too. */
-  pid?: number;
-}
 
 export interface Throttle extends AsyncDisposable {
   /** The cgroup directory made for this throttle. */
