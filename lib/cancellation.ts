@@ -1,7 +1,7 @@
 // AbortSignal and timeoutMs for one operation (a request, a batch, an open):
 // checking the options, the errors a cancelled operation rejects with, and the
 // guard that watches the signal and the deadline until the operation settles.
-import { AioError, LibraryCodes, type OperationContext, libraryError } from './errors';
+import { AioError, LibraryCodes, type OperationContext, invalidArgType, libraryError, outOfRange } from './errors';
 
 /** The options every operation takes to cancel it: see README "Cancellation and deadlines". */
 export interface CancelOptions {
@@ -33,9 +33,7 @@ export function timeoutError(timeoutMs: number, context: OperationContext): AioE
 export function checkSignal(name: string, value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object' || typeof (value as AbortSignal).aborted !== 'boolean' || !('addEventListener' in value)) {
-    throw Object.assign(new TypeError(`The "${name}" option must be an AbortSignal. Received ${value === null ? 'null' : typeof value}`), {
-      code: 'ERR_INVALID_ARG_TYPE',
-    });
+    throw invalidArgType(`The "${name}" option must be an AbortSignal. Received ${value === null ? 'null' : typeof value}`);
   }
   return value as AbortSignal;
 }
@@ -43,12 +41,10 @@ export function checkSignal(name: string, value: unknown): AbortSignal | undefin
 export function checkTimeoutMs(name: string, value: unknown): number {
   if (value === undefined) return 0;
   if (typeof value !== 'number') {
-    throw Object.assign(new TypeError(`The "${name}" option must be of type number. Received ${typeof value}`), { code: 'ERR_INVALID_ARG_TYPE' });
+    throw invalidArgType(`The "${name}" option must be of type number. Received ${typeof value}`);
   }
   if (!Number.isInteger(value) || value < 1 || value > maxTimeoutMs) {
-    throw Object.assign(new RangeError(`The value of "${name}" is out of range. It must be an integer >= 1 and <= ${maxTimeoutMs}. Received ${value}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
+    throw outOfRange(`The value of "${name}" is out of range. It must be an integer >= 1 and <= ${maxTimeoutMs}. Received ${value}`);
   }
   return value;
 }

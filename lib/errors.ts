@@ -118,9 +118,12 @@ export function invalidArgType(message: string): TypeError {
   return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' });
 }
 
-/** ERR_INVALID_ARG_VALUE: an argument or option of the right type but a value not allowed. */
-export function invalidArgValue(message: string): TypeError {
-  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_VALUE' });
+/**
+ * ERR_INVALID_ARG_VALUE: an argument or option of the right type but a value
+ * not allowed; a RangeError where the value is a number outside what fits.
+ */
+export function invalidArgValue(message: string, kind: typeof TypeError | typeof RangeError = TypeError): TypeError {
+  return Object.assign(new kind(message), { code: 'ERR_INVALID_ARG_VALUE' });
 }
 
 /** ERR_INVALID_STATE: a call the object's current state does not allow. */

@@ -5,7 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { CancelGuard, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
 import { isLibraryMemory } from './buffers';
 import { type Dispatcher, type IoRequest, RequestState, type RequestTarget, newControl, notWritableAdvice } from './dispatcher';
-import { AioError, LibraryCodes, type OperationContext, closedError, fromNodeError, invalidArgValue, libraryError, systemError } from './errors';
+import { AioError, LibraryCodes, type OperationContext, closedError, fromNodeError, invalidArgType, invalidArgValue, libraryError, systemError } from './errors';
 import { native } from './native';
 import { OpCodes, opNames } from './native-contract';
 import { OptionKeys, optionKeys } from './option-keys';
@@ -440,9 +440,7 @@ function wrongShape(method: string, ...parameters: string[]): TypeError {
   const advice = vector
     ? `each of ${buffer} is transferred whole`
     : `for fs.promises' (buffer, offset, length, position) pass ${buffer}.subarray(offset, offset + length) and position`;
-  return Object.assign(new TypeError(`file.${method} takes (${parameters.join(', ')}${parameters.length === 2 ? '' : '?'}): ${advice}`), {
-    code: 'ERR_INVALID_ARG_TYPE',
-  });
+  return invalidArgType(`file.${method} takes (${parameters.join(', ')}${parameters.length === 2 ? '' : '?'}): ${advice}`);
 }
 
 const ebadf = 9;

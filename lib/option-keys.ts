@@ -6,6 +6,7 @@
 // Adding an option: add the field to its interface in types.ts and the key to
 // its table here; each table is typed Record<keyof Interface, true>, so the
 // compiler refuses a table that misses a field or names one the type lacks.
+import { invalidArgValue } from './errors';
 import type { FileSystemOptions, LoopDeviceOptions, ThrottleLimits, ThrottleOptions } from './testing/types';
 import type {
   AllocateOptions,
@@ -124,7 +125,7 @@ export const optionKeys = {
 function unknownKey(name: string, key: string, allowed: string[]): TypeError {
   const near = allowed.find((candidate) => editDistance(candidate.toLowerCase(), key.toLowerCase()) <= 2);
   const advice = hints[key] ?? (near !== undefined ? `did you mean '${near}'?` : `the known ones are ${allowed.map((k) => `'${k}'`).join(', ')}`);
-  return Object.assign(new TypeError(`The "${name}" argument has an unknown option '${key}': ${advice}`), { code: 'ERR_INVALID_ARG_VALUE' });
+  return invalidArgValue(`The "${name}" argument has an unknown option '${key}': ${advice}`);
 }
 
 function editDistance(a: string, b: string): number {

@@ -6,7 +6,7 @@ import { AbortError, abortedAlready, checkSignal, checkTimeoutMs } from './cance
 import type { Dispatcher, DispatcherOptions } from './dispatcher';
 import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine } from './engines';
 import type { Selection } from './engines';
-import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgType, libraryError, systemError } from './errors';
+import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgType, invalidArgValue, libraryError, systemError } from './errors';
 import { AioFile } from './file';
 import { checkFileIntegrity, intervalMismatch } from './integrity';
 import { kernelChecksFor, probeDescriptor } from './integrity-probe';
@@ -112,7 +112,7 @@ export class Ring {
     const mismatch = integrity && intervalMismatch(integrity, info.logicalBlockSize, info.offsetAlign);
     if (mismatch) {
       await handle.close();
-      throw Object.assign(new RangeError(`${mismatch} ('${path}')`), { code: 'ERR_INVALID_ARG_VALUE' });
+      throw invalidArgValue(`${mismatch} ('${path}')`, RangeError);
     }
     const dispatcher = direct ? this.direct : this.bufferedDispatcher();
     dispatcher.registerFile(handle.fd);
@@ -259,7 +259,7 @@ export class Ring {
 }
 
 function needs(option: string, required: string): TypeError {
-  return Object.assign(new TypeError(`The "${option}" option needs ${required}: true`), { code: 'ERR_INVALID_ARG_VALUE' });
+  return invalidArgValue(`The "${option}" option needs ${required}: true`);
 }
 
 // A batch entry's allowed keys depend on its op; an unknown op is reported by

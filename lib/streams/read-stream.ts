@@ -4,7 +4,7 @@
 // stops after a few bytes costs little, and doubles each time the consumer
 // has taken a whole window, up to maxReadAhead.
 import { Readable, addAbortSignal } from 'node:stream';
-import type { AioError } from '../errors';
+import { type AioError, outOfRange } from '../errors';
 import { optionKeys } from '../option-keys';
 import type { ReadStreamOptions } from '../types';
 import type { StreamedFile } from './streamed-file';
@@ -69,9 +69,7 @@ export class AioReadStream extends Readable {
     const start = opts.start === undefined ? 0 : checkPosition('start', opts.start);
     const end = opts.end === undefined || opts.end === Infinity ? Infinity : checkPosition('end', opts.end);
     if (start > end) {
-      throw Object.assign(new RangeError(`The value of "start" is out of range. It must be <= "end" (here: ${end}). Received ${start}`), {
-        code: 'ERR_OUT_OF_RANGE',
-      });
+      throw outOfRange(`The value of "start" is out of range. It must be <= "end" (here: ${end}). Received ${start}`);
     }
     const highWaterMark = opts.highWaterMark === undefined ? defaultHighWaterMark : checkInteger('highWaterMark', opts.highWaterMark, 1, 2 ** 30);
     const maxReadAhead =
