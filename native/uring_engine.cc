@@ -88,10 +88,6 @@
 #ifndef IORING_OP_WRITE
 #define IORING_OP_WRITE 23
 #endif
-#ifndef RWF_DSYNC
-#define RWF_DSYNC 0x00000002
-#endif
-
 namespace aioring {
 namespace {
 
@@ -327,7 +323,7 @@ void UringEngine::fillSqe(io_uring_sqe* sqe, const Request& req) const {
   sqe->off = static_cast<uint64_t>(req.offset);
   if (req.piAttribute) integrity::attachPiAttribute(sqe, req.piAttribute);
   // READ_FIXED and WRITE_FIXED take rw_flags like READ and WRITE do.
-  if (req.flags & kFlagDsync) sqe->rw_flags = RWF_DSYNC;
+  sqe->rw_flags = rwFlagsFor(req.flags);
 }
 
 int UringEngine::registerBuffers(const struct iovec* buffers, uint32_t count) {
