@@ -19,6 +19,8 @@ export interface AioringStyle {
   fixedBuffers: boolean;
   /** RingOptions.busyPollUs (0: off). */
   busyPollUs: number;
+  /** RingOptions.latencyStats: false measures what recording stats().latencyUs costs. */
+  latencyStats: boolean;
   /** Opens the target with ring.open's integrity option (--integrity's format, trailer layout). */
   protect: boolean;
 }
@@ -33,6 +35,7 @@ export class AioringDriver implements Driver {
   readonly batch: boolean;
   readonly fixedBuffers: boolean;
   readonly busyPollUs: number;
+  readonly latencyStats: boolean;
   readonly protect: boolean;
 
   constructor(
@@ -45,6 +48,7 @@ export class AioringDriver implements Driver {
     this.batch = style.batch;
     this.fixedBuffers = style.fixedBuffers;
     this.busyPollUs = style.busyPollUs;
+    this.latencyStats = style.latencyStats;
     this.protect = style.protect;
     this.family = style.batch ? ('aioring-batch' as const) : ('aioring' as const);
   }
@@ -67,7 +71,13 @@ export class AioringDriver implements Driver {
   }
 
   run(ctx: TrialContext): Promise<DriverRunResult> {
-    return runAioringTrial(ctx, { batch: this.batch, fixedBuffers: this.fixedBuffers, busyPollUs: this.busyPollUs, protect: this.protect });
+    return runAioringTrial(ctx, {
+      batch: this.batch,
+      fixedBuffers: this.fixedBuffers,
+      busyPollUs: this.busyPollUs,
+      latencyStats: this.latencyStats,
+      protect: this.protect,
+    });
   }
 }
 
@@ -79,7 +89,7 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
   const probe = mod.probeEngines()[spec.engine];
   if (!probe.available) throw new Error(`${spec.label}: engine ${spec.engine} unavailable: ${probe.reason}`);
 
-  const ring = new mod.Ring({ depth: spec.qd, engine: spec.engine, busyPollUs: style.busyPollUs });
+  const ring = new mod.Ring({ depth: spec.qd, engine: spec.engine, busyPollUs: style.busyPollUs, latencyStats: style.latencyStats });
   const notes: string[] = [];
   const extra: Record<string, number | string> = { engine: ring.engine };
   let file: FileT | null = null;
