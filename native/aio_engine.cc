@@ -12,6 +12,8 @@
 
 #include "event_notifier.h"
 #include "parked_completions.h"
+#include "uapi_compat.h"
+
 
 namespace aioring {
 namespace {

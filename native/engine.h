@@ -28,14 +28,6 @@ enum class OpCode : uint8_t {
 constexpr uint32_t kFlagDsync = 1u << 0;   // RWF_DSYNC on this write alone
 constexpr uint32_t kFlagAtomic = 1u << 1;  // RWF_ATOMIC (6.11): the write is never torn
 
-// The kernel's per-request read/write flags (RWF_*) for a request's kFlag* bits;
-// defined here because older uapi headers lack RWF_ATOMIC.
-constexpr int kRwfDsync = 0x00000002;
-constexpr int kRwfAtomic = 0x00000040;
-inline int rwFlagsFor(uint32_t flags) {
-  return ((flags & kFlagDsync) ? kRwfDsync : 0) | ((flags & kFlagAtomic) ? kRwfAtomic : 0);
-}
-
 struct Request {
   uint32_t slot;     // caller's identifier, handed back unchanged in the completion
   int fd;
