@@ -59,6 +59,12 @@ export interface TrialSpec {
   /** Engine used for the aioring drivers. */
   engine?: EngineName;
   fioEngine?: FioEngine;
+  /**
+   * --stream: one pass over the region through a Node stream (or fio's one
+   * pass); the page cache is dropped before the trial and its residency
+   * measured after.
+   */
+  stream?: boolean;
 }
 
 export interface LatencySummaryUs {

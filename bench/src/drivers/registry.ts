@@ -7,6 +7,7 @@ import { AioringDriver } from './aioring';
 import type { Driver } from './driver';
 import { FioDriver } from './fio';
 import { FsPromisesDriver } from './fs-promises';
+import { AioringStreamDriver, FsStreamDriver } from './streams';
 
 export type { Driver, DriverFamily } from './driver';
 
@@ -68,7 +69,17 @@ export const DRIVERS: readonly Driver[] = [
   new FsPromisesDriver('fs-promises-uv', 'qd', false, 'as fs-promises with UV_THREADPOOL_SIZE = qd (write fs-promises-uvN for a fixed N)'),
   new FsPromisesDriver('fs-promises-buffered', null, true, 'fs.promises without O_DIRECT; page cache dropped before reading runs'),
   ...FIO_ENGINES.map((fioEngine) => new FioDriver(fioEngine)),
+  new AioringStreamDriver(),
+  new FsStreamDriver(),
 ];
+
+/** Drivers that run only with --stream (and the only ones besides fio that do). */
+export function isStreamDriver(id: string): boolean {
+  return DRIVERS.some((d) => d.id === id && d.groups.includes('stream'));
+}
+
+/** The default comparison with --stream: the two streams and fio at the same block size and depth. */
+export const STREAM_DRIVERS: readonly string[] = ['aioring-stream', 'fs-stream', 'fio-libaio'];
 
 /** Looks a CLI driver name up; null when unknown. */
 export function findDriver(name: string): Driver | null {
@@ -84,12 +95,13 @@ export function findDriver(name: string): Driver | null {
 
 /** Group names accepted by --drivers besides single drivers. */
 export const DRIVER_GROUPS: Record<string, string> = {
-  all: 'every driver',
+  all: 'every driver (but the stream drivers: see stream)',
   aioring: 'aioring-<engine> for every engine',
   'aioring-batch': 'aioring-<engine>-batch for every engine',
   'aioring-fixed': 'the drivers with registered buffers: aioring-io_uring-fixed, aioring-io_uring-batch-fixed',
   'aioring-poll': 'aioring-<engine>-poll for every engine: rings that busy-poll',
   fio: 'fio-<engine> for every fio engine',
+  stream: 'with --stream: aioring-stream, fs-stream',
 };
 
 /** Expands groups; returns names in order without duplicates, or throws on an unknown name. */
@@ -101,7 +113,7 @@ export function expandDriverNames(names: string[]): string[] {
   for (const raw of names) {
     const name = raw.trim();
     if (name === '') continue;
-    if (name === 'all') DRIVERS.forEach((d) => add(d.id));
+    if (name === 'all') DRIVERS.filter((d) => !isStreamDriver(d.id)).forEach((d) => add(d.id));
     else if (name in DRIVER_GROUPS) DRIVERS.filter((d) => d.groups.includes(name)).forEach((d) => add(d.id));
     else if (findDriver(name)) add(name);
     else throw new Error(`unknown driver "${name}" (known: ${knownDriverList()})`);
@@ -114,4 +126,4 @@ export function knownDriverList(): string {
 }
 
 /** The default comparison: every driver (unavailable ones are reported as skipped). */
-export const DEFAULT_DRIVERS: readonly string[] = DRIVERS.map((d) => d.id);
+export const DEFAULT_DRIVERS: readonly string[] = DRIVERS.filter((d) => !isStreamDriver(d.id)).map((d) => d.id);

@@ -1,7 +1,7 @@
 // Command-line parsing for aioring-bench. Pure: takes argv, returns options or
 // throws UsageError with a sentence meant for the person at the terminal.
 
-import { DEFAULT_DRIVERS, DRIVER_GROUPS, DRIVERS, expandDriverNames } from '../drivers/registry';
+import { DEFAULT_DRIVERS, DRIVER_GROUPS, DRIVERS, STREAM_DRIVERS, expandDriverNames, isStreamDriver } from '../drivers/registry';
 import { DEFAULT_SEED } from '../setup/pattern';
 import { formatSize, parseCount, parseDuration, parseSize } from './sizes';
 import { RW_MODES, type RwMode } from '../types';
@@ -55,6 +55,8 @@ export interface BenchOptions {
   suite: string | null;
   /** With --suite: run only these targets (names as the suite lists them). */
   only: string[] | null;
+  /** --stream: one pass over the region per trial, through streams (see STREAM_DEFAULTS). */
+  stream: boolean;
 }
 
 /** The named suites --suite accepts (defined in suites/targets.ts). */
@@ -81,6 +83,11 @@ export const DEFAULTS = {
   repeat: 1,
   rwmixread: 50,
 };
+
+/** What --stream sets when not given: fio's --bs=1M --iodepth=8, one pass, no ramp. */
+export const STREAM_DEFAULTS = { bs: 1024 * 1024, qd: 8 };
+/** Options that contradict a one-pass stream trial. */
+const STREAM_REFUSED = ['runtime', 'ops', 'ramp', 'sweep', 'batch', 'no-direct', 'buffered', 'rwmixread'];
 
 const MAX_QD = 4096;
 
@@ -202,6 +209,7 @@ const OPTIONS: Record<string, OptionDef> = {
     },
   },
   'allow-write': { takesValue: false, handle: (_v, o) => void (o.allowWrite = true) },
+  stream: { takesValue: false, handle: (_v, o) => void (o.stream = true) },
   suite: {
     takesValue: true,
     handle: (v, o) => {
@@ -247,6 +255,7 @@ export function defaultOptions(): BenchOptions {
     rampOps: null,
     suite: null,
     only: null,
+    stream: false,
   };
 }
 
@@ -283,6 +292,14 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   }
   if (opts.help) return opts;
 
+  if (opts.stream) {
+    if (opts.suite !== null) throw new UsageError('--stream and --suite cannot be combined');
+    applyStreamOptions(opts, seen);
+    return opts;
+  }
+  const streamOnly = opts.drivers.find((d) => isStreamDriver(d));
+  if (streamOnly) throw new UsageError(`driver ${streamOnly} runs only with --stream`);
+
   if (opts.suite !== null) {
     const fixed = SUITE_FIXED.find((n) => seen.has(n));
     if (fixed) throw new UsageError(`--suite ${opts.suite} sets its own workloads: --${fixed} cannot be combined with it`);
@@ -299,6 +316,20 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   }
   if (seen.has('rwmixread') && opts.rw !== 'randrw') throw new UsageError('--rwmixread only applies to --rw randrw');
   return opts;
+}
+
+function applyStreamOptions(opts: BenchOptions, seen: ReadonlySet<string>): void {
+  if (opts.rw !== 'read' && opts.rw !== 'write') throw new UsageError(`--stream needs --rw read or --rw write, not ${opts.rw}`);
+  const refused = STREAM_REFUSED.find((n) => seen.has(n));
+  if (refused) throw new UsageError(`--stream reads or writes the region once per trial: --${refused} cannot be combined with it`);
+  if (!opts.driversGiven) opts.drivers = [...STREAM_DRIVERS];
+  const other = opts.drivers.find((d) => !isStreamDriver(d) && !d.startsWith('fio-'));
+  if (other) throw new UsageError(`--stream runs the stream drivers and fio; ${other} is neither`);
+  if (!seen.has('bs')) opts.bs = STREAM_DEFAULTS.bs;
+  if (!seen.has('qd')) opts.qd = STREAM_DEFAULTS.qd;
+  opts.runtimeS = null;
+  opts.ops = null;
+  opts.rampS = 0;
 }
 
 export function helpText(): string {
@@ -346,6 +377,14 @@ Comparison
 Output
   --json FILE           write every result with parameters and machine info
   --svg FILE            write a chart (bars by driver; lines per driver for a sweep)
+
+Streams
+  --stream              with --rw read or write: one pass over the region per trial through
+                        aioring's file.createReadStream / createWriteStream (aioring-stream),
+                        fs.createReadStream / createWriteStream + fsync (fs-stream) and fio
+                        (fio-libaio), at --bs ${STREAM_DEFAULTS.bs / 2 ** 20}m --qd ${STREAM_DEFAULTS.qd} unless given. The page cache is dropped
+                        before every trial (root) and its residency measured after (fincore);
+                        the table adds CPU seconds per GiB. Writes check the file's sha256.
 
 Suites
   --suite targets       run the named suite of targets: preset workloads on a 1 GiB file in the

@@ -116,7 +116,7 @@ export async function makePlan(options: BenchOptions): Promise<Plan> {
     engines,
     fio,
     references: {
-      fsPromises: 'fs-promises',
+      fsPromises: options.stream ? 'fs-stream' : 'fs-promises',
       fio: [...new Set([`fio-${fioEngine}`, 'fio-libaio', 'fio-io_uring', 'fio-psync'])],
     },
   };
@@ -154,6 +154,7 @@ export function trialSpec(plan: Plan, driver: Driver, point: { qd: number; bs: n
     seed: o.seed,
     verifyEvery: o.verifyEvery,
     progress,
+    ...(o.stream ? { stream: true } : {}),
     ...driver.specFields(point.qd),
   };
 }
