@@ -12,10 +12,8 @@
 
 #include "event_notifier.h"
 #include "parked_completions.h"
+#include "uapi_compat.h"
 
-#ifndef RWF_DSYNC
-#define RWF_DSYNC 0x00000002
-#endif
 
 namespace aioring {
 namespace {

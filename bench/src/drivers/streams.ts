@@ -25,6 +25,7 @@ export class AioringStreamDriver implements Driver {
   readonly writesPattern = true;
   readonly buffered = false;
   readonly groups: readonly string[] = ['stream'];
+  readonly appends = false;
   readonly description = "--stream only: file.createReadStream / file.createWriteStream({ flush: 'datasync' }), defaults";
 
   label(): string {
@@ -65,6 +66,7 @@ export class FsStreamDriver implements Driver {
   readonly writesPattern = true;
   readonly buffered = true;
   readonly groups: readonly string[] = ['stream'];
+  readonly appends = false;
   readonly description = '--stream only: fs.createReadStream / fs.createWriteStream then fsync, defaults (page cache)';
 
   label(): string {
