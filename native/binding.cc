@@ -716,6 +716,8 @@ Napi::Value DescribeFd(const Napi::CallbackInfo& info) {
   result.Set("offsetAlign", Napi::Number::New(env, device.offsetAlign));
   result.Set("blockDevice", Napi::Boolean::New(env, device.blockDevice));
   result.Set("readOnly", Napi::Boolean::New(env, device.readOnly));
+  result.Set("atomicWriteMin", Napi::Number::New(env, device.atomicWriteMin));
+  result.Set("atomicWriteMax", Napi::Number::New(env, device.atomicWriteMax));
   return result;
 }
 
@@ -1022,6 +1024,7 @@ Napi::Object contractObject(Napi::Env env) {
   contract.Set("opCodes", opCodes);
   Napi::Object flags = Napi::Object::New(env);
   flags.Set("dsync", kFlagDsync);
+  flags.Set("atomic", kFlagAtomic);
   flags.Set("protectionTuples", kFlagProtectionTuples);
   contract.Set("flags", flags);
   contract.Set("recordBytes", kRecordBytes);

@@ -9,10 +9,24 @@
 #include <linux/fs.h>
 #include <linux/io_uring.h>
 
-// Per-request write flags (preadv2/pwritev2, AIO, io_uring): 4.7.
+#include "engine.h"
+
+// Per-request write flags (preadv2/pwritev2, AIO, io_uring): 4.7, RWF_ATOMIC 6.11.
 #ifndef RWF_DSYNC
 #define RWF_DSYNC 0x00000002
 #endif
+#ifndef RWF_ATOMIC
+#define RWF_ATOMIC 0x00000040
+#endif
+
+namespace aioring {
+
+// The RWF_* flags for a request's kFlag* bits (engine.h).
+inline int rwFlagsFor(uint32_t flags) {
+  return ((flags & kFlagDsync) ? RWF_DSYNC : 0) | ((flags & kFlagAtomic) ? RWF_ATOMIC : 0);
+}
+
+}  // namespace aioring
 
 // io_uring_setup flags.
 #ifndef IORING_SETUP_CQSIZE

@@ -66,7 +66,7 @@ void UringEngine::fillSqe(io_uring_sqe* sqe, const Request& req) const {
   sqe->off = static_cast<uint64_t>(req.offset);
   if (req.piAttribute) integrity::attachPiAttribute(sqe, req.piAttribute);
   // READ_FIXED and WRITE_FIXED take rw_flags like READ and WRITE do.
-  if (req.flags & kFlagDsync) sqe->rw_flags = RWF_DSYNC;
+  sqe->rw_flags = rwFlagsFor(req.flags);
 }
 
 // Returns io_uring_enter's result or -errno, retrying EINTR: the kernel only
