@@ -6,6 +6,7 @@
 // Adding an option: add the field to its interface in types.ts and the key to
 // its table here; each table is typed Record<keyof Interface, true>, so the
 // compiler refuses a table that misses a field or names one the type lacks.
+import type { LogReadOptions } from './log/log';
 import type { LogOptions } from './log/options';
 import type { ReadStreamOptions } from './streams/read-stream';
 import type { WriteStreamOptions } from './streams/write-stream';
@@ -47,6 +48,7 @@ const protection: KeyTable<ProtectionOptions> = { format: true, interval: true, 
 const fileIntegrity: KeyTable<FileIntegrityOptions> = { format: true, interval: true, appTag: true, refTagSeed: true, layout: true };
 const readStream: KeyTable<ReadStreamOptions> = { start: true, end: true, highWaterMark: true, maxReadAhead: true, signal: true };
 const writeStream: KeyTable<WriteStreamOptions> = { start: true, chunkSize: true, flush: true, highWaterMark: true, signal: true };
+const logRead: KeyTable<LogReadOptions> = { from: true };
 const log: KeyTable<LogOptions> = {
   create: true,
   readOnly: true,
@@ -100,6 +102,7 @@ export const optionKeys = {
   protection: new OptionKeys(protection),
   fileIntegrity: new OptionKeys(fileIntegrity),
   log: new OptionKeys(log),
+  logRead: new OptionKeys(logRead),
   readStream: new OptionKeys(readStream),
   writeStream: new OptionKeys(writeStream),
 };

@@ -2,7 +2,8 @@
 // recovery found when it was opened.
 import { LibraryCodes, libraryError } from '../errors';
 import type { AioFile } from '../file';
-import { maxTransferBytes } from '../validate';
+import { optionKeys } from '../option-keys';
+import { checkOptions, maxTransferBytes } from '../validate';
 import { FileWindow } from './window';
 import { LogHeader, decodeFrame, frameBytes, frameChecksum } from './format';
 import type { GroupCommitter } from './group-commit';
@@ -168,11 +169,7 @@ export class AioLog {
 }
 
 function readFrom(options: LogReadOptions | undefined, firstLsn: bigint): bigint {
-  if (options === undefined) return firstLsn;
-  if (options === null || typeof options !== 'object') {
-    throw Object.assign(new TypeError(`The "options" argument must be an object. Received ${describeValue(options)}`), { code: 'ERR_INVALID_ARG_TYPE' });
-  }
-  const from = options.from;
+  const from = checkOptions('options', options, optionKeys.logRead).from;
   if (from === undefined) return firstLsn;
   if (typeof from === 'number' && Number.isSafeInteger(from) && from >= 0) return BigInt(from);
   if (typeof from === 'bigint' && from >= 0n) return from;
