@@ -3,13 +3,15 @@
 // everything asked in one synchronous turn into one native call, and the
 // queue that holds requests beyond the depth (backpressure) instead of failing
 // them. A Ring has one dispatcher, and a second for buffered files on libaio.
-import { AioError, LibraryCodes, integrityError, libraryError, systemError } from './errors';
+import { AioError, LibraryCodes, closedError, forkedError, integrityError, libraryError, systemError } from './errors';
 import { nativeProfile, positionedFaults } from './integrity';
-import { NativeRegistration, NativeRegistrationFailure, EngineBinding, native } from './native';
+import { native } from './native';
+import type { EngineBinding, NativeCounters, NativeRegistration, NativeRegistrationFailure } from './native';
+import type { CancelGuard } from './cancellation';
 import {
+  CancelOutcome,
   CompletionField,
   CompletionResult,
-  EngineName,
   OpCodes,
   RecordField,
   RecordStatus,
@@ -23,8 +25,9 @@ import {
   recordInts,
   recordPositionDouble,
 } from './native-contract';
+import { LatencyRecorder } from './latency';
 import { PendingBatch } from './pending-batch';
-import type { FileProtection, RingStats } from './types';
+import type { EngineName, FileProtection, RingStats } from './types';
 
 /** What a request needs to know about the file it targets. */
 export interface RequestTarget {
@@ -51,12 +54,42 @@ export interface IoRequest {
   position: number;
   length: number;
   dsync: boolean;
+  /** RWF_ATOMIC: the write lands whole or not at all. */
+  atomic: boolean;
   /** Protection tuples, for a protected file's separate layout. */
   pi: ArrayBufferView | undefined;
   resolve: ((bytes: number) => void) | undefined;
   reject: ((error: AioError) => void) | undefined;
   batch: BatchState | undefined;
   index: number;
+  /** Only on requests that can be cancelled (a signal or timeoutMs): where the request is. */
+  control: RequestControl | undefined;
+}
+
+/** Where a cancellable request is, so that cancelling it knows what to undo. */
+export const enum RequestState {
+  /** In the queue waiting for a slot. */
+  waiting,
+  /** In a slot, its record written, not yet handed to the engine. */
+  batched,
+  /** Handed to the engine; only its completion frees the slot. */
+  inFlight,
+  settled,
+}
+
+export interface RequestControl {
+  state: RequestState;
+  slot: number;
+  /** Its promise already rejected (cancelled in flight); the completion only frees the slot. */
+  abandoned: boolean;
+  /** The engine was asked to cancel it, so a -ECANCELED completion is the cancel honoured. */
+  cancelAsked: boolean;
+  /** The single request's own signal and deadline; a batch's guard is the batch's. */
+  guard: CancelGuard | undefined;
+}
+
+export function newControl(): RequestControl {
+  return { state: RequestState.waiting, slot: -1, abandoned: false, cancelAsked: false, guard: undefined };
 }
 
 /** The settlement of a batch: one entry per request, a byte count or its error. */
@@ -64,6 +97,10 @@ export interface BatchState {
   results: Array<number | AioError>;
   remaining: number;
   resolve(results: Array<number | AioError>): void;
+  /** Set when the batch as a whole was cancelled and has rejected: its entries settle silently. */
+  failed: boolean;
+  /** Called as each entry settles, after its result is stored (ordered batches start the next). */
+  onSettled: ((index: number, outcome: number | AioError) => void) | undefined;
 }
 
 // A promise executor shared by every request, so making a promise allocates
@@ -77,13 +114,14 @@ function captureResolvers(resolve: (bytes: number) => void, reject: (error: AioE
 
 const settledPromise = Promise.resolve();
 
-/** A dispatcher's share of RingStats; the ring adds its dispatchers' counts and derives `bytes`. */
-export type DispatcherCounters = Omit<RingStats, 'bytes'>;
+/** A dispatcher's share of RingStats; the ring adds its dispatchers' counts and derives `bytes` and `latencyUs`. */
+export type DispatcherCounters = Omit<RingStats, 'bytes' | 'latencyUs'>;
 
 /** What every dispatcher of a ring is made with (see RingOptions). */
 export interface DispatcherOptions {
   depth: number;
   busyPollUs: number;
+  latencyStats: boolean;
 }
 
 export class Dispatcher {
@@ -97,6 +135,11 @@ export class Dispatcher {
   private readonly freeSlots: Int32Array;
   private freeCount: number;
   private readonly slotRequest: Array<IoRequest | undefined>;
+  /** performance.now() when each slot's request was handed to the engine. */
+  private readonly submittedAt: Float64Array;
+  readonly latency = new LatencyRecorder();
+  // The engine's own counts at the last resetCounts(), which it cannot zero itself.
+  private nativeBaseline: NativeCounters | undefined;
 
   // Requests placed in slots and written to the shared records, not yet submitted.
   private readonly batch: PendingBatch;
@@ -108,10 +151,18 @@ export class Dispatcher {
   private idleRetries = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
-  private readonly counters = { submitted: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
+  private readonly counters = {
+    submitted: 0,
+    completed: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    cancelled: 0,
+    cancelsAsked: 0,
+    cancelsHonoured: 0,
+  };
   private readonly flushBound = () => this.flush();
 
-  static open(engine: EngineName, { depth, busyPollUs }: DispatcherOptions): Dispatcher | { errno: number; reason: string } {
+  static open(engine: EngineName, { depth, busyPollUs, latencyStats }: DispatcherOptions): Dispatcher | { errno: number; reason: string } {
     const submissions = new ArrayBuffer(depth * recordBytes);
     const completions = new ArrayBuffer(depth * completionBytes);
     let dispatcher: Dispatcher | undefined;
@@ -119,13 +170,14 @@ export class Dispatcher {
     const opened = native.openEngine(engine, depth, submissions, completions, onComplete);
     if (!('submit' in opened)) return opened;
     opened.setBusyPoll(busyPollUs);
-    dispatcher = new Dispatcher(engine, depth, opened, submissions, completions, onComplete);
+    dispatcher = new Dispatcher(engine, depth, latencyStats, opened, submissions, completions, onComplete);
     return dispatcher;
   }
 
   private constructor(
     engine: EngineName,
     depth: number,
+    private readonly latencyStats: boolean,
     binding: EngineBinding,
     submissions: ArrayBuffer,
     completions: ArrayBuffer,
@@ -143,18 +195,20 @@ export class Dispatcher {
     for (let i = 0; i < depth; i++) this.freeSlots[i] = depth - 1 - i;
     this.freeCount = depth;
     this.slotRequest = new Array(depth).fill(undefined);
+    this.submittedAt = new Float64Array(depth);
     this.batch = new PendingBatch(depth);
   }
 
   /** Queues a request whose settlement (resolve/reject or batch) is already set. */
   enqueue(request: IoRequest): void {
     if (this.closed) {
-      settle(request, closedError(request));
+      settle(request, ringClosed(request));
       return;
     }
     if (this.freeCount > 0 && this.waitingHead === this.waiting.length) {
       this.place(request);
     } else {
+      if (request.control !== undefined) request.control.state = RequestState.waiting;
       this.waiting.push(request);
       // Waiting requests are normally admitted by completions; the flush still
       // asks native code whether the engine can make any (it cannot in a forked child).
@@ -171,12 +225,54 @@ export class Dispatcher {
     return promise;
   }
 
+  /**
+   * Cancels a request made cancellable (request.control) and settles it with
+   * `error` at once. Waiting or batched, it never reaches the engine. In flight,
+   * the engine is asked to stop it and the slot, with its buffers, stays taken
+   * until the completion arrives, so memory the kernel may still write is
+   * neither reused nor freed.
+   */
+  withdraw(request: IoRequest, error: AioError): void {
+    const control = request.control!;
+    if (control.state === RequestState.settled || control.abandoned) return;
+    this.counters.cancelled++;
+    if (control.state === RequestState.waiting) {
+      const at = this.waiting.indexOf(request, this.waitingHead);
+      if (at >= 0) this.waiting.splice(at, 1);
+      settle(request, error);
+    } else if (control.state === RequestState.batched) {
+      const slots = this.batch.takeSlots();
+      for (const slot of slots) if (slot !== control.slot) this.appendToBatch(slot, this.slotRequest[slot]!);
+      this.finish(control.slot, error);
+      this.admitWaiting();
+    } else {
+      control.abandoned = true;
+      settleOutcome(request, error);
+      const outcome = this.binding.cancel(control.slot);
+      if (outcome !== CancelOutcome.notAsked) this.counters.cancelsAsked++;
+      control.cancelAsked = outcome === CancelOutcome.asked;
+    }
+    this.notifyIfIdle();
+  }
+
+  /** Zeroes the counts and latencies (not the gauges: inflight, queued). */
+  resetCounts(): void {
+    for (const key of Object.keys(this.counters) as Array<keyof typeof this.counters>) this.counters[key] = 0;
+    this.nativeBaseline = this.binding.counters();
+    this.latency.reset();
+  }
+
   counts(): DispatcherCounters {
+    const engineCounts = this.binding.counters();
+    const baseline = this.nativeBaseline;
+    if (baseline !== undefined) {
+      for (const key of Object.keys(engineCounts) as Array<keyof NativeCounters>) engineCounts[key] -= baseline[key];
+    }
     return {
       ...this.counters,
       inflight: this.inflight,
       queued: this.batch.count + this.waiting.length - this.waitingHead,
-      ...this.binding.counters(),
+      ...engineCounts,
     };
   }
 
@@ -222,9 +318,9 @@ export class Dispatcher {
    */
   abandonIfForked(): void {
     if (this.idle() || !this.forked()) return;
-    this.failBatch(forkedError);
-    this.failInflight(forkedError);
-    this.failWaiting(forkedError);
+    this.failBatch(ringForked);
+    this.failInflight(ringForked);
+    this.failWaiting(ringForked);
     this.notifyIfIdle();
   }
 
@@ -240,6 +336,10 @@ export class Dispatcher {
   private place(request: IoRequest): void {
     const slot = this.freeSlots[--this.freeCount]!;
     this.slotRequest[slot] = request;
+    if (request.control !== undefined) {
+      request.control.state = RequestState.batched;
+      request.control.slot = slot;
+    }
     this.appendToBatch(slot, request);
     this.scheduleFlush();
   }
@@ -267,7 +367,9 @@ export class Dispatcher {
     records[base + RecordField.fd] = request.target.fd;
     records[base + RecordField.op] = request.op;
     records[base + RecordField.flags] =
-      (request.dsync ? RequestFlags.dsync : 0) | (request.pi !== undefined ? RequestFlags.protectionTuples : 0);
+      (request.dsync ? RequestFlags.dsync : 0) |
+      (request.atomic ? RequestFlags.atomic : 0) |
+      (request.pi !== undefined ? RequestFlags.protectionTuples : 0);
     records[base + RecordField.length] = Array.isArray(request.buffers) ? request.buffers.length : request.length;
     records[base + RecordField.memAlign] = request.target.memAlign;
     records[base + RecordField.status] = RecordStatus.ok;
@@ -285,18 +387,23 @@ export class Dispatcher {
       return;
     }
     if (consumed === SubmitAnswer.closed) {
-      this.failBatch(closedError);
-      this.failWaiting(closedError);
+      this.failBatch(ringClosed);
+      this.failWaiting(ringClosed);
       this.notifyIfIdle();
       return;
     }
     if (consumed > 0) this.idleRetries = 0;
+    // One clock reading per flush and per completion callback, not per request.
+    const now = consumed > 0 && this.latencyStats ? performance.now() : 0;
     for (let index = 0; index < consumed; index++) {
       const slot = this.batch.slots[index]!;
       const status = this.records[index * recordInts + RecordField.status];
       if (status === RecordStatus.ok) {
         this.inflight++;
         this.counters.submitted++;
+        this.submittedAt[slot] = now;
+        const control = this.slotRequest[slot]!.control;
+        if (control !== undefined) control.state = RequestState.inFlight;
       } else {
         this.finish(slot, rejectionFor(status!, this.slotRequest[slot]!));
       }
@@ -352,13 +459,18 @@ export class Dispatcher {
 
   private onComplete(count: number): void {
     const completions = this.completions;
+    const latencyStats = this.latencyStats;
+    const now = latencyStats ? performance.now() : 0;
     for (let i = 0; i < count; i++) {
       const slot = completions[i * completionInts + CompletionField.slot]!;
       const result = completions[i * completionInts + CompletionField.result]!;
       const request = this.slotRequest[slot]!;
       this.inflight--;
       this.counters.completed++;
-      if (result >= 0) {
+      if (latencyStats) this.latency.record(request.op, (now - this.submittedAt[slot]!) * 1e6);
+      if (request.control !== undefined && request.control.abandoned) {
+        this.release(slot, request, result);
+      } else if (result >= 0) {
         if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += result;
         else if (request.op === OpCodes.write || request.op === OpCodes.writev) this.counters.bytesWritten += result;
         this.finish(slot, result);
@@ -391,11 +503,25 @@ export class Dispatcher {
     }
   }
 
+  // The completion of a request whose promise was rejected when it was
+  // cancelled: only now may its slot, and the buffers it holds, go.
+  private release(slot: number, request: IoRequest, result: number): void {
+    if (result === -ecanceled && request.control!.cancelAsked) this.counters.cancelsHonoured++;
+    if (result > 0) {
+      if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += result;
+      else if (request.op === OpCodes.write || request.op === OpCodes.writev) this.counters.bytesWritten += result;
+    }
+    if (result === CompletionResult.integrityFault) this.binding.takeIntegrityFaults(slot);
+    this.finish(slot, result);
+  }
+
   private finish(slot: number, outcome: number | AioError): void {
     const request = this.slotRequest[slot]!;
     this.slotRequest[slot] = undefined;
     this.freeSlots[this.freeCount++] = slot;
-    settle(request, outcome);
+    // An abandoned request's promise settled when it was cancelled.
+    if (request.control !== undefined && request.control.abandoned) request.target.requestSettled();
+    else settle(request, outcome);
   }
 
   private notifyIfIdle(): void {
@@ -407,16 +533,27 @@ export class Dispatcher {
 }
 
 function settle(request: IoRequest, outcome: number | AioError): void {
+  settleOutcome(request, outcome);
+  request.target.requestSettled();
+}
+
+/** Delivers the outcome to the request's promise or batch entry. */
+function settleOutcome(request: IoRequest, outcome: number | AioError): void {
+  const control = request.control;
+  if (control !== undefined) {
+    control.state = RequestState.settled;
+    control.guard?.dispose();
+  }
   const batch = request.batch;
   if (batch !== undefined) {
     batch.results[request.index] = outcome;
-    if (--batch.remaining === 0) batch.resolve(batch.results);
+    if (batch.onSettled !== undefined) batch.onSettled(request.index, outcome);
+    if (--batch.remaining === 0 && !batch.failed) batch.resolve(batch.results);
   } else if (typeof outcome === 'number') {
     request.resolve!(outcome);
   } else {
     request.reject!(outcome);
   }
-  request.target.requestSettled();
 }
 
 function context(request: IoRequest, engine?: string) {
@@ -438,6 +575,7 @@ const submitSyscalls: Record<EngineName, string> = { libaio: 'io_submit', io_uri
 const eagain = 11;
 
 const ebadf = 9;
+const ecanceled = 125;
 
 function completionError(errno: number, request: IoRequest, engine: EngineName): AioError {
   const error = systemError(errno, opNames[request.op]!, context(request, engine));
@@ -452,12 +590,12 @@ function systemErrorFor(engine: EngineName) {
   return (request: IoRequest) => systemError(eagain, submitSyscalls[engine], context(request, engine));
 }
 
-function forkedError(request: IoRequest): AioError {
-  return libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context(request));
+function ringForked(request: IoRequest): AioError {
+  return forkedError(context(request));
 }
 
-function closedError(request: IoRequest): AioError {
-  return libraryError(LibraryCodes.closed, 'the ring is closed', context(request));
+function ringClosed(request: IoRequest): AioError {
+  return closedError('ring', context(request));
 }
 
 function rejectionFor(status: number, request: IoRequest): AioError {

@@ -6,26 +6,30 @@
 // Adding an option: add the field to its interface in types.ts and the key to
 // its table here; each table is typed Record<keyof Interface, true>, so the
 // compiler refuses a table that misses a field or names one the type lacks.
-import type { LogReadOptions } from './log/log';
-import type { LogOptions } from './log/options';
-import type { ReadStreamOptions } from './streams/read-stream';
-import type { WriteStreamOptions } from './streams/write-stream';
+import { invalidArgValue } from './errors';
+import type { FileSystemOptions, LoopDeviceOptions, ThrottleLimits, ThrottleOptions } from './testing/types';
 import type {
   AllocateOptions,
-  BatchOp,
+  BatchOpOn,
   FileIntegrityOptions,
+  LogOptions,
+  LogReadOptions,
   OpenOptions,
   ProtectionOptions,
   ReadOptions,
+  ReadStreamOptions,
   RingOptions,
   ScrubOptions,
   StatOptions,
+  SubmitOptions,
+  SyncOptions,
   WriteOptions,
+  WriteStreamOptions,
 } from './types';
 
 type KeyTable<T> = Record<keyof T, true>;
 
-const ring: KeyTable<RingOptions> = { depth: true, engine: true, busyPollUs: true, strictBuffers: true };
+const ring: KeyTable<RingOptions> = { depth: true, engine: true, busyPollUs: true, strictBuffers: true, latencyStats: true };
 const open: KeyTable<OpenOptions> = {
   write: true,
   create: true,
@@ -35,15 +39,18 @@ const open: KeyTable<OpenOptions> = {
   dsync: true,
   mode: true,
   integrity: true,
+  signal: true,
 };
-const read: KeyTable<ReadOptions> = { pi: true };
-const write: KeyTable<WriteOptions> = { dsync: true, pi: true };
+const read: KeyTable<ReadOptions> = { pi: true, signal: true, timeoutMs: true };
+const write: KeyTable<WriteOptions> = { dsync: true, pi: true, signal: true, timeoutMs: true, atomic: true };
+const sync: KeyTable<SyncOptions> = { signal: true, timeoutMs: true };
+const submit: KeyTable<SubmitOptions> = { signal: true, timeoutMs: true, ordered: true };
 const scrub: KeyTable<ScrubOptions> = { onProgress: true };
 const stat: KeyTable<StatOptions> = { bigint: true };
 const allocate: KeyTable<AllocateOptions> = { keepSize: true };
-const batchTransfer: KeyTable<Extract<BatchOp, { op: 'read' }>> = { op: true, file: true, buffer: true, position: true, dsync: true, pi: true };
-const batchVector: KeyTable<Extract<BatchOp, { op: 'readv' }>> = { op: true, file: true, buffers: true, position: true, dsync: true, pi: true };
-const batchFlush: KeyTable<Extract<BatchOp, { op: 'fsync' }>> = { op: true, file: true };
+const batchTransfer: KeyTable<Extract<BatchOpOn<unknown>, { op: 'read' }>> = { op: true, file: true, buffer: true, position: true, dsync: true, pi: true };
+const batchVector: KeyTable<Extract<BatchOpOn<unknown>, { op: 'readv' }>> = { op: true, file: true, buffers: true, position: true, dsync: true, pi: true };
+const batchFlush: KeyTable<Extract<BatchOpOn<unknown>, { op: 'fsync' }>> = { op: true, file: true };
 const protection: KeyTable<ProtectionOptions> = { format: true, interval: true, refTag: true, appTag: true };
 const fileIntegrity: KeyTable<FileIntegrityOptions> = { format: true, interval: true, appTag: true, refTagSeed: true, layout: true };
 const readStream: KeyTable<ReadStreamOptions> = { start: true, end: true, highWaterMark: true, maxReadAhead: true, signal: true };
@@ -61,6 +68,11 @@ const log: KeyTable<LogOptions> = {
   zeroFill: true,
   mode: true,
 };
+
+const loopDevice: KeyTable<LoopDeviceOptions> = { sizeMiB: true, sectorSize: true, directIo: true, backing: true, waitMs: true };
+const fileSystem: KeyTable<FileSystemOptions> = { type: true, sizeMiB: true, sectorSize: true };
+const throttleLimits: KeyTable<ThrottleLimits> = { readBps: true, writeBps: true, readIops: true, writeIops: true };
+const throttle: KeyTable<ThrottleOptions> = { pid: true };
 
 /** What to say about a key that users bring from another API. */
 const hints: Record<string, string> = {
@@ -94,6 +106,8 @@ export const optionKeys = {
   read: new OptionKeys(read),
   write: new OptionKeys(write),
   scrub: new OptionKeys(scrub),
+  sync: new OptionKeys(sync),
+  submit: new OptionKeys(submit),
   stat: new OptionKeys(stat),
   allocate: new OptionKeys(allocate),
   batchTransfer: new OptionKeys(batchTransfer),
@@ -105,12 +119,16 @@ export const optionKeys = {
   logRead: new OptionKeys(logRead),
   readStream: new OptionKeys(readStream),
   writeStream: new OptionKeys(writeStream),
+  loopDevice: new OptionKeys(loopDevice),
+  fileSystem: new OptionKeys(fileSystem),
+  throttleLimits: new OptionKeys(throttleLimits),
+  throttle: new OptionKeys(throttle),
 };
 
 function unknownKey(name: string, key: string, allowed: string[]): TypeError {
   const near = allowed.find((candidate) => editDistance(candidate.toLowerCase(), key.toLowerCase()) <= 2);
   const advice = hints[key] ?? (near !== undefined ? `did you mean '${near}'?` : `the known ones are ${allowed.map((k) => `'${k}'`).join(', ')}`);
-  return Object.assign(new TypeError(`The "${name}" argument has an unknown option '${key}': ${advice}`), { code: 'ERR_INVALID_ARG_VALUE' });
+  return invalidArgValue(`The "${name}" argument has an unknown option '${key}': ${advice}`);
 }
 
 function editDistance(a: string, b: string): number {

@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -26,8 +25,10 @@
 #include "integrity/protected_io.h"
 #include "integrity/protection.h"
 #include "contract.h"
+#include "delivery.h"
 #include "device.h"
 #include "engine.h"
+#include "event_notifier.h"
 #include "file_space.h"
 #include "fixed_buffer_index.h"
 #include "iovec_space.h"
@@ -36,22 +37,6 @@
 
 namespace aioring {
 namespace {
-
-// Completions handed to JS per callback when requests complete later, from a
-// device: one eighth of the depth, and at least four. Devices often finish a
-// whole batch at once; settling all of it before the continuations resubmit
-// leaves the device idle for that long, and at QD 32 on the project's disk that
-// cost a third of fio's IOPS. Four at a time matched fio there with CPU per I/O
-// at fio's level (two at a time did not); at QD 128, sixteen kept the same IOPS
-// as four for a quarter less CPU. When requests complete inside the submission
-// call instead (page cache, tmpfs), nothing waits on us but the CPU, so whole
-// batches go in one callback.
-uint32_t completionsPerCallbackFromDevice(uint32_t depth) { return depth / 8 > 4 ? depth / 8 : 4; }
-
-// Completions a wake-up may deliver even when the depth is smaller. At depth 1
-// a budget of one depth's worth meant every wake-up ended by setting the eventfd again,
-// costing a write, an extra loop turn and a read per request.
-constexpr uint32_t kMinCompletionsPerWake = 64;
 
 // Bumped in the child of every fork() made through libc. A binding remembers the
 // value it was made under, so a binding inherited by a child is recognised
@@ -130,6 +115,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
                         InstanceMethod<&EngineBinding::RegisterBuffers>("registerBuffers"),
                         InstanceMethod<&EngineBinding::RegisterFile>("registerFile"),
                         InstanceMethod<&EngineBinding::UnregisterFile>("unregisterFile"),
+                        InstanceMethod<&EngineBinding::Cancel>("cancel"),
                         InstanceMethod<&EngineBinding::SetProtection>("setProtection"),
                         InstanceMethod<&EngineBinding::ClearProtection>("clearProtection"),
                         InstanceMethod<&EngineBinding::TakeIntegrityFaults>("takeIntegrityFaults")});
@@ -234,7 +220,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     if (accepted > 0) {
       uint32_t readyAfter = engine_->readyCount();
       uint32_t completedInline = readyAfter > readyBefore ? readyAfter - readyBefore : 0;
-      completionsPerCallback_ = completedInline * 2 >= accepted ? depth_ : completionsPerCallbackFromDevice(depth_);
+      completionsPerCallback_ = completionsPerCallback(depth_, accepted, completedInline);
     }
     holdWhileBusy();
     // Records the engine did not take (it was full) are resubmitted by JS later;
@@ -483,6 +469,14 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return info.Env().Undefined();
   }
 
+  // (slot) -> CancelOutcome, for a slot whose request is in flight
+  Napi::Value Cancel(const Napi::CallbackInfo& info) {
+    const uint32_t slot = info[0].As<Napi::Number>().Uint32Value();
+    CancelOutcome outcome = CancelOutcome::kNotAsked;
+    if (engine_ && !forked() && slot < depth_ && slotBusy_[slot]) outcome = engine_->cancel(slot);
+    return Napi::Number::New(info.Env(), static_cast<int32_t>(outcome));
+  }
+
   bool forked() const { return forkGeneration.load(std::memory_order_relaxed) != forkGeneration_; }
 
   static void OnReadable(uv_poll_t* handle, int status, int) {
@@ -497,59 +491,30 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     binding->deliverCompletions();
   }
 
+  // Hands completions to JS, a callback's worth at a time, within the
+  // wake-up's budget (see delivery.h for the decisions and why).
   void deliverCompletions() {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
-    // Each callback lets JS submit more, and cached reads can complete inline,
-    // so reaping until empty could keep the loop here forever and starve
-    // timers and other I/O. Take at most one depth's worth per wake-up (or
-    // kMinCompletionsPerWake for small depths); if that is used up, make sure
-    // the notifier stays set and let libuv run a turn.
-    //
-    // The notifier is cleared only once the completions look used up, not on
-    // waking: that read is a system call, and at queue depth 1 everything
-    // before the callback is on the path from the device to the next request.
-    // A completion that lands between the empty reap and the clearing is
-    // still seen, because clearing is followed by one more reap.
-    //
-    // With busy polling on, a wake-up that has run out of completions while
-    // requests are still in flight spins, once and for at most busyPollNs_,
-    // waiting for the next one instead of letting the loop sleep. If that
-    // catches some, the wake-up ends by setting the notifier, so the next turn
-    // of the loop (after timers and other I/O) polls again: each turn spends
-    // at most busyPollNs_ spinning.
-    uint32_t delivered = 0;
-    bool drained = false;
-    bool polled = false;
-    bool caught = false;
-    const uint32_t budget = std::max(depth_, kMinCompletionsPerWake);
+    WakeUp wake(depth_, busyPollNs_ > 0);
     while (engine_) {
-      if (delivered >= budget) {
-        // Set it even if this loop has not cleared it: an engine may have
-        // (io_uring clears it after entering the kernel to post completions).
+      if (!wake.mayReap()) {
         rearm();
         break;
       }
       uint32_t count = engine_->reap(completions_.data(), completionsPerCallback_);
       if (count == 0) {
-        if (!drained) {
+        WakeStep next = wake.onEmpty(engine_->inFlight());
+        if (next == WakeStep::kDrain) {
           engine_->drainNotifications();
-          drained = true;
           continue;
         }
-        if (!polled && busyPollNs_ > 0 && engine_->inFlight() > 0) {
-          polled = true;
-          if (pollForCompletions()) {
-            // They signalled the notifier too: clear it again once they are used up.
-            caught = true;
-            drained = false;
-            continue;
-          }
-        }
-        if (caught && engine_->inFlight() > 0) rearm();
+        if (next == WakeStep::kBusyPoll) next = wake.afterPoll(pollForCompletions(), engine_->inFlight());
+        if (next == WakeStep::kReap) continue;
+        if (next == WakeStep::kRearm) rearm();
         break;
       }
-      delivered += count;
+      wake.delivered(count);
       for (uint32_t i = 0; i < count; ++i) {
         const uint32_t slot = completions_[i].slot;
         int32_t result = completions_[i].result;
@@ -568,29 +533,13 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   // Spins until a completion is waiting or busyPollNs_ has passed; true if one is.
   bool pollForCompletions() {
     ++busyPolls_;
-    const int64_t deadline = monotonicNs() + busyPollNs_;
-    do {
-      if (engine_->completionsWaiting()) {
-        ++busyPollHits_;
-        return true;
-      }
-    } while (monotonicNs() < deadline);
-    return false;
-  }
-
-  static int64_t monotonicNs() {
-    timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+    const bool caught = spinUntil(busyPollNs_, [this] { return engine_->completionsWaiting(); });
+    if (caught) ++busyPollHits_;
+    return caught;
   }
 
   // Sets the notifier, so the poll fires again on the next turn of the loop.
-  void rearm() {
-    uint64_t one = 1;
-    // EAGAIN would mean the counter is already set, which is all we want.
-    while (write(engine_->notifyFd(), &one, sizeof one) < 0 && errno == EINTR) {
-    }
-  }
+  void rearm() { signalEventFd(engine_->notifyFd()); }
 
   // While the kernel holds requests, the binding must stay alive and keep the loop
   // running; when idle it must do neither, so a forgotten binding can be collected.
@@ -767,6 +716,8 @@ Napi::Value DescribeFd(const Napi::CallbackInfo& info) {
   result.Set("offsetAlign", Napi::Number::New(env, device.offsetAlign));
   result.Set("blockDevice", Napi::Boolean::New(env, device.blockDevice));
   result.Set("readOnly", Napi::Boolean::New(env, device.readOnly));
+  result.Set("atomicWriteMin", Napi::Number::New(env, device.atomicWriteMin));
+  result.Set("atomicWriteMax", Napi::Number::New(env, device.atomicWriteMax));
   return result;
 }
 
@@ -1073,6 +1024,7 @@ Napi::Object contractObject(Napi::Env env) {
   contract.Set("opCodes", opCodes);
   Napi::Object flags = Napi::Object::New(env);
   flags.Set("dsync", kFlagDsync);
+  flags.Set("atomic", kFlagAtomic);
   flags.Set("protectionTuples", kFlagProtectionTuples);
   contract.Set("flags", flags);
   contract.Set("recordBytes", kRecordBytes);
@@ -1099,6 +1051,11 @@ Napi::Object contractObject(Napi::Env env) {
   Napi::Object completionResults = Napi::Object::New(env);
   completionResults.Set("integrityFault", kCompletionIntegrityFault);
   contract.Set("completionResults", completionResults);
+  Napi::Object cancelOutcomes = Napi::Object::New(env);
+  cancelOutcomes.Set("notAsked", static_cast<int32_t>(CancelOutcome::kNotAsked));
+  cancelOutcomes.Set("asked", static_cast<int32_t>(CancelOutcome::kAsked));
+  cancelOutcomes.Set("refused", static_cast<int32_t>(CancelOutcome::kRefused));
+  contract.Set("cancelOutcomes", cancelOutcomes);
   Napi::Object algorithms = Napi::Object::New(env);
   algorithms.Set("crc16t10dif", static_cast<uint32_t>(checksum::Algorithm::kCrc16T10Dif));
   algorithms.Set("crc32c", static_cast<uint32_t>(checksum::Algorithm::kCrc32C));

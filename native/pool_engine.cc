@@ -12,10 +12,8 @@
 
 #include "event_notifier.h"
 #include "parked_completions.h"
+#include "uapi_compat.h"
 
-#ifndef RWF_DSYNC
-#define RWF_DSYNC 0x00000002
-#endif
 
 namespace aioring {
 namespace {
@@ -26,7 +24,7 @@ constexpr uint32_t kMaxWorkers = 8;
 
 int32_t perform(const Request& req) {
   ssize_t result = -1;
-  int rwFlags = (req.flags & kFlagDsync) ? RWF_DSYNC : 0;
+  int rwFlags = rwFlagsFor(req.flags);
   switch (req.op) {
     case OpCode::kRead:
       result = pread(req.fd, req.buf, req.len, req.offset);
@@ -126,6 +124,28 @@ class PoolEngine final : public Engine {
     }
     inFlight_ -= taken;
     return taken;
+  }
+
+  // A request no worker has taken yet leaves the queue and completes with
+  // -ECANCELED; one a worker is running cannot be stopped.
+  CancelOutcome cancel(uint32_t slot) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (uint32_t i = 0; i < pendingCount_; ++i) {
+      if (pending_[(pendingHead_ + i) % depth_].slot != slot) continue;
+      for (uint32_t j = i; j + 1 < pendingCount_; ++j) {
+        pending_[(pendingHead_ + j) % depth_] = pending_[(pendingHead_ + j + 1) % depth_];
+      }
+      --pendingCount_;
+      const bool wasEmpty = finished_.empty();
+      finished_.push(Completion{slot, -ECANCELED});
+      idle_.notify_all();
+      if (wasEmpty) {
+        syscalls_.fetch_add(1, std::memory_order_relaxed);
+        notifier_.signal();
+      }
+      return CancelOutcome::kAsked;
+    }
+    return CancelOutcome::kRefused;
   }
 
   void waitIdle() override {

@@ -10,6 +10,22 @@ export const ENGINE_NAMES: readonly EngineName[] = ['libaio', 'io_uring', 'threa
 
 export type FioEngine = 'libaio' | 'io_uring' | 'psync';
 
+/** --integrity: the protection format, and the interval the bench uses for a block size. */
+export type IntegrityFormat = 't10dif' | 'nvme64';
+export const INTEGRITY_FORMATS: readonly IntegrityFormat[] = ['t10dif', 'nvme64'];
+export const INTEGRITY_TUPLE_BYTES: Record<IntegrityFormat, number> = { t10dif: 8, nvme64: 16 };
+
+export interface TrialIntegrity {
+  format: IntegrityFormat;
+  /** 4096 when the block size allows it, else 512. */
+  interval: number;
+}
+
+/** The interval a block size allows: 4096 when it is a multiple of it, else 512. */
+export function integrityInterval(bs: number): number {
+  return bs % 4096 === 0 ? 4096 : 512;
+}
+
 export function rwReads(rw: RwMode): boolean {
   return rw === 'randread' || rw === 'read' || rw === 'randrw';
 }
@@ -60,6 +76,13 @@ export interface TrialSpec {
   /** Engine used for the aioring drivers. */
   engine?: EngineName;
   fioEngine?: FioEngine;
+  /**
+   * --integrity: the target carries protection trailers in this format (every
+   * interval's last bytes), which pattern checks skip. Null or absent: none.
+   */
+  integrity?: TrialIntegrity | null;
+  /** This trial's driver opens the target with ring.open's integrity option (the -pi drivers). */
+  protect?: boolean;
 }
 
 export interface LatencySummaryUs {

@@ -1,11 +1,12 @@
 // The log object ring.openLog resolves to: append, read, close, and what
 // recovery found when it was opened.
-import { LibraryCodes, libraryError } from '../errors';
+import { LibraryCodes, closedError, invalidArgType, libraryError, outOfRange } from '../errors';
 import type { AioFile } from '../file';
+import type { LogReadOptions } from '../types';
 import { optionKeys } from '../option-keys';
 import { checkOptions, maxTransferBytes } from '../validate';
 import { FileWindow } from './window';
-import { LogHeader, decodeFrame, frameBytes, frameChecksum } from './format';
+import { type LogHeader, decodeFrame, frameBytes, frameChecksum } from './format';
 import type { GroupCommitter } from './group-commit';
 import type { ResolvedLogOptions } from './options';
 import type { Preallocator } from './preallocator';
@@ -14,11 +15,6 @@ import type { LogMark, LogRecovery } from './recovery';
 export interface LogRecord {
   lsn: bigint;
   data: Buffer;
-}
-
-export interface LogReadOptions {
-  /** The first LSN to return (default: the log's first record). */
-  from?: bigint | number;
 }
 
 export interface LogStats {
@@ -76,22 +72,13 @@ export class AioLog {
    */
   append(data: ArrayBufferView): Promise<bigint> {
     if (!ArrayBuffer.isView(data)) {
-      return Promise.reject(
-        Object.assign(new TypeError(`The "data" argument must be a Buffer, TypedArray or DataView. Received ${describeValue(data)}`), {
-          code: 'ERR_INVALID_ARG_TYPE',
-        }),
-      );
+      return Promise.reject(invalidArgType(`The "data" argument must be a Buffer, TypedArray or DataView. Received ${describeValue(data)}`));
     }
     const limit = Math.min(this.options.maxRecordBytes, maxTransferBytes);
     if (data.byteLength === 0 || data.byteLength > limit) {
-      return Promise.reject(
-        Object.assign(
-          new RangeError(`The "data" argument is ${data.byteLength} bytes; a record is 1 to ${limit} bytes (the log's maxRecordBytes)`),
-          { code: 'ERR_OUT_OF_RANGE' },
-        ),
-      );
+      return Promise.reject(outOfRange(`The "data" argument is ${data.byteLength} bytes; a record is 1 to ${limit} bytes (the log's maxRecordBytes)`));
     }
-    if (this.closing) return Promise.reject(libraryError(LibraryCodes.closed, 'the log is closed', { op: 'append', path: this.path }));
+    if (this.closing) return Promise.reject(closedError('log', { op: 'append', path: this.path }));
     if (!this.committer) {
       return Promise.reject(
         libraryError(LibraryCodes.logReadOnly, 'the log was opened with readOnly: true; appending needs a writable log', {
@@ -176,9 +163,7 @@ function readFrom(options: LogReadOptions | undefined, firstLsn: bigint): bigint
   if (from === undefined) return firstLsn;
   if (typeof from === 'number' && Number.isSafeInteger(from) && from >= 0) return BigInt(from);
   if (typeof from === 'bigint' && from >= 0n) return from;
-  throw Object.assign(new RangeError(`The "from" option must be a non-negative LSN (bigint or safe integer). Received ${describeValue(from)}`), {
-    code: 'ERR_OUT_OF_RANGE',
-  });
+  throw outOfRange(`The "from" option must be a non-negative LSN (bigint or safe integer). Received ${describeValue(from)}`);
 }
 
 function describeValue(value: unknown): string {

@@ -6,25 +6,11 @@
 import { Writable, addAbortSignal } from 'node:stream';
 import { notWritableAdvice } from '../dispatcher';
 import { AioError, systemError } from '../errors';
-import type { AioFile } from '../file';
 import { optionKeys } from '../option-keys';
 import { checkInteger, checkOneOf, checkOptions, checkPosition } from '../validate';
-import { BlockLayout, MiB, alignDown, alignUp, allocFor, blockLayout } from './layout';
-
-export type FlushMode = 'none' | 'datasync' | 'sync';
-
-export interface WriteStreamOptions {
-  /** File position of the first byte written. Default 0. */
-  start?: number;
-  /** Bytes per aligned write. Default 1 MiB, at most 64 MiB; a multiple of the file's alignment. */
-  chunkSize?: number;
-  /** What 'finish' waits for beyond the writes: 'datasync' (fdatasync), 'sync' (fsync), or 'none' (default). */
-  flush?: FlushMode;
-  /** Bytes write() may hold before it returns false. Default chunkSize. */
-  highWaterMark?: number;
-  /** Aborting it destroys the stream with an AbortError. */
-  signal?: AbortSignal;
-}
+import type { FlushMode, WriteStreamOptions } from '../types';
+import { type BlockLayout, MiB, alignDown, alignUp, allocFor, blockLayout } from './layout';
+import type { StreamedFile } from './streamed-file';
 
 export const defaultChunkSize = MiB;
 export const maxChunkSize = 64 * MiB;
@@ -53,7 +39,7 @@ export class AioWriteStream extends Writable {
   readonly start: number;
   /** Bytes from `start` known to be in the file: every write up to there has completed. */
   bytesWritten = 0;
-  private readonly file: AioFile;
+  private readonly file: StreamedFile;
   private readonly layout: BlockLayout;
   private readonly chunkSize: number;
   private readonly maxInFlight: number;
@@ -80,7 +66,7 @@ export class AioWriteStream extends Writable {
   private waiter: { below: number; wake: () => void } | undefined;
 
   /** @internal made by AioFile.createWriteStream */
-  constructor(file: AioFile, options?: WriteStreamOptions) {
+  constructor(file: StreamedFile, options?: WriteStreamOptions) {
     const opts = checkOptions('options', options, optionKeys.writeStream);
     const start = opts.start === undefined ? 0 : checkPosition('start', opts.start);
     const layout = blockLayout(file);
@@ -310,13 +296,13 @@ export class AioWriteStream extends Writable {
   }
 }
 
-function notWritable(file: AioFile): AioError {
+function notWritable(file: StreamedFile): AioError {
   const error = systemError(ebadf, 'write', { op: 'write', path: file.path });
   error.message += notWritableAdvice;
   return error;
 }
 
-function shortWrite(file: AioFile, position: number, length: number): AioError {
+function shortWrite(file: StreamedFile, position: number, length: number): AioError {
   const error = systemError(eio, 'write', { op: 'write', path: file.path, position, length });
   error.message += ': the device took none of the remaining bytes';
   return error;

@@ -19,6 +19,10 @@ export interface AioringStyle {
   fixedBuffers: boolean;
   /** RingOptions.busyPollUs (0: off). */
   busyPollUs: number;
+  /** RingOptions.latencyStats: false measures what recording stats().latencyUs costs. */
+  latencyStats: boolean;
+  /** Opens the target with ring.open's integrity option (--integrity's format, trailer layout). */
+  protect: boolean;
 }
 
 /** aioring on one engine: per-op promises or ring.submit() batches, optionally registered buffers or busy polling. */
@@ -31,6 +35,8 @@ export class AioringDriver implements Driver {
   readonly batch: boolean;
   readonly fixedBuffers: boolean;
   readonly busyPollUs: number;
+  readonly latencyStats: boolean;
+  readonly protect: boolean;
 
   constructor(
     readonly id: string,
@@ -42,6 +48,8 @@ export class AioringDriver implements Driver {
     this.batch = style.batch;
     this.fixedBuffers = style.fixedBuffers;
     this.busyPollUs = style.busyPollUs;
+    this.latencyStats = style.latencyStats;
+    this.protect = style.protect;
     this.family = style.batch ? ('aioring-batch' as const) : ('aioring' as const);
   }
 
@@ -49,11 +57,12 @@ export class AioringDriver implements Driver {
     return this.id;
   }
 
-  specFields(): Pick<TrialSpec, 'engine'> {
-    return { engine: this.engine };
+  specFields(): Pick<TrialSpec, 'engine' | 'protect'> {
+    return this.protect ? { engine: this.engine, protect: true } : { engine: this.engine };
   }
 
-  unavailableReason({ library }: HostFacts): string | null {
+  unavailableReason({ library, integrity }: HostFacts): string | null {
+    if (this.protect && !integrity) return 'needs --integrity t10dif|nvme64 (the target must carry protection trailers)';
     if (!library.probe) return library.error ?? 'aioring library not loadable';
     const p = library.probe[this.engine];
     if (!p) return `probeEngines() says nothing about ${this.engine}`;
@@ -62,7 +71,13 @@ export class AioringDriver implements Driver {
   }
 
   run(ctx: TrialContext): Promise<DriverRunResult> {
-    return runAioringTrial(ctx, { batch: this.batch, fixedBuffers: this.fixedBuffers, busyPollUs: this.busyPollUs });
+    return runAioringTrial(ctx, {
+      batch: this.batch,
+      fixedBuffers: this.fixedBuffers,
+      busyPollUs: this.busyPollUs,
+      latencyStats: this.latencyStats,
+      protect: this.protect,
+    });
   }
 }
 
@@ -74,7 +89,7 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
   const probe = mod.probeEngines()[spec.engine];
   if (!probe.available) throw new Error(`${spec.label}: engine ${spec.engine} unavailable: ${probe.reason}`);
 
-  const ring = new mod.Ring({ depth: spec.qd, engine: spec.engine, busyPollUs: style.busyPollUs });
+  const ring = new mod.Ring({ depth: spec.qd, engine: spec.engine, busyPollUs: style.busyPollUs, latencyStats: style.latencyStats });
   const notes: string[] = [];
   const extra: Record<string, number | string> = { engine: ring.engine };
   let file: FileT | null = null;
@@ -83,7 +98,9 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
     // Registered once, before the clock starts; the workers then take their buffers from the set.
     const ctx = style.fixedBuffers ? { ...workerContext, alloc: registeredAllocator(ring, spec) } : workerContext;
     if (style.fixedBuffers && !ring.usesFixedBuffers) notes.push(`${ring.engine} registers no buffers: they are plain aligned buffers`);
-    file = await ring.open(spec.path, { write: rwWrites(spec.rw), direct: spec.direct });
+    const integrity = style.protect && spec.integrity ? { format: spec.integrity.format, interval: spec.integrity.interval as 512 | 4096 } : undefined;
+    file = await ring.open(spec.path, { write: rwWrites(spec.rw), direct: spec.direct, integrity });
+    if (integrity) extra.integrity = `${integrity.format}/${integrity.interval}`;
     if (spec.direct && !file.info.direct) notes.push('file not opened O_DIRECT by the library');
     if (batch) await runBatches(ctx, ring, file);
     else {

@@ -19,6 +19,8 @@ export interface HostFacts {
   library: LibraryProbe;
   /** fio's version, or null when fio is not installed. */
   fio: string | null;
+  /** --integrity was given: the target carries protection trailers. */
+  integrity: boolean;
 }
 
 /** What a driver's run() is handed inside the trial's child process. */
@@ -64,7 +66,7 @@ export interface Driver {
   /** The name in tables and charts at a queue depth. */
   label(qd: number): string;
   /** The driver's own fields of a trial's spec at a queue depth. */
-  specFields(qd: number): Pick<TrialSpec, 'engine' | 'fioEngine' | 'uvThreads'>;
+  specFields(qd: number): Pick<TrialSpec, 'engine' | 'fioEngine' | 'uvThreads' | 'protect'>;
   /** Why it cannot run on this machine, or null when it can. */
   unavailableReason(host: HostFacts): string | null;
   /** Runs one trial, in the trial's own child process. */

@@ -24,7 +24,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0 },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: false, latencyStats: true },
         `aioring, ${engine} engine, one promise per op (qd workers each awaiting file.read/write)`,
         ['aioring'],
       ),
@@ -34,7 +34,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-batch`,
         engine,
-        { batch: true, fixedBuffers: false, busyPollUs: 0 },
+        { batch: true, fixedBuffers: false, busyPollUs: 0, protect: false, latencyStats: true },
         `aioring, ${engine} engine, ring.submit() batches refilled as they complete`,
         ['aioring-batch'],
       ),
@@ -44,14 +44,14 @@ export const DRIVERS: readonly Driver[] = [
   new AioringDriver(
     'aioring-io_uring-fixed',
     'io_uring',
-    { batch: false, fixedBuffers: true, busyPollUs: 0 },
+    { batch: false, fixedBuffers: true, busyPollUs: 0, protect: false, latencyStats: true },
     'as aioring-io_uring, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
   new AioringDriver(
     'aioring-io_uring-batch-fixed',
     'io_uring',
-    { batch: true, fixedBuffers: true, busyPollUs: 0 },
+    { batch: true, fixedBuffers: true, busyPollUs: 0, protect: false, latencyStats: true },
     'as aioring-io_uring-batch, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
@@ -62,9 +62,29 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-poll`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US },
+        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US, protect: false, latencyStats: true },
         `as aioring-${engine}, on a ring made with busyPollUs: ${BUSY_POLL_US} (spins for completions)`,
         ['aioring-poll'],
+      ),
+  ),
+  // What recording ring.stats().latencyUs costs: the same driver with it off.
+  new AioringDriver(
+    'aioring-io_uring-nolatency',
+    'io_uring',
+    { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: false, protect: false },
+    'as aioring-io_uring, on a ring made with latencyStats: false (stats().latencyUs not recorded)',
+    [],
+  ),
+  // Protected files: the same per-op workload on a file opened with ring.open's
+  // integrity option, so every write fills its trailers and every read is checked.
+  ...ENGINES.map(
+    (engine) =>
+      new AioringDriver(
+        `aioring-${engine}-pi`,
+        engine,
+        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: true, latencyStats: true },
+        `as aioring-${engine}, the file opened with integrity: { format: --integrity, interval: 4096 (512 below 4k) }`,
+        ['aioring-pi'],
       ),
   ),
   new FsPromisesDriver('fs-promises', null, false, 'fs.promises FileHandle.read/write, O_DIRECT, aligned buffers, default UV_THREADPOOL_SIZE'),
@@ -95,6 +115,7 @@ export const DRIVER_GROUPS: Record<string, string> = {
   'aioring-batch': 'aioring-<engine>-batch for every engine',
   'aioring-fixed': 'the drivers with registered buffers: aioring-io_uring-fixed, aioring-io_uring-batch-fixed',
   'aioring-poll': 'aioring-<engine>-poll for every engine: rings that busy-poll',
+  'aioring-pi': 'aioring-<engine>-pi for every engine: protected files (needs --integrity)',
   fio: 'fio-<engine> for every fio engine',
   append: 'the --rw append drivers: aioring-log, fs-promises-append, fio-append',
 };

@@ -11,7 +11,7 @@ import type { Driver, LibraryProbe } from '../drivers/driver';
 import { findDriver } from '../drivers/registry';
 import { formatBytes } from '../options/sizes';
 import { checkBlockSizes, inspectTarget, tempTargetPath, TargetError, storageInfo, type TargetInfo } from './target';
-import { rwReads, rwWrites, type EngineName, type TrialSpec } from '../types';
+import { integrityInterval, rwReads, rwWrites, type EngineName, type TrialIntegrity, type TrialSpec } from '../types';
 
 export interface PlannedDriver {
   driver: Driver;
@@ -99,11 +99,12 @@ export async function makePlan(options: BenchOptions): Promise<Plan> {
   const maxBs = Math.max(...bsValues);
   if (region < maxBs) throw new UsageError(`--size ${formatBytes(region)} is smaller than the block size ${formatBytes(maxBs)}`);
   if (region % 512 !== 0) region -= region % 512;
+  if (options.integrity !== null) region -= region % integrityInterval(Math.min(...bsValues));
 
   const [engines, fio] = await Promise.all([probeLibrary(), fioVersion()]);
   const drivers = options.drivers.map((name): PlannedDriver => {
     const driver = findDriver(name)!;
-    const reason = driver.unavailableReason({ library: engines, fio });
+    const reason = driver.unavailableReason({ library: engines, fio, integrity: options.integrity !== null });
     return { driver, available: reason === null, reason };
   });
   const fioEngine = engines.auto === 'io_uring' ? 'io_uring' : 'libaio';
@@ -140,6 +141,13 @@ export function planVerifiesReads(plan: Plan): boolean {
   return plan.options.verifyEvery > 0 && rwReads(plan.options.rw);
 }
 
+/** --integrity's format and the one interval every block size of the plan divides into. */
+export function planIntegrity(plan: Plan): TrialIntegrity | null {
+  const format = plan.options.integrity;
+  if (format === null) return null;
+  return { format, interval: integrityInterval(Math.min(...plan.points.map((p) => p.bs))) };
+}
+
 export function trialSpec(plan: Plan, driver: Driver, point: { qd: number; bs: number }, progress: boolean): TrialSpec {
   const o = plan.options;
   return {
@@ -159,6 +167,7 @@ export function trialSpec(plan: Plan, driver: Driver, point: { qd: number; bs: n
     rwmixread: o.rwmixread,
     seed: o.seed,
     verifyEvery: o.verifyEvery,
+    integrity: planIntegrity(plan),
     progress,
     ...driver.specFields(point.qd),
   };
