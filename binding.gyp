@@ -7,6 +7,7 @@
         "native/aio_engine.cc",
         "native/uring_engine.cc",
         "native/pool_engine.cc",
+        "native/adaptive_poll.cc",
         "native/probe.cc",
         "native/device.cc",
         "native/loop_device.cc",
