@@ -84,6 +84,7 @@ export type DispatcherCounters = Omit<RingStats, 'bytes'>;
 export interface DispatcherOptions {
   depth: number;
   busyPollUs: number;
+  pollBudget: number;
 }
 
 export class Dispatcher {
@@ -111,7 +112,7 @@ export class Dispatcher {
   private readonly counters = { submitted: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
   private readonly flushBound = () => this.flush();
 
-  static open(engine: EngineName, { depth, busyPollUs }: DispatcherOptions): Dispatcher | { errno: number; reason: string } {
+  static open(engine: EngineName, { depth, busyPollUs, pollBudget }: DispatcherOptions): Dispatcher | { errno: number; reason: string } {
     const submissions = new ArrayBuffer(depth * recordBytes);
     const completions = new ArrayBuffer(depth * completionBytes);
     let dispatcher: Dispatcher | undefined;
@@ -119,6 +120,7 @@ export class Dispatcher {
     const opened = native.openEngine(engine, depth, submissions, completions, onComplete);
     if (!('submit' in opened)) return opened;
     opened.setBusyPoll(busyPollUs);
+    opened.setPollBudget(pollBudget);
     dispatcher = new Dispatcher(engine, depth, opened, submissions, completions, onComplete);
     return dispatcher;
   }

@@ -23,7 +23,7 @@ import type {
 
 type KeyTable<T> = Record<keyof T, true>;
 
-const ring: KeyTable<RingOptions> = { depth: true, engine: true, busyPollUs: true, strictBuffers: true };
+const ring: KeyTable<RingOptions> = { depth: true, engine: true, busyPollUs: true, pollBudget: true, strictBuffers: true };
 const open: KeyTable<OpenOptions> = {
   write: true,
   create: true,

@@ -20,15 +20,26 @@ ServiceKind serviceKindOf(OpCode op) {
   return ServiceKind::kSync;
 }
 
+namespace {
+
+// Moves `estimate` towards `sample` so that it settles at the p-quantile,
+// p = up / (up + down) with up and down in quarters.
+void stepTowards(int64_t& estimate, int64_t sample, int64_t up, int64_t down) {
+  const int64_t step = std::max<int64_t>(estimate / ServiceEstimate::kStepDivisor, 4);
+  if (sample > estimate) estimate += step * up / 4;
+  else if (sample < estimate) estimate = std::max<int64_t>(estimate - step * down / 4, 1);
+}
+
+}  // namespace
+
 void ServiceEstimate::add(int64_t sampleNs) {
-  if (sampleNs < 0) sampleNs = 0;
+  if (sampleNs < 1) sampleNs = 1;
   if (samples_ == 0) {
-    meanNs_ = sampleNs;
-    deviationNs_ = sampleNs / 2;
+    lowNs_ = sampleNs;
+    highNs_ = sampleNs;
   } else {
-    const int64_t error = sampleNs - meanNs_;
-    meanNs_ += error / 8;
-    deviationNs_ += ((error < 0 ? -error : error) - deviationNs_) / 4;
+    stepTowards(lowNs_, sampleNs, 1, 3);
+    stepTowards(highNs_, sampleNs, 3, 1);
   }
   if (samples_ < kSamplesBeforeUse) ++samples_;
 }
@@ -74,23 +85,19 @@ void AdaptivePoller::completed(uint32_t slot, int64_t completedNs) {
 
 int64_t AdaptivePoller::plan(int64_t nowNs) {
   if (!enabled() || inFlight_ == 0) return 0;
-  int64_t expectedNs = std::numeric_limits<int64_t>::max();
-  const ServiceEstimate* next = nullptr;
+  int64_t likelyFromNs = std::numeric_limits<int64_t>::max();
+  int64_t likelyUntilNs = 0;
   for (size_t slot = 0; slot < submittedAtNs_.size(); ++slot) {
     if (submittedAtNs_[slot] == kIdle) continue;
     const ServiceEstimate& estimate = estimates_[static_cast<uint32_t>(kinds_[slot])];
     if (!estimate.learned()) continue;
-    const int64_t at = submittedAtNs_[slot] + estimate.meanNs();
-    if (at < expectedNs) {
-      expectedNs = at;
-      next = &estimate;
+    if (submittedAtNs_[slot] + estimate.lowNs() < likelyFromNs) {
+      likelyFromNs = submittedAtNs_[slot] + estimate.lowNs();
+      likelyUntilNs = submittedAtNs_[slot] + estimate.highNs();
     }
   }
-  if (!next) return 0;
-  const int64_t remainingNs = expectedNs - nowNs;
-  if (remainingNs > std::max(kLeadNs, next->meanNs() / 2)) return 0;
-  const int64_t tailNs = std::max(kMinTailNs, kTailDeviations * next->deviationNs());
-  const int64_t spinNs = std::min(kMaxSpinNs, std::max<int64_t>(remainingNs, 0) + tailNs);
+  if (likelyUntilNs == 0 || likelyFromNs - nowNs > kLeadNs) return 0;
+  const int64_t spinNs = std::min(kMaxSpinNs, std::max(kMinSpinNs, likelyUntilNs - nowNs));
   if (budget_.availableNs(nowNs) < spinNs) return 0;
   return spinNs;
 }

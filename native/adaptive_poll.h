@@ -5,18 +5,20 @@
 // binding.cc does the spinning and feeds this the times it sees.
 //
 // The policy. Each ring learns, per kind of request (reads, writes, syncs),
-// the smoothed submit-to-complete time and its mean deviation, from a
-// submission timestamp kept per slot. The next completion is expected at the
-// earliest (submission time + mean) over the requests in flight. The ring
-// spins only when that is close: at most kLeadNs (or half the mean, if more)
-// away, like the kernel's hybrid polling, which sleeps the first half of the
-// expected time and polls the second. It spins until the expected time plus
-// a tail of kTailDeviations mean deviations (at least kMinTailNs), and never
-// longer than kMaxSpinNs in one go, so a loop turn is held at most that long.
+// the 25th and 75th percentiles of the submit-to-complete time, from a
+// submission timestamp kept per slot. Percentiles rather than a mean: devices
+// return requests in bursts, so samples come in correlated runs, and one
+// stalled burst would drag a mean for thousands of requests. The oldest
+// request in flight (the earliest submission plus its kind's 25th
+// percentile) says when a completion becomes likely. The ring spins only from
+// kLeadNs before that, and until that request's 75th percentile has passed
+// (at least kMinSpinNs when it is already overdue), never longer than
+// kMaxSpinNs in one go, so a loop turn is held at most that long. Before
+// then the loop sleeps and the eventfd wakes it as without polling.
 // Every spin is paid from a token bucket filled at `fraction` of wall time
 // and holding at most fraction x kBudgetWindowNs; a spin the bucket cannot pay
 // for in full does not start. Over any interval T the ring spins at most
-// fraction x T + fraction x kBudgetWindowNs.
+// fraction x (T + kBudgetWindowNs), plus one clock read's overshoot per spin.
 #pragma once
 
 #include <cstdint>
@@ -31,22 +33,28 @@ constexpr uint32_t kServiceKinds = 3;
 
 ServiceKind serviceKindOf(OpCode op);
 
-// The submit-to-complete time of one kind of request, smoothed as a mean and a
-// mean deviation (gains 1/8 and 1/4, the classic round-trip-time estimator).
+// The 25th and 75th percentiles of the submit-to-complete time of one kind
+// of request, each tracked by stepping towards every sample by a small
+// fraction of itself (a stochastic-approximation quantile: up by p steps,
+// down by 1 - p, so it settles where a share p of samples fall below).
 class ServiceEstimate {
  public:
   // Samples before the estimate is trusted: the first few requests on a ring
   // (the first touch of a file, a cold device queue) say little.
   static constexpr uint32_t kSamplesBeforeUse = 8;
+  // A step is 1/kStepDivisor of the current value: a run of 32 stalled
+  // samples moves the upper percentile by under half, and a wrong start
+  // settles within a few hundred samples.
+  static constexpr int64_t kStepDivisor = 64;
 
   void add(int64_t sampleNs);
   bool learned() const { return samples_ >= kSamplesBeforeUse; }
-  int64_t meanNs() const { return meanNs_; }
-  int64_t deviationNs() const { return deviationNs_; }
+  int64_t lowNs() const { return lowNs_; }
+  int64_t highNs() const { return highNs_; }
 
  private:
-  int64_t meanNs_ = 0;
-  int64_t deviationNs_ = 0;
+  int64_t lowNs_ = 0;
+  int64_t highNs_ = 0;
   uint32_t samples_ = 0;
 };
 
@@ -73,8 +81,7 @@ class PollBudget {
 class AdaptivePoller {
  public:
   static constexpr int64_t kLeadNs = 20'000;
-  static constexpr int64_t kMinTailNs = 10'000;
-  static constexpr int64_t kTailDeviations = 2;
+  static constexpr int64_t kMinSpinNs = 20'000;
   static constexpr int64_t kMaxSpinNs = 200'000;
 
   // `depth` slots, numbered as Request::slot; a budget of 0 turns polling off.

@@ -561,8 +561,8 @@ void checkFixedBufferIndex() {
 
 // The adaptive polling policy (native/adaptive_poll.h), on a made-up clock:
 // it spins only with requests in flight whose kind it has learned, only when
-// the next completion is due within the lead, never beyond kMaxSpinNs, and
-// never beyond its budget; a budget of 0 never spins.
+// a completion has become likely, never beyond kMaxSpinNs, and never beyond
+// its budget; a budget of 0 never spins.
 void checkAdaptivePoller() {
   using aioring::AdaptivePoller;
   using aioring::ServiceKind;
@@ -572,13 +572,22 @@ void checkAdaptivePoller() {
   CHECK(aioring::serviceKindOf(OpCode::kFdatasync) == ServiceKind::kSync, "fdatasync is not a sync");
 
   aioring::ServiceEstimate estimate;
-  for (uint32_t i = 0; i + 1 < aioring::ServiceEstimate::kSamplesBeforeUse; ++i) estimate.add(100 * us);
+  for (uint32_t i = 0; i + 1 < aioring::ServiceEstimate::kSamplesBeforeUse; ++i) estimate.add(1000 * us);
   CHECK(!estimate.learned(), "an estimate was trusted before %u samples", aioring::ServiceEstimate::kSamplesBeforeUse);
-  for (int i = 0; i < 200; ++i) estimate.add(300 * us);
-  CHECK(estimate.learned(), "an estimate was not trusted after 200 samples");
-  CHECK(estimate.meanNs() > 290 * us && estimate.meanNs() <= 300 * us, "the mean of steady 300 us samples is %lld ns",
-        (long long)estimate.meanNs());
-  CHECK(estimate.deviationNs() < 10 * us, "the deviation of steady samples is %lld ns", (long long)estimate.deviationNs());
+  // Samples spread evenly over 200..400 us, after a wrong start at 1 ms.
+  for (int i = 0; i < 20000; ++i) estimate.add((200 + (i * 37) % 201) * us);
+  CHECK(estimate.learned(), "an estimate was not trusted after 20000 samples");
+  CHECK(estimate.lowNs() > 235 * us && estimate.lowNs() < 265 * us, "the 25th percentile of 200..400 us is %lld ns",
+        (long long)estimate.lowNs());
+  CHECK(estimate.highNs() > 335 * us && estimate.highNs() < 365 * us, "the 75th percentile of 200..400 us is %lld ns",
+        (long long)estimate.highNs());
+  // A burst of 32 stalled requests (10 ms each) moves the percentiles by under half.
+  const int64_t lowBefore = estimate.lowNs();
+  const int64_t highBefore = estimate.highNs();
+  for (int i = 0; i < 32; ++i) estimate.add(10'000 * us);
+  CHECK(estimate.lowNs() < lowBefore * 3 / 2 && estimate.highNs() < highBefore * 3 / 2,
+        "32 stalled samples moved the percentiles from %lld/%lld to %lld/%lld ns", (long long)lowBefore,
+        (long long)highBefore, (long long)estimate.lowNs(), (long long)estimate.highNs());
 
   // Teaches `poller` that reads take 300 us, ending at `now` with nothing in flight.
   auto teachReads = [](AdaptivePoller& poller, int64_t& now) {
@@ -601,34 +610,36 @@ void checkAdaptivePoller() {
   CHECK(poller.estimate(ServiceKind::kRead).learned(), "32 reads did not teach the read estimate");
 
   poller.submitted(1, OpCode::kWrite, now);
-  CHECK(poller.plan(now + 10 * us) == 0, "spun for a write with only reads learned");
+  CHECK(poller.plan(now + 290 * us) == 0, "spun for a write with only reads learned");
   poller.submitted(2, OpCode::kRead, now);
   CHECK(poller.plan(now + 10 * us) == 0, "spun with the next completion 290 us away");
-  const int64_t spin = poller.plan(now + 280 * us);
-  CHECK(spin >= 20 * us + AdaptivePoller::kMinTailNs && spin <= AdaptivePoller::kMaxSpinNs,
-        "20 us before a read is due, planned a spin of %lld ns", (long long)spin);
-  CHECK(poller.plan(now + 200 * us) > 0, "did not spin 100 us before a 300 us read is due (half its mean)");
-  // The earliest of several in flight decides.
+  CHECK(poller.plan(now + 300 * us - AdaptivePoller::kLeadNs - 5 * us) == 0, "spun before the lead");
+  const int64_t spin = poller.plan(now + 290 * us);
+  CHECK(spin >= AdaptivePoller::kMinSpinNs && spin <= AdaptivePoller::kMaxSpinNs,
+        "10 us before a read is due, planned a spin of %lld ns", (long long)spin);
+  // The oldest of several in flight decides.
   poller.submitted(4, OpCode::kRead, now + 250 * us);
-  CHECK(poller.plan(now + 290 * us) > 0, "a later request hid the one about to complete");
+  CHECK(poller.plan(now + 295 * us) > 0, "a later request hid the one about to complete");
   poller.completed(1, now + 300 * us);
   poller.completed(2, now + 300 * us);
   poller.completed(4, now + 550 * us);
   now += 600 * us;
   CHECK(poller.inFlight() == 0 && poller.plan(now) == 0, "spun after everything completed");
 
-  // A request long overdue, on a device whose times vary widely: one spin is still capped.
+  // A request overdue on a device whose times vary widely: one spin is still capped.
   AdaptivePoller capped(kDepth, 1.0);
   int64_t t = 0;
-  for (int i = 0; i < 64; ++i) {
+  for (int i = 0; i < 4000; ++i) {
     capped.submitted(0, OpCode::kFsync, t);
     t += (i % 2 ? 100 : 5000) * us;
     capped.completed(0, t);
   }
   capped.submitted(0, OpCode::kFsync, t);
-  const int64_t cappedSpin = capped.plan(t + 20'000 * us);
+  const int64_t cappedSpin = capped.plan(t + 120 * us);
   CHECK(cappedSpin == AdaptivePoller::kMaxSpinNs, "a spin on a widely varying device was %lld ns, not the cap",
         (long long)cappedSpin);
+  const int64_t lateSpin = capped.plan(t + 20'000 * us);
+  CHECK(lateSpin == AdaptivePoller::kMinSpinNs, "long overdue, a spin was %lld ns, not the least", (long long)lateSpin);
 
   // A budget of 0 never spins, however close the completion.
   AdaptivePoller off(kDepth, 0);
@@ -638,9 +649,9 @@ void checkAdaptivePoller() {
   CHECK(off.plan(t + 299 * us) == 0 && off.polls() == 0, "a budget of 0 spun");
 
   // Ten seconds of requests that each take 100 us and always look due: asked
-  // every time (they would take over a third of the time), the poller spins no
+  // every time (they would take a sixth of the time), the poller spins no
   // more than its budget, and uses most of it.
-  for (double fraction : {0.1, 0.01, 0.25}) {
+  for (double fraction : {0.01, 0.05, 0.1}) {
     AdaptivePoller budgeted(kDepth, fraction);
     t = 0;
     for (int i = 0; i < 16; ++i) {
@@ -652,7 +663,7 @@ void checkAdaptivePoller() {
     const int64_t end = start + 10'000'000 * us;
     while (t < end) {
       budgeted.submitted(0, OpCode::kRead, t);
-      const int64_t asked = t + 70 * us;
+      const int64_t asked = t + 90 * us;
       const int64_t planned = budgeted.plan(asked);
       // Worst case for the budget: every spin runs to its end, finding nothing.
       if (planned > 0) budgeted.spun(planned, false);

@@ -2,7 +2,7 @@
 // batches refilled as each completes, with buffers from allocAligned or from
 // ring.registerBuffers(). Run inside a trial's child process.
 
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { loadAioring } from '../setup/aioring-lib';
 import { rwWrites, type EngineName, type TrialSpec } from '../types';
 import { OpStream, ShortIoError, runPerOpWorkers, type WorkerContext } from '../trial/workload';
@@ -19,6 +19,8 @@ export interface AioringStyle {
   fixedBuffers: boolean;
   /** RingOptions.busyPollUs (0: off). */
   busyPollUs: number;
+  /** RingOptions.pollBudget; undefined leaves the library's default. */
+  pollBudget?: number;
 }
 
 /** aioring on one engine: per-op promises or ring.submit() batches, optionally registered buffers or busy polling. */
@@ -30,6 +32,7 @@ export class AioringDriver implements Driver {
   readonly batch: boolean;
   readonly fixedBuffers: boolean;
   readonly busyPollUs: number;
+  readonly pollBudget: number | undefined;
 
   constructor(
     readonly id: string,
@@ -41,6 +44,7 @@ export class AioringDriver implements Driver {
     this.batch = style.batch;
     this.fixedBuffers = style.fixedBuffers;
     this.busyPollUs = style.busyPollUs;
+    this.pollBudget = style.pollBudget;
     this.family = style.batch ? ('aioring-batch' as const) : ('aioring' as const);
   }
 
@@ -61,7 +65,7 @@ export class AioringDriver implements Driver {
   }
 
   run(ctx: TrialContext): Promise<DriverRunResult> {
-    return runAioringTrial(ctx, { batch: this.batch, fixedBuffers: this.fixedBuffers, busyPollUs: this.busyPollUs });
+    return runAioringTrial(ctx, { batch: this.batch, fixedBuffers: this.fixedBuffers, busyPollUs: this.busyPollUs, pollBudget: this.pollBudget });
   }
 }
 
@@ -73,7 +77,14 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
   const probe = mod.probeEngines()[spec.engine];
   if (!probe.available) throw new Error(`${spec.label}: engine ${spec.engine} unavailable: ${probe.reason}`);
 
-  const ring = new mod.Ring({ depth: spec.qd, engine: spec.engine, busyPollUs: style.busyPollUs });
+  const ring = new mod.Ring({
+    depth: spec.qd,
+    engine: spec.engine,
+    busyPollUs: style.busyPollUs,
+    ...(style.pollBudget === undefined ? {} : { pollBudget: style.pollBudget }),
+  });
+  // How long timers and other callbacks wait behind the ring (polling holds the loop).
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   const notes: string[] = [];
   const extra: Record<string, number | string> = { engine: ring.engine };
   let file: FileT | null = null;
@@ -84,6 +95,8 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
     if (style.fixedBuffers && !ring.usesFixedBuffers) notes.push(`${ring.engine} registers no buffers: they are plain aligned buffers`);
     file = await ring.open(spec.path, { write: rwWrites(spec.rw), direct: spec.direct });
     if (spec.direct && !file.info.direct) notes.push('file not opened O_DIRECT by the library');
+    loopDelay.enable();
+    const startedMs = performance.now();
     if (batch) await runBatches(ctx, ring, file);
     else {
       const f = file;
@@ -96,7 +109,12 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
       notes.push(`buffered files run on ${ring.bufferedEngine}, not ${ring.engine} (library policy)`);
       extra.bufferedEngine = ring.bufferedEngine;
     }
+    const elapsedUs = (performance.now() - startedMs) * 1000;
+    loopDelay.disable();
     const stats = ring.stats();
+    extra.loopDelayP99Ms = Number((loopDelay.percentile(99) / 1e6).toFixed(3));
+    extra.pollCpuShare = Number((stats.pollCpuUs / elapsedUs).toFixed(4));
+    if (stats.adaptivePolls > 0) extra.adaptivePollHitShare = Number((stats.adaptivePollHits / stats.adaptivePolls).toFixed(3));
     if (stats.completed > 0) extra.syscallsPerOp = Number((stats.syscalls / stats.completed).toFixed(3));
     if (style.fixedBuffers && stats.completed > 0) extra.fixedBufferShare = Number((stats.fixedBufferOps / stats.completed).toFixed(3));
     if (stats.busyPolls > 0) extra.busyPollHitShare = Number((stats.busyPollHits / stats.busyPolls).toFixed(3));
