@@ -1,3 +1,4 @@
+import { outOfMemory, outOfRange } from './errors';
 import { native } from './native';
 import { checkInteger } from './validate';
 
@@ -25,14 +26,12 @@ export function allocAligned(size: number, alignment: number = pageSize): Buffer
   checkInteger('size', size, 1, 2 ** 32);
   checkInteger('alignment', alignment, 1, 1 << 30);
   if ((alignment & (alignment - 1)) !== 0) {
-    throw Object.assign(new RangeError(`The value of "alignment" must be a power of two. Received ${alignment}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
+    throw outOfRange(`The value of "alignment" must be a power of two. Received ${alignment}`);
   }
   // posix_memalign wants at least pointer alignment.
   const buffer = native.allocAligned(size, Math.max(alignment, 8));
   if (buffer === null) {
-    throw Object.assign(new Error(`could not allocate ${size} bytes aligned to ${alignment}`), { code: 'ENOMEM' });
+    throw outOfMemory(`could not allocate ${size} bytes aligned to ${alignment}`);
   }
   markLibraryMemory(buffer);
   return buffer;

@@ -3,13 +3,15 @@
 // everything asked in one synchronous turn into one native call, and the
 // queue that holds requests beyond the depth (backpressure) instead of failing
 // them. A Ring has one dispatcher, and a second for buffered files on libaio.
-import { AioError, LibraryCodes, integrityError, libraryError, systemError } from './errors';
+import { AioError, LibraryCodes, closedError, forkedError, integrityError, libraryError, systemError } from './errors';
 import { nativeProfile, positionedFaults } from './integrity';
-import { NativeRegistration, NativeRegistrationFailure, EngineBinding, native } from './native';
+import { native } from './native';
+import type { EngineBinding, NativeRegistration, NativeRegistrationFailure } from './native';
+import type { CancelGuard } from './cancellation';
 import {
+  CancelOutcome,
   CompletionField,
   CompletionResult,
-  EngineName,
   OpCodes,
   RecordField,
   RecordStatus,
@@ -24,7 +26,7 @@ import {
   recordPositionDouble,
 } from './native-contract';
 import { PendingBatch } from './pending-batch';
-import type { FileProtection, RingStats } from './types';
+import type { EngineName, FileProtection, RingStats } from './types';
 
 /** What a request needs to know about the file it targets. */
 export interface RequestTarget {
@@ -57,6 +59,34 @@ export interface IoRequest {
   reject: ((error: AioError) => void) | undefined;
   batch: BatchState | undefined;
   index: number;
+  /** Only on requests that can be cancelled (a signal or timeoutMs): where the request is. */
+  control: RequestControl | undefined;
+}
+
+/** Where a cancellable request is, so that cancelling it knows what to undo. */
+export const enum RequestState {
+  /** In the queue waiting for a slot. */
+  waiting,
+  /** In a slot, its record written, not yet handed to the engine. */
+  batched,
+  /** Handed to the engine; only its completion frees the slot. */
+  inFlight,
+  settled,
+}
+
+export interface RequestControl {
+  state: RequestState;
+  slot: number;
+  /** Its promise already rejected (cancelled in flight); the completion only frees the slot. */
+  abandoned: boolean;
+  /** The engine was asked to cancel it, so a -ECANCELED completion is the cancel honoured. */
+  cancelAsked: boolean;
+  /** The single request's own signal and deadline; a batch's guard is the batch's. */
+  guard: CancelGuard | undefined;
+}
+
+export function newControl(): RequestControl {
+  return { state: RequestState.waiting, slot: -1, abandoned: false, cancelAsked: false, guard: undefined };
 }
 
 /** The settlement of a batch: one entry per request, a byte count or its error. */
@@ -64,6 +94,10 @@ export interface BatchState {
   results: Array<number | AioError>;
   remaining: number;
   resolve(results: Array<number | AioError>): void;
+  /** Set when the batch as a whole was cancelled and has rejected: its entries settle silently. */
+  failed: boolean;
+  /** Called as each entry settles, after its result is stored (ordered batches start the next). */
+  onSettled: ((index: number, outcome: number | AioError) => void) | undefined;
 }
 
 // A promise executor shared by every request, so making a promise allocates
@@ -109,7 +143,15 @@ export class Dispatcher {
   private idleRetries = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
-  private readonly counters = { submitted: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
+  private readonly counters = {
+    submitted: 0,
+    completed: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    cancelled: 0,
+    cancelsAsked: 0,
+    cancelsHonoured: 0,
+  };
   private readonly flushBound = () => this.flush();
 
   static open(engine: EngineName, { depth, busyPollUs, pollBudget }: DispatcherOptions): Dispatcher | { errno: number; reason: string } {
@@ -151,12 +193,13 @@ export class Dispatcher {
   /** Queues a request whose settlement (resolve/reject or batch) is already set. */
   enqueue(request: IoRequest): void {
     if (this.closed) {
-      settle(request, closedError(request));
+      settle(request, ringClosed(request));
       return;
     }
     if (this.freeCount > 0 && this.waitingHead === this.waiting.length) {
       this.place(request);
     } else {
+      if (request.control !== undefined) request.control.state = RequestState.waiting;
       this.waiting.push(request);
       // Waiting requests are normally admitted by completions; the flush still
       // asks native code whether the engine can make any (it cannot in a forked child).
@@ -171,6 +214,36 @@ export class Dispatcher {
     request.reject = capturedReject;
     this.enqueue(request);
     return promise;
+  }
+
+  /**
+   * Cancels a request made cancellable (request.control) and settles it with
+   * `error` at once. Waiting or batched, it never reaches the engine. In flight,
+   * the engine is asked to stop it and the slot, with its buffers, stays taken
+   * until the completion arrives, so memory the kernel may still write is
+   * neither reused nor freed.
+   */
+  withdraw(request: IoRequest, error: AioError): void {
+    const control = request.control!;
+    if (control.state === RequestState.settled || control.abandoned) return;
+    this.counters.cancelled++;
+    if (control.state === RequestState.waiting) {
+      const at = this.waiting.indexOf(request, this.waitingHead);
+      if (at >= 0) this.waiting.splice(at, 1);
+      settle(request, error);
+    } else if (control.state === RequestState.batched) {
+      const slots = this.batch.takeSlots();
+      for (const slot of slots) if (slot !== control.slot) this.appendToBatch(slot, this.slotRequest[slot]!);
+      this.finish(control.slot, error);
+      this.admitWaiting();
+    } else {
+      control.abandoned = true;
+      settleOutcome(request, error);
+      const outcome = this.binding.cancel(control.slot);
+      if (outcome !== CancelOutcome.notAsked) this.counters.cancelsAsked++;
+      control.cancelAsked = outcome === CancelOutcome.asked;
+    }
+    this.notifyIfIdle();
   }
 
   counts(): DispatcherCounters {
@@ -224,9 +297,9 @@ export class Dispatcher {
    */
   abandonIfForked(): void {
     if (this.idle() || !this.forked()) return;
-    this.failBatch(forkedError);
-    this.failInflight(forkedError);
-    this.failWaiting(forkedError);
+    this.failBatch(ringForked);
+    this.failInflight(ringForked);
+    this.failWaiting(ringForked);
     this.notifyIfIdle();
   }
 
@@ -242,6 +315,10 @@ export class Dispatcher {
   private place(request: IoRequest): void {
     const slot = this.freeSlots[--this.freeCount]!;
     this.slotRequest[slot] = request;
+    if (request.control !== undefined) {
+      request.control.state = RequestState.batched;
+      request.control.slot = slot;
+    }
     this.appendToBatch(slot, request);
     this.scheduleFlush();
   }
@@ -287,8 +364,8 @@ export class Dispatcher {
       return;
     }
     if (consumed === SubmitAnswer.closed) {
-      this.failBatch(closedError);
-      this.failWaiting(closedError);
+      this.failBatch(ringClosed);
+      this.failWaiting(ringClosed);
       this.notifyIfIdle();
       return;
     }
@@ -299,6 +376,8 @@ export class Dispatcher {
       if (status === RecordStatus.ok) {
         this.inflight++;
         this.counters.submitted++;
+        const control = this.slotRequest[slot]!.control;
+        if (control !== undefined) control.state = RequestState.inFlight;
       } else {
         this.finish(slot, rejectionFor(status!, this.slotRequest[slot]!));
       }
@@ -360,7 +439,9 @@ export class Dispatcher {
       const request = this.slotRequest[slot]!;
       this.inflight--;
       this.counters.completed++;
-      if (result >= 0) {
+      if (request.control !== undefined && request.control.abandoned) {
+        this.release(slot, request, result);
+      } else if (result >= 0) {
         if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += result;
         else if (request.op === OpCodes.write || request.op === OpCodes.writev) this.counters.bytesWritten += result;
         this.finish(slot, result);
@@ -393,11 +474,25 @@ export class Dispatcher {
     }
   }
 
+  // The completion of a request whose promise was rejected when it was
+  // cancelled: only now may its slot, and the buffers it holds, go.
+  private release(slot: number, request: IoRequest, result: number): void {
+    if (result === -ecanceled && request.control!.cancelAsked) this.counters.cancelsHonoured++;
+    if (result > 0) {
+      if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += result;
+      else if (request.op === OpCodes.write || request.op === OpCodes.writev) this.counters.bytesWritten += result;
+    }
+    if (result === CompletionResult.integrityFault) this.binding.takeIntegrityFaults(slot);
+    this.finish(slot, result);
+  }
+
   private finish(slot: number, outcome: number | AioError): void {
     const request = this.slotRequest[slot]!;
     this.slotRequest[slot] = undefined;
     this.freeSlots[this.freeCount++] = slot;
-    settle(request, outcome);
+    // An abandoned request's promise settled when it was cancelled.
+    if (request.control !== undefined && request.control.abandoned) request.target.requestSettled();
+    else settle(request, outcome);
   }
 
   private notifyIfIdle(): void {
@@ -409,16 +504,27 @@ export class Dispatcher {
 }
 
 function settle(request: IoRequest, outcome: number | AioError): void {
+  settleOutcome(request, outcome);
+  request.target.requestSettled();
+}
+
+/** Delivers the outcome to the request's promise or batch entry. */
+function settleOutcome(request: IoRequest, outcome: number | AioError): void {
+  const control = request.control;
+  if (control !== undefined) {
+    control.state = RequestState.settled;
+    control.guard?.dispose();
+  }
   const batch = request.batch;
   if (batch !== undefined) {
     batch.results[request.index] = outcome;
-    if (--batch.remaining === 0) batch.resolve(batch.results);
+    if (batch.onSettled !== undefined) batch.onSettled(request.index, outcome);
+    if (--batch.remaining === 0 && !batch.failed) batch.resolve(batch.results);
   } else if (typeof outcome === 'number') {
     request.resolve!(outcome);
   } else {
     request.reject!(outcome);
   }
-  request.target.requestSettled();
 }
 
 function context(request: IoRequest, engine?: string) {
@@ -440,6 +546,7 @@ const submitSyscalls: Record<EngineName, string> = { libaio: 'io_submit', io_uri
 const eagain = 11;
 
 const ebadf = 9;
+const ecanceled = 125;
 
 function completionError(errno: number, request: IoRequest, engine: EngineName): AioError {
   const error = systemError(errno, opNames[request.op]!, context(request, engine));
@@ -454,12 +561,12 @@ function systemErrorFor(engine: EngineName) {
   return (request: IoRequest) => systemError(eagain, submitSyscalls[engine], context(request, engine));
 }
 
-function forkedError(request: IoRequest): AioError {
-  return libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context(request));
+function ringForked(request: IoRequest): AioError {
+  return forkedError(context(request));
 }
 
-function closedError(request: IoRequest): AioError {
-  return libraryError(LibraryCodes.closed, 'the ring is closed', context(request));
+function ringClosed(request: IoRequest): AioError {
+  return closedError('ring', context(request));
 }
 
 function rejectionFor(status: number, request: IoRequest): AioError {

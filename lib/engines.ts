@@ -1,20 +1,13 @@
 // Which engine a ring runs on, and why: the selection rules and the probe.
-import { Dispatcher, DispatcherOptions } from './dispatcher';
+import { Dispatcher } from './dispatcher';
+import type { DispatcherOptions } from './dispatcher';
 import { LibraryCodes, libraryError, systemError } from './errors';
 import { native } from './native';
-import { EngineName, engineNames } from './native-contract';
+import { engineNames } from './native-contract';
+import type { EngineAvailability, EngineChoice, EngineName } from './types';
 import { checkOneOf } from './validate';
 
-export type EngineChoice = EngineName | 'auto';
 const engineChoices: readonly EngineChoice[] = ['auto', ...engineNames];
-
-export interface EngineAvailability {
-  available: boolean;
-  /** The errno name behind a refusal (ENOSYS, EPERM, EAGAIN, ENOMEM). */
-  code?: string;
-  errno?: number;
-  reason: string;
-}
 
 /** Reports, for each engine, whether this kernel and process can use it and why not. */
 export function probeEngines(): Record<EngineName, EngineAvailability> {

@@ -1,23 +1,5 @@
 import * as util from 'node:util';
-
-/** The operations an error can be about. */
-export type OpName =
-  | 'read'
-  | 'write'
-  | 'readv'
-  | 'writev'
-  | 'fsync'
-  | 'fdatasync'
-  | 'open'
-  | 'close'
-  | 'registerBuffers'
-  | 'stat'
-  | 'truncate'
-  | 'allocate'
-  | 'verifyProtection'
-  | 'scrub'
-  | 'openLog'
-  | 'append';
+import type { AioErrorDetails, IntegrityFault, IntegrityFaultKind, OpName } from './types';
 
 /** Codes of the library's own rejections; kernel failures use the errno name (EIO, ENOSPC, ...). */
 export const LibraryCodes = {
@@ -32,36 +14,8 @@ export const LibraryCodes = {
   logFailed: 'ERR_AIO_LOG_FAILED',
   buffersRegistered: 'ERR_AIO_BUFFERS_REGISTERED',
   integrity: 'ERR_AIO_INTEGRITY',
+  timeout: 'ERR_AIO_TIMEOUT',
 } as const;
-
-/** Which check of a protection-information tuple failed. */
-export type IntegrityFaultKind = 'guard' | 'reference' | 'application';
-
-/** One interval whose tuple did not match its data. */
-export interface IntegrityFault {
-  kind: IntegrityFaultKind;
-  /** The interval's index, counted from the start of the request (or of verifyProtection's data). */
-  interval: number;
-  /** The interval's first byte: a file position, or an offset into verifyProtection's data. */
-  position: number;
-  /** What the check computed and what the tuple holds: bigint for an nvme64 guard, else a number. */
-  expected: number | bigint;
-  actual: number | bigint;
-}
-
-export interface AioErrorDetails {
-  code: string;
-  /** Negative errno, as Node's own system errors carry it. */
-  errno?: number;
-  syscall?: string;
-  op?: OpName;
-  position?: number;
-  length?: number;
-  path?: string;
-  engine?: string;
-  /** ERR_AIO_INTEGRITY: the first bad interval and, in `faults`, every bad interval. */
-  integrity?: { first: IntegrityFault; faults: IntegrityFault[] };
-}
 
 /** Every failure the library reports: kernel errors and its own rejections alike. */
 export class AioError extends Error {
@@ -144,6 +98,47 @@ export function libraryError(code: string, message: string, context?: OperationC
 export function fromNodeError(error: NodeJS.ErrnoException, context: OperationContext): AioError {
   if (typeof error.errno === 'number') return systemError(error.errno, error.syscall ?? context.op, context);
   return new AioError(error.message, { ...context, code: error.code ?? 'EIO' });
+}
+
+/** ERR_AIO_CLOSED: a request made after close() on the ring, the file or the log. */
+export function closedError(closed: 'ring' | 'file' | 'log', context: OperationContext): AioError {
+  return libraryError(LibraryCodes.closed, `the ${closed} is closed`, context);
+}
+
+/** ERR_AIO_FORKED: a ring used in a process it was not made in. */
+export function forkedError(context: OperationContext): AioError {
+  return libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context);
+}
+
+// Argument errors, made the way Node's own APIs make them: the class and code
+// say what kind of mistake it was.
+
+/** ERR_INVALID_ARG_TYPE: an argument or option of the wrong type. */
+export function invalidArgType(message: string): TypeError {
+  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' });
+}
+
+/**
+ * ERR_INVALID_ARG_VALUE: an argument or option of the right type but a value
+ * not allowed; a RangeError where the value is a number outside what fits.
+ */
+export function invalidArgValue(message: string, kind: typeof TypeError | typeof RangeError = TypeError): TypeError {
+  return Object.assign(new kind(message), { code: 'ERR_INVALID_ARG_VALUE' });
+}
+
+/** ERR_INVALID_STATE: a call the object's current state does not allow. */
+export function invalidState(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ERR_INVALID_STATE' });
+}
+
+/** ERR_OUT_OF_RANGE: a number outside the range allowed. */
+export function outOfRange(message: string): RangeError {
+  return Object.assign(new RangeError(message), { code: 'ERR_OUT_OF_RANGE' });
+}
+
+/** ENOMEM from an allocation in the library itself, not a system call on a file. */
+export function outOfMemory(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ENOMEM' });
 }
 
 function hex(value: number | bigint): string {

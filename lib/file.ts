@@ -2,16 +2,32 @@
 // before it is queued: types, ranges, and the direct-I/O alignment rules.
 import type { BigIntStats, Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { Dispatcher, IoRequest, RequestTarget, notWritableAdvice } from './dispatcher';
-import { AioError, LibraryCodes, OpName, fromNodeError, libraryError, systemError } from './errors';
+import { CancelGuard, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
 import { isLibraryMemory } from './buffers';
+import { type Dispatcher, type IoRequest, RequestState, type RequestTarget, newControl, notWritableAdvice } from './dispatcher';
+import { AioError, LibraryCodes, type OperationContext, closedError, fromNodeError, invalidArgType, invalidArgValue, libraryError, systemError } from './errors';
 import { native } from './native';
 import { OpCodes, opNames } from './native-contract';
 import { OptionKeys, optionKeys } from './option-keys';
 import { checkTransferTuples } from './integrity';
 import { scrubFile } from './scrub';
-import { AioReadStream, ReadStreamOptions } from './streams/read-stream';
-import type { AllocateOptions, FileInfo, FileProtection, IoBuffer, ReadOptions, ScrubOptions, ScrubReport, StatOptions, WriteOptions } from './types';
+import { AioReadStream } from './streams/read-stream';
+import { AioWriteStream } from './streams/write-stream';
+import type {
+  AllocateOptions,
+  FileInfo,
+  FileProtection,
+  IoBuffer,
+  OpName,
+  ReadOptions,
+  ReadStreamOptions,
+  ScrubOptions,
+  ScrubReport,
+  StatOptions,
+  SyncOptions,
+  WriteOptions,
+  WriteStreamOptions,
+} from './types';
 import { checkBoolean, checkBuffer, checkBufferList, checkInteger, checkOptions, checkPosition } from './validate';
 
 /** How a file was opened, as far as the checks on its requests care. */
@@ -77,7 +93,8 @@ export class AioFile implements RequestTarget {
   read(buffer: IoBuffer, position: number, options?: ReadOptions): Promise<number> {
     try {
       if (arguments.length > 3 || typeof options === 'number') throw wrongShape('read', 'buffer', 'position', 'options');
-      return this.start(this.transfer(OpCodes.read, checkBuffer('buffer', buffer), position, false, piOption(options, optionKeys.read)));
+      const opts = readOptions(options, optionKeys.read);
+      return this.start(this.transfer(OpCodes.read, checkBuffer('buffer', buffer), position, false, opts.pi), opts);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -87,8 +104,9 @@ export class AioFile implements RequestTarget {
   write(buffer: IoBuffer, position: number, options?: WriteOptions): Promise<number> {
     try {
       if (arguments.length > 3 || typeof options === 'number') throw wrongShape('write', 'buffer', 'position', 'options');
+      const opts = readOptions(options, optionKeys.write);
       const buffers = checkBuffer('buffer', buffer);
-      return this.start(this.transfer(OpCodes.write, buffers, position, dsyncOption(options), piOption(options, optionKeys.write)));
+      return this.start(this.transfer(OpCodes.write, buffers, position, checkBoolean('dsync', opts.dsync, false), opts.pi), opts);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -97,8 +115,9 @@ export class AioFile implements RequestTarget {
   readv(buffers: IoBuffer[], position: number, options?: ReadOptions): Promise<number> {
     try {
       if (arguments.length > 3 || typeof options === 'number') throw wrongShape('readv', 'buffers', 'position', 'options');
+      const opts = readOptions(options, optionKeys.read);
       const list = checkBufferList('buffers', buffers);
-      return this.start(this.transfer(OpCodes.readv, list, position, false, piOption(options, optionKeys.read)));
+      return this.start(this.transfer(OpCodes.readv, list, position, false, opts.pi), opts);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -107,8 +126,9 @@ export class AioFile implements RequestTarget {
   writev(buffers: IoBuffer[], position: number, options?: WriteOptions): Promise<number> {
     try {
       if (arguments.length > 3 || typeof options === 'number') throw wrongShape('writev', 'buffers', 'position', 'options');
+      const opts = readOptions(options, optionKeys.write);
       const list = checkBufferList('buffers', buffers);
-      return this.start(this.transfer(OpCodes.writev, list, position, dsyncOption(options), piOption(options, optionKeys.write)));
+      return this.start(this.transfer(OpCodes.writev, list, position, checkBoolean('dsync', opts.dsync, false), opts.pi), opts);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -128,13 +148,21 @@ export class AioFile implements RequestTarget {
   }
 
   /** fdatasync(2), asynchronously: completed writes' data (and the metadata needed to read it) are durable. */
-  datasync(): Promise<void> {
-    return this.start(this.flushRequest(OpCodes.fdatasync)).then(ignoreCount);
+  datasync(options?: SyncOptions): Promise<void> {
+    try {
+      return this.start(this.flushRequest(OpCodes.fdatasync), readOptions(options, optionKeys.sync)).then(ignoreCount);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** fsync(2), asynchronously: data and all metadata are durable. */
-  sync(): Promise<void> {
-    return this.start(this.flushRequest(OpCodes.fsync)).then(ignoreCount);
+  sync(options?: SyncOptions): Promise<void> {
+    try {
+      return this.start(this.flushRequest(OpCodes.fsync), readOptions(options, optionKeys.sync)).then(ignoreCount);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** fstat(2): the file's current size, blocks, times and so on, as FileHandle.stat() gives them. */
@@ -198,6 +226,15 @@ export class AioFile implements RequestTarget {
   }
 
   /**
+   * A Writable that gathers writes into aligned chunks written with direct
+   * I/O; end() writes the tail and leaves the file exactly as long as written
+   * (see README, Streams).
+   */
+  createWriteStream(options?: WriteStreamOptions): AioWriteStream {
+    return new AioWriteStream(this, options);
+  }
+
+  /**
    * Waits for every request already made on this file, then closes it.
    * Requests made after close() reject with ERR_AIO_CLOSED. Calling it again
    * returns the same promise.
@@ -219,12 +256,12 @@ export class AioFile implements RequestTarget {
     if (op === 'fsync' || op === 'fdatasync') return this.flushRequest(OpCodes[op]);
     if (op === 'readv' || op === 'writev') return this.transfer(OpCodes[op], checkBufferList('buffers', buffers), position, dsync, pi);
     if (op === 'read' || op === 'write') return this.transfer(OpCodes[op], checkBuffer('buffer', buffers), position, dsync, pi);
-    throw Object.assign(new TypeError(`unknown op '${String(op)}'`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw invalidArgValue(`unknown op '${String(op)}'`);
   }
 
   /** @internal */
   closedError(op: OpName): AioError {
-    return libraryError(LibraryCodes.closed, 'the file is closed', { op, path: this.path });
+    return closedError('file', { op, path: this.path });
   }
 
   /** @internal counts requests so close() can wait for them */
@@ -258,11 +295,29 @@ export class AioFile implements RequestTarget {
     }
   }
 
-  private start(request: IoRequest | AioError): Promise<number> {
+  private start(request: IoRequest | AioError, options: Record<string, unknown>): Promise<number> {
     if (request instanceof AioError) return Promise.reject(request);
+    if (options.signal !== undefined || options.timeoutMs !== undefined) return this.startCancellable(request, options);
     if (this.closing) return Promise.reject(this.closedError(opNameOf(request.op)));
     this.pending++;
     return this.dispatcher.request(request);
+  }
+
+  private startCancellable(request: IoRequest, options: Record<string, unknown>): Promise<number> {
+    const signal = checkSignal('signal', options.signal);
+    const timeoutMs = checkTimeoutMs('timeoutMs', options.timeoutMs);
+    const context = requestContext(request);
+    const aborted = abortedAlready(signal, context);
+    if (aborted) return Promise.reject(aborted);
+    if (this.closing) return Promise.reject(this.closedError(context.op));
+    this.pending++;
+    const control = newControl();
+    request.control = control;
+    const promise = this.dispatcher.request(request);
+    if (control.state !== RequestState.settled) {
+      control.guard = CancelGuard.arm(signal, timeoutMs, context, (error) => this.dispatcher.withdraw(request, error));
+    }
+    return promise;
   }
 
   private transfer(
@@ -352,16 +407,21 @@ function newRequest(
   dsync: boolean,
   pi: ArrayBufferView | undefined,
 ): IoRequest {
-  return { target, op, buffers, position, length, dsync, pi, resolve: undefined, reject: undefined, batch: undefined, index: 0 };
+  return { target, op, buffers, position, length, dsync, pi, resolve: undefined, reject: undefined, batch: undefined, index: 0, control: undefined };
 }
 
-function dsyncOption(options: WriteOptions | undefined): boolean {
-  if (options === undefined) return false;
-  return checkBoolean('dsync', checkOptions('options', options, optionKeys.write).dsync, false);
+const noOptions: Record<string, unknown> = Object.freeze({});
+
+function readOptions(options: unknown, keys: OptionKeys): Record<string, unknown> {
+  return options === undefined ? noOptions : checkOptions('options', options, keys);
 }
 
-function piOption(options: ReadOptions | WriteOptions | undefined, keys: OptionKeys): unknown {
-  return options === undefined ? undefined : checkOptions('options', options, keys).pi;
+/** What an error about this request names. */
+export function requestContext(request: IoRequest): OperationContext {
+  const op = opNameOf(request.op);
+  return request.buffers === undefined
+    ? { op, path: request.target.path }
+    : { op, path: request.target.path, position: request.position, length: request.length };
 }
 
 function ignoreCount(): void {}
@@ -380,9 +440,7 @@ function wrongShape(method: string, ...parameters: string[]): TypeError {
   const advice = vector
     ? `each of ${buffer} is transferred whole`
     : `for fs.promises' (buffer, offset, length, position) pass ${buffer}.subarray(offset, offset + length) and position`;
-  return Object.assign(new TypeError(`file.${method} takes (${parameters.join(', ')}${parameters.length === 2 ? '' : '?'}): ${advice}`), {
-    code: 'ERR_INVALID_ARG_TYPE',
-  });
+  return invalidArgType(`file.${method} takes (${parameters.join(', ')}${parameters.length === 2 ? '' : '?'}): ${advice}`);
 }
 
 const ebadf = 9;

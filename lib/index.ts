@@ -1,28 +1,36 @@
 export { Ring } from './ring';
+export type { BatchOp } from './ring';
 export { AioFile } from './file';
 export { allocAligned } from './buffers';
 export { crc16t10dif, crc32c, crc64nvme } from './checksums';
 export { generateProtection, verifyProtection } from './integrity';
 export { probeIntegrity } from './integrity-probe';
 export { AioError, LibraryCodes } from './errors';
-export type { AioErrorDetails, IntegrityFault, IntegrityFaultKind, OpName } from './errors';
 export { probeEngines } from './engines';
-export type { EngineAvailability, EngineChoice } from './engines';
-export type { EngineName } from './native-contract';
 export type {
+  AioErrorDetails,
   AllocateOptions,
-  BatchOp,
+  EngineAvailability,
+  EngineChoice,
+  EngineName,
   FileInfo,
   FileIntegrityOptions,
   FileProtection,
+  IntegrityFault,
+  IntegrityFaultKind,
   IntegrityProbe,
+  FlushMode,
   IoBuffer,
+  LogDurability,
+  LogOptions,
+  OpName,
   OpenOptions,
   ProtectionFormat,
   ProtectionInterval,
   ProtectionLayout,
   ProtectionOptions,
   ReadOptions,
+  ReadStreamOptions,
   RingOptions,
   RingStats,
   ScrubOptions,
@@ -30,10 +38,10 @@ export type {
   ScrubReport,
   StatOptions,
   WriteOptions,
+  WriteStreamOptions,
 } from './types';
 export { AioLog } from './log/log';
 export type { LogRecord, LogReadOptions, LogStats } from './log/log';
-export type { LogDurability, LogOptions } from './log/options';
 export type { DiscardedTail, LogRecovery } from './log/recovery';
 export { AioReadStream } from './streams/read-stream';
-export type { ReadStreamOptions } from './streams/read-stream';
+export { AioWriteStream } from './streams/write-stream';

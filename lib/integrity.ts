@@ -1,6 +1,7 @@
 // Protection information in separate buffers (DIX style): generateProtection
 // and verifyProtection over whole intervals, checked here and run natively.
-import { integrityError, type IntegrityFault, type OperationContext } from './errors';
+import { type OperationContext, integrityError, invalidArgValue } from './errors';
+import type { IntegrityFault } from './types';
 import { native, type NativeIntegrityFault, type NativeProtectionProfile } from './native';
 import { ProtectionFormats, tupleBytes } from './native-contract';
 import { optionKeys } from './option-keys';
@@ -17,11 +18,6 @@ import { checkInteger, checkOneOf, checkOptions, checkView } from './validate';
 export const protectionFormats = Object.keys(ProtectionFormats) as ProtectionFormat[];
 export const protectionIntervals: readonly ProtectionInterval[] = [512, 4096];
 export const protectionLayouts: readonly ProtectionLayout[] = ['trailer', 'separate'];
-
-function invalidValue(message: string, range = false): Error {
-  const error = range ? new RangeError(message) : new TypeError(message);
-  return Object.assign(error, { code: 'ERR_INVALID_ARG_VALUE' });
-}
 
 export function checkFormat(name: string, value: unknown): ProtectionFormat {
   return checkOneOf(name, value, protectionFormats);
@@ -40,7 +36,7 @@ function checkProtectionOptions(value: unknown): ProtectionProfile & { refTag: n
   const format = checkFormat('options.format', options.format);
   const interval = options.interval;
   if (!protectionIntervals.includes(interval as ProtectionInterval)) {
-    throw invalidValue(`The "options.interval" option must be 512 or 4096. Received ${String(interval)}`, true);
+    throw invalidArgValue(`The "options.interval" option must be 512 or 4096. Received ${String(interval)}`, RangeError);
   }
   return {
     format,
@@ -56,17 +52,17 @@ function checkBuffers(data: unknown, pi: unknown, profile: ProtectionProfile): n
   const view = checkView('data', data);
   const tuples = checkView('pi', pi);
   if (view.byteLength % profile.interval !== 0) {
-    throw invalidValue(
+    throw invalidArgValue(
       `The "data" argument is ${view.byteLength} bytes, not a whole number of ${profile.interval}-byte intervals`,
-      true,
+      RangeError,
     );
   }
   const count = view.byteLength / profile.interval;
   if (tuples.byteLength !== count * profile.tupleBytes) {
-    throw invalidValue(
+    throw invalidArgValue(
       `The "pi" argument is ${tuples.byteLength} bytes; ${count} interval(s) of ${profile.format} need exactly ` +
         `${count * profile.tupleBytes} (${profile.tupleBytes} per interval)`,
-      true,
+      RangeError,
     );
   }
   return count;
@@ -118,7 +114,7 @@ export function checkFileIntegrity(value: unknown): Omit<FileProtection, 'kernel
   const format = checkFormat('integrity.format', options.format);
   const interval = options.interval;
   if (!protectionIntervals.includes(interval as ProtectionInterval)) {
-    throw invalidValue(`The "integrity.interval" option must be 512 or 4096. Received ${String(interval)}`, true);
+    throw invalidArgValue(`The "integrity.interval" option must be 512 or 4096. Received ${String(interval)}`, RangeError);
   }
   const layout = options.layout === undefined ? 'trailer' : checkOneOf('integrity.layout', options.layout, protectionLayouts);
   return {
@@ -146,7 +142,7 @@ export function intervalMismatch(protection: Pick<FileProtection, 'interval'>, l
 export function checkTransferTuples(protection: FileProtection | undefined, pi: unknown, length: number): ArrayBufferView | undefined {
   if (protection === undefined || protection.layout === 'trailer') {
     if (pi === undefined) return undefined;
-    throw invalidValue(
+    throw invalidArgValue(
       protection === undefined
         ? 'The "pi" option is for files opened with integrity: { layout: \'separate\' }; this file has no integrity option'
         : 'The "pi" option is for the separate layout; this file keeps its tuples in each interval\'s trailer',
@@ -161,10 +157,10 @@ export function checkTransferTuples(protection: FileProtection | undefined, pi: 
   const tuples = checkView('pi', pi);
   const needed = (length / protection.interval) * protection.tupleBytes;
   if (tuples.byteLength !== needed) {
-    throw invalidValue(
+    throw invalidArgValue(
       `The "pi" option is ${tuples.byteLength} bytes; ${length / protection.interval} interval(s) of ${protection.format} ` +
         `need exactly ${needed} (${protection.tupleBytes} per interval)`,
-      true,
+      RangeError,
     );
   }
   return tuples;

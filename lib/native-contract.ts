@@ -5,15 +5,15 @@
 // It mirrors native/contract.h, native/engine.h and native/probe.h; the addon
 // exports its values as `contract` and test/25.contract.test.ts compares them.
 
-/** The engines a ring can run on, in the order probeEngines() reports them. */
-export const engineNames = ['libaio', 'io_uring', 'threadpool'] as const;
-export type EngineName = (typeof engineNames)[number];
+import type { EngineName, OpName } from './types';
+
+/** Every EngineName, in the order probeEngines() reports them. */
+export const engineNames: readonly EngineName[] = ['libaio', 'io_uring', 'threadpool'];
 
 /** engine.h's OpCode. */
 export const OpCodes = { read: 0, write: 1, readv: 2, writev: 3, fsync: 4, fdatasync: 5 } as const;
-export type RequestOpName = keyof typeof OpCodes;
 /** Op names by OpCodes value. */
-export const opNames: readonly RequestOpName[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
+export const opNames: readonly (OpName & keyof typeof OpCodes)[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
 
 /** engine.h's kFlag* bits of a record's `flags`, and contract.h's protectionTuples (one more buffer follows: the request's tuples). */
 export const RequestFlags = { dsync: 1, protectionTuples: 256 } as const;
@@ -47,6 +47,9 @@ export type NativeChecksumPath = (typeof NativeChecksumPath)[keyof typeof Native
 /** native/integrity/protection.h's Format, and each format's tuple bytes. */
 export const ProtectionFormats = { t10dif: 0, nvme64: 1 } as const;
 export const tupleBytes = { t10dif: 8, nvme64: 16 } as const;
+
+/** engine.h's CancelOutcome: what an engine's cancel() of a request in flight managed. */
+export const CancelOutcome = { notAsked: 0, asked: 1, refused: 2 } as const;
 
 /** contract.h's completion results that are neither a byte count nor -errno. */
 export const CompletionResult = { integrityFault: -2147483648 } as const;

@@ -19,6 +19,8 @@ export interface EngineBinding {
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number;
   registerFile(fd: number): boolean;
   unregisterFile(fd: number): void;
+  /** Asks the engine to stop the request in flight in `slot`; a CancelOutcome. Its completion still arrives. */
+  cancel(slot: number): number;
   /** Reads and writes on `fd` are protected from now on: tuples generated before writes, checked as reads complete. */
   setProtection(fd: number, ...args: [...NativeProtectionProfile, kernelChecks: boolean]): void;
   /** After fd's last request has settled, before it is closed. */
@@ -147,6 +149,7 @@ export interface NativeContract {
   protectionFormats: Record<string, number>;
   tupleBytes: Record<string, number>;
   completionResults: Record<string, number>;
+  cancelOutcomes: Record<string, number>;
 }
 
 function packageRoot(): string {

@@ -6,19 +6,23 @@
 // Adding an option: add the field to its interface in types.ts and the key to
 // its table here; each table is typed Record<keyof Interface, true>, so the
 // compiler refuses a table that misses a field or names one the type lacks.
-import type { LogOptions } from './log/options';
-import type { ReadStreamOptions } from './streams/read-stream';
+import { invalidArgValue } from './errors';
 import type {
   AllocateOptions,
-  BatchOp,
+  BatchOpOn,
   FileIntegrityOptions,
+  LogOptions,
   OpenOptions,
   ProtectionOptions,
   ReadOptions,
+  ReadStreamOptions,
   RingOptions,
   ScrubOptions,
   StatOptions,
+  SubmitOptions,
+  SyncOptions,
   WriteOptions,
+  WriteStreamOptions,
 } from './types';
 
 type KeyTable<T> = Record<keyof T, true>;
@@ -33,18 +37,22 @@ const open: KeyTable<OpenOptions> = {
   dsync: true,
   mode: true,
   integrity: true,
+  signal: true,
 };
-const read: KeyTable<ReadOptions> = { pi: true };
-const write: KeyTable<WriteOptions> = { dsync: true, pi: true };
+const read: KeyTable<ReadOptions> = { pi: true, signal: true, timeoutMs: true };
+const write: KeyTable<WriteOptions> = { dsync: true, pi: true, signal: true, timeoutMs: true };
+const sync: KeyTable<SyncOptions> = { signal: true, timeoutMs: true };
+const submit: KeyTable<SubmitOptions> = { signal: true, timeoutMs: true, ordered: true };
 const scrub: KeyTable<ScrubOptions> = { onProgress: true };
 const stat: KeyTable<StatOptions> = { bigint: true };
 const allocate: KeyTable<AllocateOptions> = { keepSize: true };
-const batchTransfer: KeyTable<Extract<BatchOp, { op: 'read' }>> = { op: true, file: true, buffer: true, position: true, dsync: true, pi: true };
-const batchVector: KeyTable<Extract<BatchOp, { op: 'readv' }>> = { op: true, file: true, buffers: true, position: true, dsync: true, pi: true };
-const batchFlush: KeyTable<Extract<BatchOp, { op: 'fsync' }>> = { op: true, file: true };
+const batchTransfer: KeyTable<Extract<BatchOpOn<unknown>, { op: 'read' }>> = { op: true, file: true, buffer: true, position: true, dsync: true, pi: true };
+const batchVector: KeyTable<Extract<BatchOpOn<unknown>, { op: 'readv' }>> = { op: true, file: true, buffers: true, position: true, dsync: true, pi: true };
+const batchFlush: KeyTable<Extract<BatchOpOn<unknown>, { op: 'fsync' }>> = { op: true, file: true };
 const protection: KeyTable<ProtectionOptions> = { format: true, interval: true, refTag: true, appTag: true };
 const fileIntegrity: KeyTable<FileIntegrityOptions> = { format: true, interval: true, appTag: true, refTagSeed: true, layout: true };
 const readStream: KeyTable<ReadStreamOptions> = { start: true, end: true, highWaterMark: true, maxReadAhead: true, signal: true };
+const writeStream: KeyTable<WriteStreamOptions> = { start: true, chunkSize: true, flush: true, highWaterMark: true, signal: true };
 const log: KeyTable<LogOptions> = {
   create: true,
   readOnly: true,
@@ -90,6 +98,8 @@ export const optionKeys = {
   read: new OptionKeys(read),
   write: new OptionKeys(write),
   scrub: new OptionKeys(scrub),
+  sync: new OptionKeys(sync),
+  submit: new OptionKeys(submit),
   stat: new OptionKeys(stat),
   allocate: new OptionKeys(allocate),
   batchTransfer: new OptionKeys(batchTransfer),
@@ -99,12 +109,13 @@ export const optionKeys = {
   fileIntegrity: new OptionKeys(fileIntegrity),
   log: new OptionKeys(log),
   readStream: new OptionKeys(readStream),
+  writeStream: new OptionKeys(writeStream),
 };
 
 function unknownKey(name: string, key: string, allowed: string[]): TypeError {
   const near = allowed.find((candidate) => editDistance(candidate.toLowerCase(), key.toLowerCase()) <= 2);
   const advice = hints[key] ?? (near !== undefined ? `did you mean '${near}'?` : `the known ones are ${allowed.map((k) => `'${k}'`).join(', ')}`);
-  return Object.assign(new TypeError(`The "${name}" argument has an unknown option '${key}': ${advice}`), { code: 'ERR_INVALID_ARG_VALUE' });
+  return invalidArgValue(`The "${name}" argument has an unknown option '${key}': ${advice}`);
 }
 
 function editDistance(a: string, b: string): number {

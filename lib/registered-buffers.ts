@@ -2,7 +2,8 @@
 // dispatcher, and its refusals turned into AioErrors.
 import { markLibraryMemory } from './buffers';
 import type { Dispatcher } from './dispatcher';
-import { AioError, LibraryCodes, OperationContext, libraryError, systemError } from './errors';
+import { closedError, forkedError, systemError } from './errors';
+import type { AioError, OperationContext } from './errors';
 import type { NativeRegistration } from './native';
 import { SubmitAnswer } from './native-contract';
 import { checkInteger, checkMultipleOf } from './validate';
@@ -28,9 +29,9 @@ export function registerBuffers(dispatcher: Dispatcher, count: number, size: num
   const context: OperationContext = { op: 'registerBuffers', engine: dispatcher.engine };
   const outcome = dispatcher.registerBuffers(count, size);
   if (outcome === SubmitAnswer.forked) {
-    throw libraryError(LibraryCodes.forked, 'this ring was created in another process; rings cannot be used across fork()', context);
+    throw forkedError(context);
   }
-  if (typeof outcome === 'number') throw libraryError(LibraryCodes.closed, 'the ring is closed', context);
+  if (typeof outcome === 'number') throw closedError('ring', context);
   if ('errno' in outcome) throw refusal(outcome.errno, outcome.syscall, context);
   for (const buffer of outcome.buffers) markLibraryMemory(buffer);
   return outcome;

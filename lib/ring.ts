@@ -1,20 +1,22 @@
 // The public entry point: a ring of requests on one engine, the files opened
 // through it, and batches of operations across them.
 import * as fs from 'node:fs';
-import { BatchState, Dispatcher, DispatcherOptions } from './dispatcher';
-import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine, Selection } from './engines';
-import { AioError, LibraryCodes, fromNodeError, libraryError, systemError } from './errors';
+import { runBatch } from './batch-run';
+import { AbortError, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
+import type { Dispatcher, DispatcherOptions } from './dispatcher';
+import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine } from './engines';
+import type { Selection } from './engines';
+import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgType, invalidArgValue, libraryError, systemError } from './errors';
 import { AioFile } from './file';
 import { checkFileIntegrity, intervalMismatch } from './integrity';
 import { kernelChecksFor, probeDescriptor } from './integrity-probe';
 import type { AioLog } from './log/log';
 import { openLog } from './log/open';
-import type { LogOptions } from './log/options';
-import { NativeRegistration, native } from './native';
-import type { EngineName } from './native-contract';
+import { native } from './native';
+import type { NativeRegistration } from './native';
 import { checkRegistrationArguments, registerBuffers } from './registered-buffers';
-import type { BatchOp, FileInfo, FileProtection, OpenOptions, RingOptions, RingStats } from './types';
 import { optionKeys } from './option-keys';
+import type { BatchOpOn, EngineName, FileInfo, FileProtection, LogOptions, OpenOptions, RingOptions, RingStats, SubmitOptions } from './types';
 import { checkBoolean, checkFraction, checkInteger, checkOptions, checkString } from './validate';
 
 const defaultDepth = 128;
@@ -24,6 +26,9 @@ const maxBusyPollUs = 10_000;
 // A tenth of a core: enough to poll through the short gaps between a device's
 // completions at QD 32 and beyond, small enough to leave the CPU to the program.
 const defaultPollBudget = 0.1;
+
+/** One operation of ring.submit(); `file` must have been opened by the same ring. */
+export type BatchOp = BatchOpOn<AioFile>;
 
 export class Ring {
   /** Most requests in flight at once. */
@@ -84,23 +89,21 @@ export class Ring {
       (checkBoolean('dsync', opts.dsync, false) ? fs.constants.O_DSYNC : 0);
     const mode = opts.mode === undefined ? 0o644 : checkInteger('mode', opts.mode, 0, 0o7777);
     const integrity = checkFileIntegrity(opts.integrity);
-    if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'open', path });
+    const signal = checkSignal('signal', opts.signal);
+    const aborted = abortedAlready(signal, { op: 'open', path });
+    if (aborted) throw aborted;
+    if (this.closing) throw closedError('ring', { op: 'open', path });
 
-    let handle: fs.promises.FileHandle;
-    try {
-      handle = await fs.promises.open(path, flags, mode);
-    } catch (error) {
-      throw await openFailure(error as NodeJS.ErrnoException, path, direct);
-    }
+    const handle = await openAbortably(path, flags, mode, direct, signal);
     // close() may have begun while open() waited on the file system.
     if (this.closing) {
       await handle.close();
-      throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'open', path });
+      throw closedError('ring', { op: 'open', path });
     }
     const device = native.describeFd(handle.fd);
     if (device.errno !== 0) {
       await handle.close();
-      throw fromNodeError(Object.assign(new Error(), { errno: -device.errno, syscall: 'statx' }), { op: 'open', path });
+      throw systemError(device.errno, 'statx', { op: 'open', path });
     }
     const info: FileInfo = {
       size: device.size,
@@ -115,7 +118,7 @@ export class Ring {
     const mismatch = integrity && intervalMismatch(integrity, info.logicalBlockSize, info.offsetAlign);
     if (mismatch) {
       await handle.close();
-      throw Object.assign(new RangeError(`${mismatch} ('${path}')`), { code: 'ERR_INVALID_ARG_VALUE' });
+      throw invalidArgValue(`${mismatch} ('${path}')`, RangeError);
     }
     const dispatcher = direct ? this.direct : this.bufferedDispatcher();
     dispatcher.registerFile(handle.fd);
@@ -147,7 +150,7 @@ export class Ring {
    */
   registerBuffers(count: number, size: number): Buffer[] {
     checkRegistrationArguments(count, size);
-    if (this.closing) throw libraryError(LibraryCodes.closed, 'the ring is closed', { op: 'registerBuffers' });
+    if (this.closing) throw closedError('ring', { op: 'registerBuffers' });
     // In a forked child the ring itself is what is wrong, which registering says (ERR_AIO_FORKED).
     if (this.registration && !this.direct.forked()) {
       throw libraryError(LibraryCodes.buffersRegistered, 'this ring already has registered buffers; a ring holds one set', {
@@ -166,35 +169,29 @@ export class Ring {
   /**
    * Submits many operations as one batch. Resolves with one entry per
    * operation, in order: its byte count (0 for syncs), or its AioError. One
-   * failed operation never loses the others' results.
+   * failed operation never loses the others' results. `ordered` runs them one
+   * after another, each only once the one before has succeeded; `signal` and
+   * `timeoutMs` cancel the batch as a whole (see README).
    */
-  submit(ops: readonly BatchOp[]): Promise<Array<number | AioError>> {
+  submit(ops: readonly BatchOp[], options?: SubmitOptions): Promise<Array<number | AioError>> {
     if (!Array.isArray(ops)) {
-      return Promise.reject(Object.assign(new TypeError('The "ops" argument must be an array'), { code: 'ERR_INVALID_ARG_TYPE' }));
+      return Promise.reject(invalidArgType('The "ops" argument must be an array'));
     }
-    const results = new Array<number | AioError>(ops.length);
-    if (ops.length === 0) return Promise.resolve(results);
     let prepared;
+    let run;
     try {
+      const opts = checkOptions('options', options, optionKeys.submit);
+      run = {
+        signal: checkSignal('signal', opts.signal),
+        timeoutMs: checkTimeoutMs('timeoutMs', opts.timeoutMs),
+        ordered: checkBoolean('ordered', opts.ordered, false),
+      };
       prepared = ops.map((op, index) => this.prepareBatchOp(op, index));
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve) => {
-      const batch: BatchState = { results, remaining: ops.length, resolve };
-      prepared.forEach((request, index) => {
-        if (request instanceof AioError) {
-          results[index] = request;
-          if (--batch.remaining === 0) resolve(results);
-          return;
-        }
-        const file = request.target as AioFile;
-        file.requestStarted();
-        request.batch = batch;
-        request.index = index;
-        (file.info.direct ? this.direct : this.bufferedDispatcher()).enqueue(request);
-      });
-    });
+    if (ops.length === 0) return Promise.resolve([]);
+    return runBatch(prepared, run, (file) => (file.info.direct ? this.direct : this.bufferedDispatcher()));
   }
 
   stats(): RingStats {
@@ -231,7 +228,7 @@ export class Ring {
     const entry = checkOptions(`ops[${index}]`, op, batchKeys(op)) as Partial<BatchOp> & Record<string, unknown>;
     const file = entry.file;
     if (!(file instanceof AioFile)) {
-      throw Object.assign(new TypeError(`ops[${index}].file must be a file opened by Ring.open`), { code: 'ERR_INVALID_ARG_TYPE' });
+      throw invalidArgType(`ops[${index}].file must be a file opened by Ring.open`);
     }
     if (file.owner !== this) {
       return libraryError(LibraryCodes.foreignFile, 'the file was opened by another ring', { op: 'open', path: file.path });
@@ -273,7 +270,7 @@ export class Ring {
 }
 
 function needs(option: string, required: string): TypeError {
-  return Object.assign(new TypeError(`The "${option}" option needs ${required}: true`), { code: 'ERR_INVALID_ARG_VALUE' });
+  return invalidArgValue(`The "${option}" option needs ${required}: true`);
 }
 
 // A batch entry's allowed keys depend on its op; an unknown op is reported by
@@ -300,3 +297,30 @@ async function openFailure(error: NodeJS.ErrnoException, path: string, direct: b
 }
 
 const eisdir = 21;
+
+// fs.promises.open takes no signal: an abort rejects at once, and a descriptor
+// the open still delivers afterwards is closed, never handed out.
+function openAbortably(path: string, flags: number, mode: number, direct: boolean, signal: AbortSignal | undefined): Promise<fs.promises.FileHandle> {
+  const opening = fs.promises.open(path, flags, mode).catch(async (error: NodeJS.ErrnoException) => {
+    throw await openFailure(error, path, direct);
+  });
+  if (signal === undefined) return opening;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      reject(new AbortError(signal.reason, { op: 'open', path }));
+      opening.then((late) => late.close()).catch(() => {});
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    opening.then(
+      (handle) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) return;
+        resolve(handle);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,18 +1,23 @@
 // file.scrub(): every interval of a protected file read at full queue depth
 // and checked by the ordinary read path, its faults gathered, like `zpool scrub`.
 import { allocAligned } from './buffers';
-import { AioError, LibraryCodes, type IntegrityFault } from './errors';
-import type { AioFile } from './file';
-import type { ScrubOptions, ScrubProgress, ScrubReport } from './types';
+import { AioError, LibraryCodes, invalidArgType, invalidState } from './errors';
+import type { FileInfo, FileProtection, IntegrityFault, ScrubOptions, ScrubProgress, ScrubReport } from './types';
+
+/** What scrubbing needs of a file; AioFile has it (file.ts imports this module, so it cannot import file.ts). */
+export interface ScrubbedFile {
+  readonly path: string;
+  readonly info: FileInfo;
+  readonly memAlign: number;
+  readonly integrity: FileProtection | undefined;
+  stat(): Promise<{ size: number | bigint }>;
+  read(buffer: ArrayBufferView, position: number): Promise<number>;
+}
 
 /** Bytes per read: whole intervals of either size, and few enough that depth of them stay small. */
 const chunkBytes = 64 * 1024;
 
-function invalidState(message: string): Error {
-  return Object.assign(new Error(message), { code: 'ERR_INVALID_STATE' });
-}
-
-export async function scrubFile(file: AioFile, depth: number, options: ScrubOptions): Promise<ScrubReport> {
+export async function scrubFile(file: ScrubbedFile, depth: number, options: ScrubOptions): Promise<ScrubReport> {
   const protection = file.integrity;
   if (protection === undefined) throw invalidState(`scrub needs a file opened with the integrity option ('${file.path}')`);
   if (protection.layout !== 'trailer') {
@@ -23,7 +28,7 @@ export async function scrubFile(file: AioFile, depth: number, options: ScrubOpti
   }
   const onProgress = options.onProgress;
   if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw Object.assign(new TypeError('The "options.onProgress" option must be a function'), { code: 'ERR_INVALID_ARG_TYPE' });
+    throw invalidArgType('The "options.onProgress" option must be a function');
   }
   const size = file.info.blockDevice ? file.info.size : Number((await file.stat()).size);
   const totalBytes = size - (size % protection.interval);

@@ -1,6 +1,18 @@
-import type { AioFile } from './file';
-import type { EngineChoice } from './engines';
-import type { IntegrityFault } from './errors';
+// The library's public vocabulary: plain data types only. This file imports
+// nothing, so every module may import it and no import cycle runs through it.
+
+/** The engines a ring can run on (see lib/native-contract.ts engineNames). */
+export type EngineName = 'libaio' | 'io_uring' | 'threadpool';
+/** An engine, or 'auto' for the first one the kernel allows. */
+export type EngineChoice = EngineName | 'auto';
+
+export interface EngineAvailability {
+  available: boolean;
+  /** The errno name behind a refusal (ENOSYS, EPERM, EAGAIN, ENOMEM). */
+  code?: string;
+  errno?: number;
+  reason: string;
+}
 
 /**
  * Memory a request reads into or writes from: a Buffer or any TypedArray (a
@@ -44,6 +56,8 @@ export interface RingOptions {
 }
 
 export interface OpenOptions {
+  /** Rejects the open with an AbortError when the signal aborts; a descriptor opened after that is closed. */
+  signal?: AbortSignal;
   /** Open for reading and writing. Default false (read-only). */
   write?: boolean;
   /** Create the file if it does not exist (needs write: true). */
@@ -148,7 +162,25 @@ export interface IntegrityProbe {
   ioUringReason: string;
 }
 
-export interface ReadOptions {
+/** Cancelling one operation: see README "Cancellation and deadlines". */
+export interface CancelOptions {
+  /** Rejects the operation with an AbortError (code ABORT_ERR, cause: the signal's reason) when the signal aborts. */
+  signal?: AbortSignal;
+  /** Rejects the operation with ERR_AIO_TIMEOUT if it has not completed after this many milliseconds (1 to 2147483647). */
+  timeoutMs?: number;
+}
+
+export type SyncOptions = CancelOptions;
+
+export interface SubmitOptions extends CancelOptions {
+  /**
+   * Run the ops one after another, each only once the one before has
+   * succeeded; a failed or short op cancels the rest (ECANCELED). Default false.
+   */
+  ordered?: boolean;
+}
+
+export interface ReadOptions extends CancelOptions {
   /** A protected file's separate layout: the tuples to check the data against, one per interval. */
   pi?: ArrayBufferView;
 }
@@ -172,7 +204,7 @@ export interface FileInfo {
   readOnly: boolean;
 }
 
-export interface WriteOptions {
+export interface WriteOptions extends CancelOptions {
   /** RWF_DSYNC on this write alone: durable when it completes. */
   dsync?: boolean;
   /** A protected file's separate layout: filled with the data's tuples, one per interval, before the write is submitted. */
@@ -212,10 +244,11 @@ export interface StatOptions {
   bigint?: boolean;
 }
 
-export type BatchOp =
-  | { op: 'read' | 'write'; file: AioFile; buffer: IoBuffer; position: number; dsync?: boolean; pi?: ArrayBufferView }
-  | { op: 'readv' | 'writev'; file: AioFile; buffers: IoBuffer[]; position: number; dsync?: boolean; pi?: ArrayBufferView }
-  | { op: 'fsync' | 'fdatasync'; file: AioFile };
+/** ring.submit()'s operations on files of type File (ring.ts's BatchOp is BatchOpOn<AioFile>). */
+export type BatchOpOn<File> =
+  | { op: 'read' | 'write'; file: File; buffer: IoBuffer; position: number; dsync?: boolean; pi?: ArrayBufferView }
+  | { op: 'readv' | 'writev'; file: File; buffers: IoBuffer[]; position: number; dsync?: boolean; pi?: ArrayBufferView }
+  | { op: 'fsync' | 'fdatasync'; file: File };
 
 export interface RingStats {
   /** Requests handed to the engine. */
@@ -246,4 +279,132 @@ export interface RingStats {
   adaptivePollHits: number;
   /** Microseconds of CPU spent spinning for completions, by adaptive polling and busyPollUs together. */
   pollCpuUs: number;
+  /** Requests rejected by their signal or timeoutMs (ABORT_ERR, ERR_AIO_TIMEOUT). */
+  cancelled: number;
+  /**
+   * Of those, the ones already in flight that the engine was asked to stop:
+   * IORING_OP_ASYNC_CANCEL on io_uring, dequeueing on the thread pool. Linux
+   * AIO cannot cancel file or block-device requests, so it is never asked.
+   */
+  cancelsAsked: number;
+  /** Of those, the ones the engine did stop: they completed with ECANCELED instead of transferring. */
+  cancelsHonoured: number;
+}
+
+/** The operations an error can be about. */
+export type OpName =
+  | 'read'
+  | 'write'
+  | 'readv'
+  | 'writev'
+  | 'fsync'
+  | 'fdatasync'
+  | 'open'
+  | 'close'
+  | 'registerBuffers'
+  | 'stat'
+  | 'truncate'
+  | 'allocate'
+  | 'verifyProtection'
+  | 'scrub'
+  | 'openLog'
+  | 'append'
+  | 'submit';
+
+/** Which check of a protection-information tuple failed. */
+export type IntegrityFaultKind = 'guard' | 'reference' | 'application';
+
+/** One interval whose tuple did not match its data. */
+export interface IntegrityFault {
+  kind: IntegrityFaultKind;
+  /** The interval's index, counted from the start of the request (or of verifyProtection's data). */
+  interval: number;
+  /** The interval's first byte: a file position, or an offset into verifyProtection's data. */
+  position: number;
+  /** What the check computed and what the tuple holds: bigint for an nvme64 guard, else a number. */
+  expected: number | bigint;
+  actual: number | bigint;
+}
+
+export interface AioErrorDetails {
+  code: string;
+  /** Negative errno, as Node's own system errors carry it. */
+  errno?: number;
+  syscall?: string;
+  op?: OpName;
+  position?: number;
+  length?: number;
+  path?: string;
+  engine?: string;
+  /** ERR_AIO_INTEGRITY: the first bad interval and, in `faults`, every bad interval. */
+  integrity?: { first: IntegrityFault; faults: IntegrityFault[] };
+}
+
+/** ring.openLog()'s options. */
+export type LogDurability = 'dsync' | 'fdatasync';
+
+export interface LogOptions {
+  /** Create the log if the file does not exist (or is empty). Default false. */
+  create?: boolean;
+  /** Open for reading only: recovery runs, nothing is written, append() rejects. Default false. */
+  readOnly?: boolean;
+  /** O_DIRECT: groups are written in aligned blocks past the page cache. Default true. */
+  direct?: boolean;
+  /**
+   * How a group is made durable: 'dsync' (default) writes it with RWF_DSYNC, one
+   * system call; 'fdatasync' writes it and then calls fdatasync.
+   */
+  durability?: LogDurability;
+  /** A group holds records totalling at most this many bytes (a single larger record goes alone). 4 KiB to 64 MiB; default 1 MiB. */
+  maxGroupBytes?: number;
+  /**
+   * Microseconds an idle log waits for more appends before it writes a group
+   * (appends arriving while a group is being written never wait longer than it
+   * takes). 0 to 1000000; default 0: write at once.
+   */
+  maxGroupWaitUs?: number;
+  /** The largest record append() accepts, in bytes. 1 to 256 MiB; default 4 MiB. */
+  maxRecordBytes?: number;
+  /** Bytes the file is extended by ahead of the appends, so an append never also commits a size change. 0 (off) or a multiple of 4096 up to 1 GiB; default 64 MiB. */
+  preallocateBytes?: number;
+  /**
+   * Preallocate by writing zeros (default true), so that appends overwrite
+   * written blocks and commit no extent change either; false reserves the space
+   * with fallocate(2) alone, which is cheaper but leaves unwritten extents whose
+   * first write some file systems must also journal.
+   */
+  zeroFill?: boolean;
+  /** Permission bits for a created file. Default 0o644. */
+  mode?: number;
+}
+
+/** file.createReadStream()'s options. */
+export interface ReadStreamOptions {
+  /** First byte to deliver. Default 0. */
+  start?: number;
+  /** Last byte to deliver, inclusive (as in fs.createReadStream). Default: to the end of the file. */
+  end?: number;
+  /** The most bytes in one chunk the stream emits, and its buffering threshold. Default 1 MiB. */
+  highWaterMark?: number;
+  /** The largest read-ahead window, in bytes. Default 8 MiB, at most 64 MiB. */
+  maxReadAhead?: number;
+  /** Aborting it destroys the stream with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** What a write stream's 'finish' waits for beyond the writes. */
+export type FlushMode = 'none' | 'datasync' | 'sync';
+
+/** file.createWriteStream()'s options. */
+export interface WriteStreamOptions {
+  /** File position of the first byte written. Default 0. */
+  start?: number;
+  /** Bytes per aligned write. Default 1 MiB, at most 64 MiB; a multiple of the file's alignment. */
+  chunkSize?: number;
+  /** What 'finish' waits for beyond the writes: 'datasync' (fdatasync), 'sync' (fsync), or 'none' (default). */
+  flush?: FlushMode;
+  /** Bytes write() may hold before it returns false. Default chunkSize. */
+  highWaterMark?: number;
+  /** Aborting it destroys the stream with an AbortError. */
+  signal?: AbortSignal;
 }

@@ -130,6 +130,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
                         InstanceMethod<&EngineBinding::RegisterBuffers>("registerBuffers"),
                         InstanceMethod<&EngineBinding::RegisterFile>("registerFile"),
                         InstanceMethod<&EngineBinding::UnregisterFile>("unregisterFile"),
+                        InstanceMethod<&EngineBinding::Cancel>("cancel"),
                         InstanceMethod<&EngineBinding::SetProtection>("setProtection"),
                         InstanceMethod<&EngineBinding::ClearProtection>("clearProtection"),
                         InstanceMethod<&EngineBinding::TakeIntegrityFaults>("takeIntegrityFaults")});
@@ -481,6 +482,14 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   Napi::Value UnregisterFile(const Napi::CallbackInfo& info) {
     if (engine_ && !forked()) engine_->unregisterFile(info[0].As<Napi::Number>().Int32Value());
     return info.Env().Undefined();
+  }
+
+  // (slot) -> CancelOutcome, for a slot whose request is in flight
+  Napi::Value Cancel(const Napi::CallbackInfo& info) {
+    const uint32_t slot = info[0].As<Napi::Number>().Uint32Value();
+    CancelOutcome outcome = CancelOutcome::kNotAsked;
+    if (engine_ && !forked() && slot < depth_ && slotBusy_[slot]) outcome = engine_->cancel(slot);
+    return Napi::Number::New(info.Env(), static_cast<int32_t>(outcome));
   }
 
   bool forked() const { return forkGeneration.load(std::memory_order_relaxed) != forkGeneration_; }
@@ -1099,6 +1108,11 @@ Napi::Object contractObject(Napi::Env env) {
   Napi::Object completionResults = Napi::Object::New(env);
   completionResults.Set("integrityFault", kCompletionIntegrityFault);
   contract.Set("completionResults", completionResults);
+  Napi::Object cancelOutcomes = Napi::Object::New(env);
+  cancelOutcomes.Set("notAsked", static_cast<int32_t>(CancelOutcome::kNotAsked));
+  cancelOutcomes.Set("asked", static_cast<int32_t>(CancelOutcome::kAsked));
+  cancelOutcomes.Set("refused", static_cast<int32_t>(CancelOutcome::kRefused));
+  contract.Set("cancelOutcomes", cancelOutcomes);
   Napi::Object algorithms = Napi::Object::New(env);
   algorithms.Set("crc16t10dif", static_cast<uint32_t>(checksum::Algorithm::kCrc16T10Dif));
   algorithms.Set("crc32c", static_cast<uint32_t>(checksum::Algorithm::kCrc32C));

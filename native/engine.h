@@ -54,6 +54,13 @@ struct Completion {
   int32_t result;  // bytes transferred, or -errno
 };
 
+// What Engine::cancel() managed for one request in flight.
+enum class CancelOutcome : int32_t {
+  kNotAsked = 0,  // the engine has no way to cancel it (Linux AIO), or no room to ask right now
+  kAsked = 1,     // asked; the request's own completion says whether it was cancelled (-ECANCELED)
+  kRefused = 2,   // asked and refused at once (already running): it runs to completion
+};
+
 // Result of an engine constructor: either an engine, or the errno and a sentence
 // explaining why this engine cannot run here (used by probing and selection).
 struct EngineRefusal {
@@ -109,6 +116,14 @@ class Engine {
 
   // Number of system calls made so far (submission, reaping, waking), for stats.
   virtual uint64_t syscalls() const = 0;
+
+  // Tries to stop the request in flight under `slot`. Whatever the outcome, the
+  // request still produces exactly one Completion, and its memory must stay
+  // valid until then: a cancelled one completes with -ECANCELED.
+  virtual CancelOutcome cancel(uint32_t slot) {
+    (void)slot;
+    return CancelOutcome::kNotAsked;
+  }
 
   // Registered ("fixed") buffers and files let the kernel pin memory and take
   // file references once instead of on every request. Engines without them

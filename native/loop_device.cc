@@ -102,9 +102,9 @@ LoopAttachment attachLoopDevice(const char* backingPath, uint32_t sectorSize, bo
   if (control < 0) {
     int error = errno;
     close(backingFd);
-    return failure(error, "open");
+    return failure(error, "open(/dev/loop-control)");
   }
-  LoopAttachment result = failure(EBUSY, "ioctl(LOOP_CONFIGURE)");
+  LoopAttachment result = failure(EBUSY, "ioctl(LOOP_CONFIGURE)");  // if every race is lost
   for (int race = 0; race < kRaces; race++) {
     int index = ioctl(control, LOOP_CTL_GET_FREE);
     if (index < 0) {
@@ -115,7 +115,7 @@ LoopAttachment attachLoopDevice(const char* backingPath, uint32_t sectorSize, bo
     std::snprintf(path, sizeof path, "/dev/loop%d", index);
     int loopFd = open(path, O_RDWR | O_CLOEXEC);
     if (loopFd < 0) {
-      result = failure(errno, "open");
+      result = failure(errno, "open(/dev/loopN)");
       break;
     }
     const char* syscall = "";

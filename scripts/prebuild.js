@@ -79,6 +79,23 @@ function build(arch) {
   return file;
 }
 
+/** The glibc the prebuilds are promised to run on (README, Installing). */
+const GLIBC_PROMISED = [2, 34];
+
+/**
+ * The newest glibc symbol version a built addon needs, read with objdump
+ * (binutils of the addon's architecture), and whether it is within the promise.
+ */
+function glibcNeeded(file, objdump = 'objdump') {
+  const symbols = spawnSync(objdump, ['-T', file], { encoding: 'utf8' });
+  if (symbols.status !== 0) throw new Error(`${objdump} -T ${file} failed: ${symbols.stderr}`);
+  const versions = [...symbols.stdout.matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  if (versions.length === 0) throw new Error(`${file} names no glibc symbol version`);
+  const later = (x, y) => x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]);
+  const newest = versions.reduce((x, y) => (later(y, x) ? y : x));
+  return { version: newest.join('.'), promised: GLIBC_PROMISED.join('.'), withinPromise: !later(newest, GLIBC_PROMISED) };
+}
+
 function main(args) {
   const ifStale = args.includes('--if-stale');
   const named = args.filter((a) => a !== '--if-stale');
@@ -104,4 +121,4 @@ function main(args) {
 
 if (require.main === module) main(process.argv.slice(2));
 
-module.exports = { isCurrent, prebuildPath };
+module.exports = { glibcNeeded, isCurrent, prebuildPath };

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../lib/native';
 import {
+  CancelOutcome,
   CompletionField,
   CompletionResult,
   NativeChecksumAlgorithm,
@@ -62,5 +63,9 @@ describe('the JS <-> native contract', () => {
     expect({ ...ProtectionFormats }).toEqual(contract.protectionFormats);
     expect({ ...tupleBytes }).toEqual(contract.tupleBytes);
     expect({ ...CompletionResult }).toEqual(contract.completionResults);
+  });
+
+  it("numbers an engine's cancel outcomes as engine.h does", () => {
+    expect({ ...CancelOutcome }).toEqual(contract.cancelOutcomes);
   });
 });

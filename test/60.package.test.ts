@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = path.join(__dirname, '..');
-const publicNames = ['AioError', 'AioFile', 'AioLog', 'AioReadStream', 'LibraryCodes', 'Ring', 'allocAligned', 'crc16t10dif', 'crc32c', 'crc64nvme', 'generateProtection', 'probeEngines', 'probeIntegrity', 'verifyProtection'];
+const publicNames = ['AioError', 'AioFile', 'AioLog', 'AioReadStream', 'AioWriteStream', 'LibraryCodes', 'Ring', 'allocAligned', 'crc16t10dif', 'crc32c', 'crc64nvme', 'generateProtection', 'probeEngines', 'probeIntegrity', 'verifyProtection'];
 
 function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();

@@ -17,6 +17,11 @@ const { pack, installWithoutCompiler, root } = require('../scripts/packed-instal
   installWithoutCompiler(tarball: string, dir: string): { app: string; PATH: string };
   root: string;
 };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { glibcNeeded, prebuildPath } = require('../scripts/prebuild.js') as {
+  glibcNeeded(file: string): { version: string; promised: string; withinPromise: boolean };
+  prebuildPath(arch: string): string;
+};
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aioring-tarball-'));
 let packed: ReturnType<typeof pack>;
@@ -47,6 +52,11 @@ describe('the tarball', () => {
     expect(files.filter((f) => /bench|tools\/|test\/|\.map$|tsconfig|CMakeLists/.test(f))).toEqual([]);
     const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin?: unknown };
     expect(manifest.bin).toBeUndefined();
+  });
+
+  it.runIf(process.arch === 'x64')('ships an x64 prebuild that needs no newer glibc than README promises', () => {
+    const glibc = glibcNeeded(prebuildPath('x64'));
+    expect(glibc.withinPromise, `needs glibc ${glibc.version}, promised ${glibc.promised}`).toBe(true);
   });
 
   it('passes publint --strict', () => {

@@ -2,7 +2,7 @@
 // aioring-bench: arguments -> plan -> prepared target -> trials (each in a
 // child process) -> table on stdout, and JSON / SVG files when asked.
 
-import { helpText, parseArgs, UsageError, type BenchOptions } from './options/args';
+import { CHECKSUM_DEFAULTS, helpText, parseArgs, UsageError, type BenchOptions } from './options/args';
 import { machineInfo } from './setup/machine';
 import { makePlan, unverifiedDriverNotes, type Plan } from './setup/plan';
 import { prepareTarget } from './setup/prepare';
@@ -13,6 +13,7 @@ import { renderTable } from './report/table';
 import type { BenchReport } from './report/results';
 import { Runner } from './trial/runner';
 import { runSuite } from './suites/run';
+import { runChecksumBench } from './checksums/throughput';
 import { removeTargetSync, TargetError } from './setup/target';
 
 import { EXIT } from './options/exit';
@@ -119,11 +120,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const interactive = Boolean(process.stderr.isTTY) && options.json === null;
   if (options.suite !== null) return (await runSuite(options, argv, { interactive })).code;
+  if (options.checksums) {
+    const seconds = options.runtimeS ?? CHECKSUM_DEFAULTS.runtimeS;
+    return runChecksumBench({ repeat: options.repeat, seconds, json: options.json }).code === 0 ? EXIT.ok : EXIT.trialFailed;
+  }
   const { code } = await runBench(options, argv, { interactive });
   return code;
 }
 
-if (require.main === module) {
+/** Runs the command line of this process and sets its exit code. */
+export function runCommandLine(): void {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
@@ -134,3 +140,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCommandLine();

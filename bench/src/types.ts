@@ -1,20 +1,37 @@
 // Shapes shared by the parent (planning, running, reporting) and the forked
 // child that runs one trial. Everything here crosses the IPC channel as JSON.
 
-export type RwMode = 'randread' | 'randwrite' | 'read' | 'write' | 'randrw';
-export const RW_MODES: readonly RwMode[] = ['randread', 'randwrite', 'read', 'write', 'randrw'];
+/** 'append': durable records appended by concurrent appenders (--appenders = qd, --record-size = bs). */
+export type RwMode = 'randread' | 'randwrite' | 'read' | 'write' | 'randrw' | 'append';
+export const RW_MODES: readonly RwMode[] = ['randread', 'randwrite', 'read', 'write', 'randrw', 'append'];
 
 export type EngineName = 'libaio' | 'io_uring' | 'threadpool';
 export const ENGINE_NAMES: readonly EngineName[] = ['libaio', 'io_uring', 'threadpool'];
 
 export type FioEngine = 'libaio' | 'io_uring' | 'psync';
 
+/** --integrity: the protection format, and the interval the bench uses for a block size. */
+export type IntegrityFormat = 't10dif' | 'nvme64';
+export const INTEGRITY_FORMATS: readonly IntegrityFormat[] = ['t10dif', 'nvme64'];
+export const INTEGRITY_TUPLE_BYTES: Record<IntegrityFormat, number> = { t10dif: 8, nvme64: 16 };
+
+export interface TrialIntegrity {
+  format: IntegrityFormat;
+  /** 4096 when the block size allows it, else 512. */
+  interval: number;
+}
+
+/** The interval a block size allows: 4096 when it is a multiple of it, else 512. */
+export function integrityInterval(bs: number): number {
+  return bs % 4096 === 0 ? 4096 : 512;
+}
+
 export function rwReads(rw: RwMode): boolean {
   return rw === 'randread' || rw === 'read' || rw === 'randrw';
 }
 
 export function rwWrites(rw: RwMode): boolean {
-  return rw === 'randwrite' || rw === 'write' || rw === 'randrw';
+  return rw === 'randwrite' || rw === 'write' || rw === 'randrw' || rw === 'append';
 }
 
 export function rwRandom(rw: RwMode): boolean {
@@ -59,6 +76,13 @@ export interface TrialSpec {
   /** Engine used for the aioring drivers. */
   engine?: EngineName;
   fioEngine?: FioEngine;
+  /**
+   * --integrity: the target carries protection trailers in this format (every
+   * interval's last bytes), which pattern checks skip. Null or absent: none.
+   */
+  integrity?: TrialIntegrity | null;
+  /** This trial's driver opens the target with ring.open's integrity option (the -pi drivers). */
+  protect?: boolean;
 }
 
 export interface LatencySummaryUs {

@@ -7,10 +7,10 @@
 import { allocAligned } from '../buffers';
 import { AioError, LibraryCodes, libraryError, systemError } from '../errors';
 import type { AioFile } from '../file';
-import { LogHeader, alignDown, alignUp, encodeRecord, frameBytes } from './format';
+import { type LogHeader, alignDown, alignUp, encodeRecord, frameBytes } from './format';
 import type { ResolvedLogOptions } from './options';
 import type { Preallocator } from './preallocator';
-import { LogMark, markSpacing } from './recovery';
+import { type LogMark, markSpacing } from './recovery';
 
 interface PendingAppend {
   data: Uint8Array;

@@ -1,10 +1,10 @@
 // The log object ring.openLog resolves to: append, read, close, and what
 // recovery found when it was opened.
-import { LibraryCodes, libraryError } from '../errors';
+import { LibraryCodes, closedError, invalidArgType, libraryError, outOfRange } from '../errors';
 import type { AioFile } from '../file';
 import { maxTransferBytes } from '../validate';
 import { FileWindow } from './window';
-import { LogHeader, decodeFrame, frameBytes, frameChecksum } from './format';
+import { type LogHeader, decodeFrame, frameBytes, frameChecksum } from './format';
 import type { GroupCommitter } from './group-commit';
 import type { ResolvedLogOptions } from './options';
 import type { Preallocator } from './preallocator';
@@ -75,22 +75,13 @@ export class AioLog {
    */
   append(data: ArrayBufferView): Promise<bigint> {
     if (!ArrayBuffer.isView(data)) {
-      return Promise.reject(
-        Object.assign(new TypeError(`The "data" argument must be a Buffer, TypedArray or DataView. Received ${describeValue(data)}`), {
-          code: 'ERR_INVALID_ARG_TYPE',
-        }),
-      );
+      return Promise.reject(invalidArgType(`The "data" argument must be a Buffer, TypedArray or DataView. Received ${describeValue(data)}`));
     }
     const limit = Math.min(this.options.maxRecordBytes, maxTransferBytes);
     if (data.byteLength === 0 || data.byteLength > limit) {
-      return Promise.reject(
-        Object.assign(
-          new RangeError(`The "data" argument is ${data.byteLength} bytes; a record is 1 to ${limit} bytes (the log's maxRecordBytes)`),
-          { code: 'ERR_OUT_OF_RANGE' },
-        ),
-      );
+      return Promise.reject(outOfRange(`The "data" argument is ${data.byteLength} bytes; a record is 1 to ${limit} bytes (the log's maxRecordBytes)`));
     }
-    if (this.closing) return Promise.reject(libraryError(LibraryCodes.closed, 'the log is closed', { op: 'append', path: this.path }));
+    if (this.closing) return Promise.reject(closedError('log', { op: 'append', path: this.path }));
     if (!this.committer) {
       return Promise.reject(
         libraryError(LibraryCodes.logReadOnly, 'the log was opened with readOnly: true; appending needs a writable log', {
@@ -170,15 +161,13 @@ export class AioLog {
 function readFrom(options: LogReadOptions | undefined, firstLsn: bigint): bigint {
   if (options === undefined) return firstLsn;
   if (options === null || typeof options !== 'object') {
-    throw Object.assign(new TypeError(`The "options" argument must be an object. Received ${describeValue(options)}`), { code: 'ERR_INVALID_ARG_TYPE' });
+    throw invalidArgType(`The "options" argument must be an object. Received ${describeValue(options)}`);
   }
   const from = options.from;
   if (from === undefined) return firstLsn;
   if (typeof from === 'number' && Number.isSafeInteger(from) && from >= 0) return BigInt(from);
   if (typeof from === 'bigint' && from >= 0n) return from;
-  throw Object.assign(new RangeError(`The "from" option must be a non-negative LSN (bigint or safe integer). Received ${describeValue(from)}`), {
-    code: 'ERR_OUT_OF_RANGE',
-  });
+  throw outOfRange(`The "from" option must be a non-negative LSN (bigint or safe integer). Received ${describeValue(from)}`);
 }
 
 function describeValue(value: unknown): string {

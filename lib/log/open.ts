@@ -10,7 +10,7 @@ import { LibraryCodes, fromNodeError, libraryError } from '../errors';
 import type { AioFile } from '../file';
 import { GroupCommitter } from './group-commit';
 import { AioLog } from './log';
-import { LogHeader, alignUp, decodeHeader, encodeHeader, frameBytes, headerBytes, minDataStart } from './format';
+import { type LogHeader, alignUp, decodeHeader, encodeHeader, frameBytes, headerBytes, minDataStart } from './format';
 import { resolveLogOptions } from './options';
 import { Preallocator } from './preallocator';
 import { recoverLog } from './recovery';

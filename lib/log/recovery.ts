@@ -5,7 +5,7 @@
 // they are reported and later overwritten, never returned.
 import type { AioFile } from '../file';
 import { FileWindow } from './window';
-import { FrameFault, LogHeader, decodeFrame, frameBytes, frameChecksum, maxRecordLimit } from './format';
+import { type FrameFault, type LogHeader, decodeFrame, frameBytes, frameChecksum, maxRecordLimit } from './format';
 
 export interface DiscardedTail {
   /** Bytes from the end of the last intact record through the last non-zero byte that can belong to the log. */

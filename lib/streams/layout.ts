@@ -2,7 +2,7 @@
 // positions and lengths are rounded to, and the memory alignment of the
 // buffers they allocate.
 import { allocAligned } from '../buffers';
-import type { AioFile } from '../file';
+import type { StreamedFile } from './streamed-file';
 
 const pageSize = 4096;
 
@@ -16,7 +16,7 @@ export interface BlockLayout {
   readonly memAlign: number;
 }
 
-export function blockLayout(file: AioFile): BlockLayout {
+export function blockLayout(file: StreamedFile): BlockLayout {
   return {
     unit: file.info.direct ? file.info.offsetAlign : 1,
     memAlign: Math.max(pageSize, file.memAlign),

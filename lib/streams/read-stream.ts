@@ -4,24 +4,12 @@
 // stops after a few bytes costs little, and doubles each time the consumer
 // has taken a whole window, up to maxReadAhead.
 import { Readable, addAbortSignal } from 'node:stream';
-import type { AioError } from '../errors';
-import type { AioFile } from '../file';
+import { type AioError, outOfRange } from '../errors';
 import { optionKeys } from '../option-keys';
+import type { ReadStreamOptions } from '../types';
+import type { StreamedFile } from './streamed-file';
 import { checkInteger, checkOptions, checkPosition } from '../validate';
-import { BlockLayout, KiB, MiB, alignDown, alignUp, allocFor, blockLayout } from './layout';
-
-export interface ReadStreamOptions {
-  /** First byte to deliver. Default 0. */
-  start?: number;
-  /** Last byte to deliver, inclusive (as in fs.createReadStream). Default: to the end of the file. */
-  end?: number;
-  /** The most bytes in one chunk the stream emits, and its buffering threshold. Default 1 MiB. */
-  highWaterMark?: number;
-  /** The largest read-ahead window, in bytes. Default 8 MiB, at most 64 MiB. */
-  maxReadAhead?: number;
-  /** Aborting it destroys the stream with an AbortError. */
-  signal?: AbortSignal;
-}
+import { type BlockLayout, KiB, MiB, alignDown, alignUp, allocFor, blockLayout } from './layout';
 
 export const defaultMaxReadAhead = 8 * MiB;
 export const maxReadAheadLimit = 64 * MiB;
@@ -49,7 +37,7 @@ export class AioReadStream extends Readable {
   readonly end: number;
   /** Bytes delivered so far. */
   bytesRead = 0;
-  private readonly file: AioFile;
+  private readonly file: StreamedFile;
   private readonly layout: BlockLayout;
   private readonly pieceSize: number;
   private readonly maxWindow: number;
@@ -76,14 +64,12 @@ export class AioReadStream extends Readable {
   private whenQuiet: (() => void) | undefined;
 
   /** @internal made by AioFile.createReadStream */
-  constructor(file: AioFile, options?: ReadStreamOptions) {
+  constructor(file: StreamedFile, options?: ReadStreamOptions) {
     const opts = checkOptions('options', options, optionKeys.readStream);
     const start = opts.start === undefined ? 0 : checkPosition('start', opts.start);
     const end = opts.end === undefined || opts.end === Infinity ? Infinity : checkPosition('end', opts.end);
     if (start > end) {
-      throw Object.assign(new RangeError(`The value of "start" is out of range. It must be <= "end" (here: ${end}). Received ${start}`), {
-        code: 'ERR_OUT_OF_RANGE',
-      });
+      throw outOfRange(`The value of "start" is out of range. It must be <= "end" (here: ${end}). Received ${start}`);
     }
     const highWaterMark = opts.highWaterMark === undefined ? defaultHighWaterMark : checkInteger('highWaterMark', opts.highWaterMark, 1, 2 ** 30);
     const maxReadAhead =

@@ -5,11 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkOneOf } from '../validate';
 import { TestkitCodes, testkitError } from './errors';
-import { LoopDevice, createLoopDevice } from './loop-device';
+import { type LoopDevice, createLoopDevice } from './loop-device';
 import { unmountAndRemoveSync } from './mounts';
-import { MiB, SectorSize, checkKnownOptions, checkSectorSize, checkSizeMiB } from './options';
+import { MiB, type SectorSize, checkKnownOptions, checkSectorSize, checkSizeMiB } from './options';
 import { requirePrivilege } from './privilege';
-import { Fixture, register, unregister } from './registry';
+import { type Fixture, register, unregister } from './registry';
 import { debianPackages, run } from './run';
 import { forget, journal } from './watchdog';
 

@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import { systemError } from '../errors';
 import { native } from '../native';
 import { TestkitCodes, testkitError } from './errors';
-import { MiB, SectorSize, checkKnownOptions, checkSectorSize, checkSizeMiB } from './options';
+import { MiB, type SectorSize, checkKnownOptions, checkSectorSize, checkSizeMiB } from './options';
 import { requirePrivilege } from './privilege';
-import { Fixture, register, unregister } from './registry';
+import { type Fixture, register, unregister } from './registry';
 import { sleep } from './sleep';
 import { forget, journal } from './watchdog';
 import { checkBoolean, checkInteger, checkString } from '../validate';
@@ -48,8 +48,11 @@ const optionKeys = ['sizeMiB', 'sectorSize', 'directIo', 'backing', 'waitMs'] as
 const detachTimeoutMs = 5_000;
 // Every loop device in use (ENOSPC/ENODEV from LOOP_CTL_GET_FREE, ENXIO/ENOENT
 // when no node exists for a new one) or a race lost to another process (EBUSY).
-const { ENOSPC, ENODEV, ENXIO, ENOENT, EBUSY, EOVERFLOW, EAGAIN } = os.constants.errno;
-const noneFree = new Set([ENOSPC, ENODEV, ENXIO, ENOENT, EBUSY, EOVERFLOW, EAGAIN]);
+const { EBUSY } = os.constants.errno;
+
+function noneFree(failure: { errno: number; syscall: string }): boolean {
+  return failure.syscall === 'ioctl(LOOP_CTL_GET_FREE)' || failure.syscall === 'open(/dev/loopN)' || failure.errno === EBUSY;
+}
 
 function isAttachedTo(index: number, backing: string): boolean {
   try {
@@ -243,9 +246,15 @@ export async function createLoopDevice(options: LoopDeviceOptions): Promise<Loop
         register(device);
         return device;
       }
-      if (!noneFree.has(attached.errno)) {
-        throw systemError(attached.errno, attached.syscall, { op: 'open', path: backing.file });
+      if (attached.syscall === 'open(/dev/loop-control)') {
+        throw testkitError(
+          TestkitCodes.unsupported,
+          `cannot open /dev/loop-control (errno ${attached.errno}): the loop driver is not loaded (modprobe loop), ` +
+            'or this container has no access to loop devices (docker run --privileged, or --device /dev/loop-control and /dev/loopN)',
+          { errno: -attached.errno, syscall: 'open', path: '/dev/loop-control' },
+        );
       }
+      if (!noneFree(attached)) throw systemError(attached.errno, attached.syscall, { op: 'open', path: backing.file });
       if (Date.now() >= deadline) {
         throw testkitError(
           TestkitCodes.noLoopDevice,

@@ -7,11 +7,11 @@ import * as path from 'node:path';
 import { checkInteger } from '../validate';
 import { TestkitCodes, testkitError } from './errors';
 import { removeCgroup } from './cgroup-removal';
-import { IoController, cgroupOf, findIoController } from './cgroups';
+import { type IoController, cgroupOf, findIoController } from './cgroups';
 import type { LoopDevice } from './loop-device';
 import { checkKnownOptions, checkLimit } from './options';
 import { requirePrivilege } from './privilege';
-import { Fixture, register, unregister } from './registry';
+import { type Fixture, register, unregister } from './registry';
 import { forget, journal } from './watchdog';
 
 export interface ThrottleLimits {

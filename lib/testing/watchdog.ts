@@ -3,7 +3,7 @@
 // (a journal of JSON lines on its stdin). When this process dies, even by
 // SIGKILL, its end of the pipe closes; the watchdog sees end-of-file, undoes
 // what is still recorded, newest first, and exits.
-import { ChildProcessByStdio, spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -174,29 +174,37 @@ __attribute__((target("pclmul,ssse3"))) void foldToSixteen(const FoldPair& pair,
                                              static_cast<long long>(pair.acrossLanes.low));
   const __m128i acrossChunk = _mm_set_epi64x(static_cast<long long>(pair.acrossChunk.high),
                                              static_cast<long long>(pair.acrossChunk.low));
+  // Locals, not the references, so the lanes stay in registers across the loop.
+  const uint8_t* bytes = data;
+  size_t remaining = length;
   __m128i lane[kLanes];
-  for (size_t i = 0; i < kLanes; ++i) lane[i] = loadChunk<kByteReversed>(data + 16 * i);
+#pragma GCC unroll 8
+  for (size_t i = 0; i < kLanes; ++i) lane[i] = loadChunk<kByteReversed>(bytes + 16 * i);
   lane[0] = _mm_xor_si128(lane[0], first);
-  data += kFoldBytes;
-  length -= kFoldBytes;
-  while (length >= kFoldBytes) {
+  bytes += kFoldBytes;
+  remaining -= kFoldBytes;
+  while (remaining >= kFoldBytes) {
+#pragma GCC unroll 8
     for (size_t i = 0; i < kLanes; ++i) {
-      lane[i] = _mm_xor_si128(fold(lane[i], acrossLanes), loadChunk<kByteReversed>(data + 16 * i));
+      lane[i] = _mm_xor_si128(fold(lane[i], acrossLanes), loadChunk<kByteReversed>(bytes + 16 * i));
     }
-    data += kFoldBytes;
-    length -= kFoldBytes;
+    bytes += kFoldBytes;
+    remaining -= kFoldBytes;
   }
   __m128i folded = lane[0];
+#pragma GCC unroll 8
   for (size_t i = 1; i < kLanes; ++i) folded = _mm_xor_si128(fold(folded, acrossChunk), lane[i]);
-  while (length >= 16) {
-    folded = _mm_xor_si128(fold(folded, acrossChunk), loadChunk<kByteReversed>(data));
-    data += 16;
-    length -= 16;
+  while (remaining >= 16) {
+    folded = _mm_xor_si128(fold(folded, acrossChunk), loadChunk<kByteReversed>(bytes));
+    bytes += 16;
+    remaining -= 16;
   }
   if (kByteReversed) {
     folded = _mm_shuffle_epi8(folded, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
   }
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), folded);
+  data = bytes;
+  length = remaining;
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, helpText, parseArgs, UsageError } from '../../bench/src/options/args';
-import { DEFAULT_DRIVERS, expandDriverNames, findDriver } from '../../bench/src/drivers/registry';
+import { DEFAULT_APPEND_DRIVERS, DEFAULT_DRIVERS, expandDriverNames, findDriver } from '../../bench/src/drivers/registry';
 
 describe('parseArgs: defaults', () => {
   it('no arguments give the default comparison', () => {
@@ -95,7 +95,8 @@ describe('parseArgs: good input', () => {
     expect(findDriver('fs-promises-uv16')?.specFields(32).uvThreads).toBe(16);
     expect(findDriver('fs-promises-uv')?.specFields(32).uvThreads).toBe(32);
     expect(findDriver('fs-promises')?.specFields(32).uvThreads).toBeUndefined();
-    expect(expandDriverNames(['all'])).toEqual([...DEFAULT_DRIVERS]);
+    // 'all' names every driver; parseArgs keeps those of the workload.
+    expect(expandDriverNames(['all'])).toEqual([...DEFAULT_DRIVERS, ...DEFAULT_APPEND_DRIVERS]);
   });
 
   it('names the registered-buffer drivers, and keeps them out of the per-engine groups', () => {

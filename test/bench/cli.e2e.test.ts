@@ -194,6 +194,14 @@ describe('aioring-bench bad input', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Usage: aioring-bench/);
   });
+
+  it('runs as the workspace package\'s aioring-bench command', () => {
+    const command = path.join(root, 'bench', 'bin', 'aioring-bench.js');
+    expect(fs.statSync(command).mode & 0o111).not.toBe(0);
+    const r = spawnSync(command, ['--drivers', 'nope'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown driver "nope"/);
+  });
 });
 
 const blockDeviceSkipReason = rootSuiteSkipReason('aioring-bench block-device suite');

@@ -273,6 +273,13 @@ describe('createReadStream arguments', () => {
     expect(thrownBy(() => file.createReadStream({ signal: {} as AbortSignal }))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });
 
+  it("refuses options it does not know, such as fs.createReadStream's encoding", () => {
+    const error = thrownBy(() => file.createReadStream({ encoding: 'utf8' } as never));
+    expect(error).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+    expect((error as Error).message).toContain("'encoding'");
+    expect(thrownBy(() => file.createReadStream({ maxReadahead: 4096 } as never))).toMatchObject({ message: expect.stringContaining("did you mean 'maxReadAhead'?") });
+  });
+
   it('accepts start === end (one byte) and is a Readable', async () => {
     const stream = file.createReadStream({ start: 4095, end: 4095 });
     expect(stream).toBeInstanceOf(AioReadStream);

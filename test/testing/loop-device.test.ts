@@ -120,6 +120,46 @@ describe.skipIf(skipReason !== undefined)('createLoopDevice', () => {
     }
   });
 
+  describe('when no loop device is free, it waits (bounded) for one', () => {
+    // A private mount namespace whose /dev has /dev/loop-control but no
+    // /dev/loopN nodes: every device the driver offers cannot be opened, as
+    // when others hold them all. The host's /dev stays as it is.
+    function inNamespaceWithoutLoopNodes(script: string, withControl = true): { code: string; ms: number; path?: string; message?: string } {
+      const control = withControl ? 'mknod /dev/loop-control c 10 237 && ' : '';
+      const setUp = `mount -t tmpfs none /dev && mknod /dev/null c 1 3 && ${control}exec "$0" -e "$1"`;
+      const out = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', setUp, process.execPath, script], { cwd: root, encoding: 'utf8' });
+      return JSON.parse(out) as { code: string; ms: number; path?: string; message?: string };
+    }
+    const attempt = (waitMs: number, nodesAfterMs?: number) => `
+      const { execFileSync } = require('node:child_process');
+      const { createLoopDevice } = require('aioring/testing');
+      ${nodesAfterMs === undefined ? '' : `setTimeout(() => { for (let i = 0; i < 64; i++) execFileSync('mknod', ['/dev/loop' + i, 'b', '7', String(i)]); }, ${nodesAfterMs});`}
+      const start = Date.now();
+      createLoopDevice({ sizeMiB: 1, waitMs: ${waitMs} }).then(
+        async (device) => { const ms = Date.now() - start; await device.close(); console.log(JSON.stringify({ code: 'ok', ms, path: device.path })); },
+        (e) => console.log(JSON.stringify({ code: e.code, ms: Date.now() - start, message: e.message })));`;
+
+    it('gives up after waitMs with ERR_AIO_TESTKIT_NO_LOOP_DEVICE', () => {
+      const result = inNamespaceWithoutLoopNodes(attempt(400));
+      expect(result.code).toBe('ERR_AIO_TESTKIT_NO_LOOP_DEVICE');
+      expect(result.ms).toBeGreaterThanOrEqual(400);
+    });
+
+    it('without /dev/loop-control it fails at once, saying the loop driver is missing', () => {
+      const result = inNamespaceWithoutLoopNodes(attempt(20_000), false);
+      expect(result.code).toBe('ERR_AIO_TESTKIT_UNSUPPORTED');
+      expect(result.message).toMatch(/modprobe loop/);
+      expect(result.ms).toBeLessThan(5_000);
+    });
+
+    it('takes a device as soon as one can be had', () => {
+      const result = inNamespaceWithoutLoopNodes(attempt(20_000, 300));
+      expect(result.code).toBe('ok');
+      expect(result.ms).toBeGreaterThanOrEqual(300);
+      expect(result.path).toMatch(/^\/dev\/loop\d+$/);
+    });
+  });
+
   describe('bad input is refused before anything is attached', () => {
     it.each([
       [{ sizeMiB: 1.5 }, 'ERR_OUT_OF_RANGE', /whole number of MiB/],

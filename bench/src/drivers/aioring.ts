@@ -21,6 +21,8 @@ export interface AioringStyle {
   busyPollUs: number;
   /** RingOptions.pollBudget; undefined leaves the library's default. */
   pollBudget?: number;
+  /** Opens the target with ring.open's integrity option (--integrity's format, trailer layout). */
+  protect: boolean;
 }
 
 /** aioring on one engine: per-op promises or ring.submit() batches, optionally registered buffers or busy polling. */
@@ -29,10 +31,12 @@ export class AioringDriver implements Driver {
   readonly measures = 'recorder';
   readonly writesPattern = true;
   readonly buffered = false;
+  readonly appends = false;
   readonly batch: boolean;
   readonly fixedBuffers: boolean;
   readonly busyPollUs: number;
   readonly pollBudget: number | undefined;
+  readonly protect: boolean;
 
   constructor(
     readonly id: string,
@@ -45,6 +49,7 @@ export class AioringDriver implements Driver {
     this.fixedBuffers = style.fixedBuffers;
     this.busyPollUs = style.busyPollUs;
     this.pollBudget = style.pollBudget;
+    this.protect = style.protect;
     this.family = style.batch ? ('aioring-batch' as const) : ('aioring' as const);
   }
 
@@ -52,11 +57,12 @@ export class AioringDriver implements Driver {
     return this.id;
   }
 
-  specFields(): Pick<TrialSpec, 'engine'> {
-    return { engine: this.engine };
+  specFields(): Pick<TrialSpec, 'engine' | 'protect'> {
+    return this.protect ? { engine: this.engine, protect: true } : { engine: this.engine };
   }
 
-  unavailableReason({ library }: HostFacts): string | null {
+  unavailableReason({ library, integrity }: HostFacts): string | null {
+    if (this.protect && !integrity) return 'needs --integrity t10dif|nvme64 (the target must carry protection trailers)';
     if (!library.probe) return library.error ?? 'aioring library not loadable';
     const p = library.probe[this.engine];
     if (!p) return `probeEngines() says nothing about ${this.engine}`;
@@ -65,7 +71,13 @@ export class AioringDriver implements Driver {
   }
 
   run(ctx: TrialContext): Promise<DriverRunResult> {
-    return runAioringTrial(ctx, { batch: this.batch, fixedBuffers: this.fixedBuffers, busyPollUs: this.busyPollUs, pollBudget: this.pollBudget });
+    return runAioringTrial(ctx, {
+      batch: this.batch,
+      fixedBuffers: this.fixedBuffers,
+      busyPollUs: this.busyPollUs,
+      pollBudget: this.pollBudget,
+      protect: this.protect,
+    });
   }
 }
 
@@ -93,7 +105,9 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
     // Registered once, before the clock starts; the workers then take their buffers from the set.
     const ctx = style.fixedBuffers ? { ...workerContext, alloc: registeredAllocator(ring, spec) } : workerContext;
     if (style.fixedBuffers && !ring.usesFixedBuffers) notes.push(`${ring.engine} registers no buffers: they are plain aligned buffers`);
-    file = await ring.open(spec.path, { write: rwWrites(spec.rw), direct: spec.direct });
+    const integrity = style.protect && spec.integrity ? { format: spec.integrity.format, interval: spec.integrity.interval as 512 | 4096 } : undefined;
+    file = await ring.open(spec.path, { write: rwWrites(spec.rw), direct: spec.direct, integrity });
+    if (integrity) extra.integrity = `${integrity.format}/${integrity.interval}`;
     if (spec.direct && !file.info.direct) notes.push('file not opened O_DIRECT by the library');
     loopDelay.enable();
     const startedMs = performance.now();

@@ -19,6 +19,8 @@ export interface HostFacts {
   library: LibraryProbe;
   /** fio's version, or null when fio is not installed. */
   fio: string | null;
+  /** --integrity was given: the target carries protection trailers. */
+  integrity: boolean;
 }
 
 /** What a driver's run() is handed inside the trial's child process. */
@@ -59,10 +61,12 @@ export interface Driver {
   readonly writesPattern: boolean;
   /** Never opens O_DIRECT, whatever --direct says. */
   readonly buffered: boolean;
+  /** Runs the --rw append workload, and only that (the other drivers run every other mode). */
+  readonly appends: boolean;
   /** The name in tables and charts at a queue depth. */
   label(qd: number): string;
   /** The driver's own fields of a trial's spec at a queue depth. */
-  specFields(qd: number): Pick<TrialSpec, 'engine' | 'fioEngine' | 'uvThreads'>;
+  specFields(qd: number): Pick<TrialSpec, 'engine' | 'fioEngine' | 'uvThreads' | 'protect'>;
   /** Why it cannot run on this machine, or null when it can. */
   unavailableReason(host: HostFacts): string | null;
   /** Runs one trial, in the trial's own child process. */

@@ -13,6 +13,7 @@ export class FioDriver implements Driver {
   readonly measures = 'self';
   readonly writesPattern = false;
   readonly buffered = false;
+  readonly appends = false;
   readonly groups: readonly string[] = ['fio'];
   readonly id: string;
   readonly description: string;
@@ -122,6 +123,8 @@ interface FioDir {
 
 interface FioJob {
   error: number;
+  /** The fsync/fdatasync calls of a run with --fsync or --fdatasync. */
+  sync?: { lat_ns?: FioLat & { N?: number } };
   job_runtime: number;
   usr_cpu: number;
   sys_cpu: number;
@@ -158,19 +161,20 @@ export function parseFioOutput(stdout: string, spec: Pick<TrialSpec, 'rw' | 'rwm
   const job = doc.jobs?.[0];
   if (!job) throw new Error('fio JSON has no jobs');
   if (job.error) throw new Error(`fio reported error ${job.error}`);
-  const dir = job.mixed ?? job.read;
-  if (!dir) throw new Error('fio JSON has no mixed/read section');
+  const writeOnly = spec.rw === 'randwrite' || spec.rw === 'write' || spec.rw === 'append';
+  const dir = job.mixed ?? (writeOnly ? job.write : job.read);
+  if (!dir) throw new Error('fio JSON has no mixed, read or write section');
   const elapsedS = dir.runtime / 1000;
   const us = (ns: number) => ns / 1000;
   const cpuS = (pct: number) => (pct / 100) * (job.job_runtime / 1000);
   const userS = cpuS(job.usr_cpu);
   const systemS = cpuS(job.sys_cpu);
   const reads = spec.rw === 'randread' || spec.rw === 'read';
-  const writes = spec.rw === 'randwrite' || spec.rw === 'write';
-  const readOps = reads ? dir.total_ios : writes ? 0 : Math.round((dir.total_ios * spec.rwmixread) / 100);
+  const readOps = reads ? dir.total_ios : writeOnly ? 0 : Math.round((dir.total_ios * spec.rwmixread) / 100);
   const latSource: FioLatSource = hasPercentiles(dir.lat_ns) || !hasPercentiles(dir.clat_ns) ? 'lat' : 'clat';
   const pct = latSource === 'lat' ? dir.lat_ns : dir.clat_ns!;
-  return {
+  const sync = job.sync?.lat_ns;
+  const metrics: TrialMetrics = {
     ops: dir.total_ios,
     readOps,
     writeOps: dir.total_ios - readOps,
@@ -195,6 +199,17 @@ export function parseFioOutput(stdout: string, spec: Pick<TrialSpec, 'rw' | 'rwm
     extra: { latPercentiles: latSource },
     notes: latSource === 'clat' ? ['fio printed no total-latency percentiles: p50/p90/p99 are completion latency (clat), without submission'] : [],
   };
+  if (sync?.N) {
+    // With --fsync/--fdatasync each write is followed by its sync: a durable
+    // write's latency is the write's plus the sync's (each statistic added).
+    const l = metrics.latUs;
+    l.mean += us(sync.mean);
+    l.min += us(sync.min);
+    l.max += us(sync.max);
+    for (const [field, key] of [['p50', '50'], ['p90', '90'], ['p99', '99'], ['p999', '99.9']] as const) l[field] += us(percentileOf(sync, key));
+    metrics.notes.push("latency is fio's write latency plus its fdatasync latency, statistic by statistic");
+  }
+  return metrics;
 }
 
 /** Peak resident set of a running process (VmHWM), in MiB, or null. */
@@ -216,9 +231,8 @@ export function stopFio(): void {
 }
 
 /** Runs fio for one trial. `onPhase` is told when the measured part starts (approximately). */
-export function runFioTrial(spec: TrialSpec, onPhase: (phase: 'ramp' | 'run') => void): Promise<TrialMetrics> {
+export function runFioTrial(spec: TrialSpec, onPhase: (phase: 'ramp' | 'run') => void, args: string[] = fioArgs(spec)): Promise<TrialMetrics> {
   return new Promise((resolve, reject) => {
-    const args = fioArgs(spec);
     const child = spawn('fio', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     running = child;
     let stdout = '';

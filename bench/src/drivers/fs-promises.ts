@@ -16,6 +16,7 @@ export class FsPromisesDriver implements Driver {
   readonly family = 'fs-promises';
   readonly measures = 'recorder';
   readonly writesPattern = true;
+  readonly appends = false;
   readonly groups: readonly string[] = [];
 
   constructor(

@@ -4,9 +4,12 @@
 
 import type { EngineName, FioEngine } from '../types';
 import { AioringDriver } from './aioring';
+import { AioringLogDriver } from './aioring-log';
 import type { Driver } from './driver';
 import { FioDriver } from './fio';
+import { FioAppendDriver } from './fio-append';
 import { FsPromisesDriver } from './fs-promises';
+import { FsPromisesAppendDriver } from './fs-promises-append';
 
 export type { Driver, DriverFamily } from './driver';
 
@@ -21,7 +24,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0 },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: false },
         `aioring, ${engine} engine, one promise per op (qd workers each awaiting file.read/write)`,
         ['aioring'],
       ),
@@ -31,7 +34,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-batch`,
         engine,
-        { batch: true, fixedBuffers: false, busyPollUs: 0 },
+        { batch: true, fixedBuffers: false, busyPollUs: 0, protect: false },
         `aioring, ${engine} engine, ring.submit() batches refilled as they complete`,
         ['aioring-batch'],
       ),
@@ -41,14 +44,14 @@ export const DRIVERS: readonly Driver[] = [
   new AioringDriver(
     'aioring-io_uring-fixed',
     'io_uring',
-    { batch: false, fixedBuffers: true, busyPollUs: 0 },
+    { batch: false, fixedBuffers: true, busyPollUs: 0, protect: false },
     'as aioring-io_uring, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
   new AioringDriver(
     'aioring-io_uring-batch-fixed',
     'io_uring',
-    { batch: true, fixedBuffers: true, busyPollUs: 0 },
+    { batch: true, fixedBuffers: true, busyPollUs: 0, protect: false },
     'as aioring-io_uring-batch, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
@@ -70,15 +73,30 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-poll`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US },
+        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US, protect: false },
         `as aioring-${engine}, on a ring made with busyPollUs: ${BUSY_POLL_US} (spins for completions)`,
         ['aioring-poll'],
+      ),
+  ),
+  // Protected files: the same per-op workload on a file opened with ring.open's
+  // integrity option, so every write fills its trailers and every read is checked.
+  ...ENGINES.map(
+    (engine) =>
+      new AioringDriver(
+        `aioring-${engine}-pi`,
+        engine,
+        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: true },
+        `as aioring-${engine}, the file opened with integrity: { format: --integrity, interval: 4096 (512 below 4k) }`,
+        ['aioring-pi'],
       ),
   ),
   new FsPromisesDriver('fs-promises', null, false, 'fs.promises FileHandle.read/write, O_DIRECT, aligned buffers, default UV_THREADPOOL_SIZE'),
   new FsPromisesDriver('fs-promises-uv', 'qd', false, 'as fs-promises with UV_THREADPOOL_SIZE = qd (write fs-promises-uvN for a fixed N)'),
   new FsPromisesDriver('fs-promises-buffered', null, true, 'fs.promises without O_DIRECT; page cache dropped before reading runs'),
   ...FIO_ENGINES.map((fioEngine) => new FioDriver(fioEngine)),
+  new AioringLogDriver(),
+  new FsPromisesAppendDriver(),
+  new FioAppendDriver(),
 ];
 
 /** Looks a CLI driver name up; null when unknown. */
@@ -101,7 +119,9 @@ export const DRIVER_GROUPS: Record<string, string> = {
   'aioring-fixed': 'the drivers with registered buffers: aioring-io_uring-fixed, aioring-io_uring-batch-fixed',
   'aioring-poll': 'aioring-<engine>-poll for every engine: rings that busy-poll',
   'aioring-nopoll': 'aioring-<engine>-nopoll for every engine: rings without adaptive polling (pollBudget: 0)',
+  'aioring-pi': 'aioring-<engine>-pi for every engine: protected files (needs --integrity)',
   fio: 'fio-<engine> for every fio engine',
+  append: 'the --rw append drivers: aioring-log, fs-promises-append, fio-append',
 };
 
 /** Expands groups; returns names in order without duplicates, or throws on an unknown name. */
@@ -125,5 +145,6 @@ export function knownDriverList(): string {
   return [...DRIVERS.map((d) => (d.id === 'fs-promises-uv' ? 'fs-promises-uv[N]' : d.id)), ...Object.keys(DRIVER_GROUPS)].join(', ');
 }
 
-/** The default comparison: every driver (unavailable ones are reported as skipped). */
-export const DEFAULT_DRIVERS: readonly string[] = DRIVERS.map((d) => d.id);
+/** The default comparison: every driver of the workload (unavailable ones are reported as skipped). */
+export const DEFAULT_DRIVERS: readonly string[] = DRIVERS.filter((d) => !d.appends).map((d) => d.id);
+export const DEFAULT_APPEND_DRIVERS: readonly string[] = DRIVERS.filter((d) => d.appends).map((d) => d.id);

@@ -1,10 +1,10 @@
 // Command-line parsing for aioring-bench. Pure: takes argv, returns options or
 // throws UsageError with a sentence meant for the person at the terminal.
 
-import { DEFAULT_DRIVERS, DRIVER_GROUPS, DRIVERS, expandDriverNames } from '../drivers/registry';
+import { DEFAULT_APPEND_DRIVERS, DEFAULT_DRIVERS, DRIVER_GROUPS, DRIVERS, expandDriverNames, findDriver } from '../drivers/registry';
 import { DEFAULT_SEED } from '../setup/pattern';
 import { formatSize, parseCount, parseDuration, parseSize } from './sizes';
-import { RW_MODES, type RwMode } from '../types';
+import { INTEGRITY_FORMATS, RW_MODES, type IntegrityFormat, type RwMode } from '../types';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -55,6 +55,10 @@ export interface BenchOptions {
   suite: string | null;
   /** With --suite: run only these targets (names as the suite lists them). */
   only: string[] | null;
+  /** --checksums: the checksum-throughput comparison instead of I/O trials. */
+  checksums: boolean;
+  /** --integrity: the target carries protection trailers; the -pi drivers open it protected. */
+  integrity: IntegrityFormat | null;
 }
 
 /** The named suites --suite accepts (defined in suites/targets.ts). */
@@ -66,6 +70,9 @@ export const SUITE_NAMES: readonly string[] = ['targets'];
  * tens of seconds, and each round's ratio only compares trials run back to back.
  */
 export const SUITE_DEFAULTS = { runtimeS: 2, repeat: 7 };
+
+/** What --checksums changes when --runtime / --repeat are not given: short measurements, many rounds. */
+export const CHECKSUM_DEFAULTS = { runtimeS: 0.25, repeat: 9 };
 
 /** Options a suite sets itself for each of its runs. */
 const SUITE_FIXED = ['target', 'rw', 'bs', 'qd', 'sweep', 'drivers', 'svg', 'batch', 'direct', 'no-direct', 'buffered', 'rwmixread', 'allow-write'];
@@ -146,6 +153,8 @@ const OPTIONS: Record<string, OptionDef> = {
   },
   bs: { takesValue: true, handle: (v, o) => void (o.bs = size(v, '--bs')) },
   qd: { takesValue: true, handle: (v, o) => void (o.qd = positiveInt(v, 'queue depth', MAX_QD)) },
+  appenders: { takesValue: true, handle: (v, o) => void (o.qd = positiveInt(v, '--appenders', MAX_QD)) },
+  'record-size': { takesValue: true, handle: (v, o) => void (o.bs = size(v, '--record-size')) },
   iodepth: { takesValue: true, handle: (v, o) => void (o.qd = positiveInt(v, 'queue depth', MAX_QD)) },
   size: { takesValue: true, handle: (v, o) => void (o.size = size(v, '--size')) },
   runtime: {
@@ -202,6 +211,16 @@ const OPTIONS: Record<string, OptionDef> = {
     },
   },
   'allow-write': { takesValue: false, handle: (_v, o) => void (o.allowWrite = true) },
+  checksums: { takesValue: false, handle: (_v, o) => void (o.checksums = true) },
+  integrity: {
+    takesValue: true,
+    handle: (v, o) => {
+      if (!INTEGRITY_FORMATS.includes(v as IntegrityFormat)) {
+        throw new UsageError(`--integrity must be one of ${INTEGRITY_FORMATS.join(', ')}, got "${v}"`);
+      }
+      o.integrity = v as IntegrityFormat;
+    },
+  },
   suite: {
     takesValue: true,
     handle: (v, o) => {
@@ -247,6 +266,8 @@ export function defaultOptions(): BenchOptions {
     rampOps: null,
     suite: null,
     only: null,
+    checksums: false,
+    integrity: null,
   };
 }
 
@@ -291,6 +312,10 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     if (!seen.has('repeat')) opts.repeat = SUITE_DEFAULTS.repeat;
     return opts;
   }
+  if (opts.checksums) {
+    if (!seen.has('runtime')) opts.runtimeS = CHECKSUM_DEFAULTS.runtimeS;
+    if (!seen.has('repeat')) opts.repeat = CHECKSUM_DEFAULTS.repeat;
+  }
   if (seen.has('only')) throw new UsageError('--only needs --suite');
   if (seen.has('runtime') && seen.has('ops')) throw new UsageError('give --runtime or --ops, not both');
   if (opts.ops === null && opts.runtimeS === null) opts.runtimeS = DEFAULTS.runtimeS;
@@ -298,6 +323,30 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     throw new UsageError(`--sweep ${opts.sweep.param}=... and --${opts.sweep.param} contradict each other; give one`);
   }
   if (seen.has('rwmixread') && opts.rw !== 'randrw') throw new UsageError('--rwmixread only applies to --rw randrw');
+  if (opts.integrity !== null && opts.rw === 'randrw') {
+    // Unprotected drivers' writes would leave intervals without trailers for the protected drivers' reads.
+    throw new UsageError('--integrity takes a read-only or write-only --rw (randread, read, randwrite, write), not randrw');
+  }
+  if (opts.integrity !== null && opts.rw === 'append') throw new UsageError('--integrity does not apply to --rw append');
+  if (opts.integrity !== null && opts.suite !== null) throw new UsageError('--integrity does not apply to --suite');
+  return chooseWorkloadDrivers(opts, seen);
+}
+
+// --rw append has drivers of its own (they append records; the others do block I/O).
+function chooseWorkloadDrivers(opts: BenchOptions, seen: Set<string>): BenchOptions {
+  const append = opts.rw === 'append';
+  for (const option of ['appenders', 'record-size']) {
+    if (seen.has(option) && !append) throw new UsageError(`--${option} only applies to --rw append`);
+  }
+  if (append && (seen.has('qd') || seen.has('bs'))) throw new UsageError('--rw append takes --appenders and --record-size, not --qd and --bs');
+  if (append && opts.sweep) throw new UsageError('--sweep does not apply to --rw append');
+  if (!opts.driversGiven) {
+    if (append) opts.drivers = [...DEFAULT_APPEND_DRIVERS];
+    return opts;
+  }
+  const fitting = opts.drivers.filter((name) => findDriver(name)!.appends === append);
+  if (fitting.length === 0) throw new UsageError(`none of the --drivers runs --rw ${opts.rw}${append ? ' (the append drivers: aioring-log, fs-promises-append, fio-append)' : ''}`);
+  opts.drivers = fitting;
   return opts;
 }
 
@@ -319,7 +368,10 @@ Target and workload
   --target PATH         existing file or block device (e.g. /dev/loop0); default: a temporary file
   --size SIZE           bytes of the target to use (e.g. 256m, 1g); default: the whole target
                         (${DEFAULTS.tempSize / 2 ** 20}m for the temporary file)
-  --rw MODE             randread | randwrite | read | write | randrw   (default ${DEFAULTS.rw})
+  --rw MODE             randread | randwrite | read | write | randrw | append   (default ${DEFAULTS.rw})
+                        append: --appenders N concurrent appenders of --record-size B records,
+                        each awaiting its record's durability (drivers aioring-log, fs-promises-append,
+                        fio-append; other drivers run the other modes)
   --rwmixread PCT       percentage of reads for randrw (default ${DEFAULTS.rwmixread})
   --bs SIZE             block size: 512, 4k, 64k, 1m ... (binary units; default ${formatSize(DEFAULTS.bs)});
                         must be a multiple of the target's logical block size
@@ -355,6 +407,20 @@ Suites
                         --seed, --verify-every, --size (the files; default 1g) and --ops (the memory
                         target's measured operations; default 5m)
   --only LIST           with --suite: run only these targets (comma list of names)
+
+Integrity
+  --integrity FORMAT    t10dif | nvme64: the target is written with protection trailers (every
+                        4096-byte interval, 512 for smaller blocks, ends in its tuple) and the
+                        aioring-<engine>-pi drivers open it with ring.open's integrity option, so
+                        they generate trailers on writes and check them on reads; the other drivers
+                        run unprotected on the same target, side by side. Not with randrw.
+
+Checksums
+  --checksums           compare aioring's crc32c with @node-rs/crc32 on 4 KiB and 64 KiB buffers,
+                        and crc16t10dif / crc64nvme with that crc32c, in one process: alternating
+                        rounds (--repeat, default ${CHECKSUM_DEFAULTS.repeat}) of --runtime each (default ${CHECKSUM_DEFAULTS.runtimeS * 1000}ms) per case;
+                        PASS/FAIL against the bars (crc32c >= 1.0x @node-rs/crc32; the others
+                        >= 0.5x crc32c at 64 KiB). Exit 1 if a bar is missed. Takes --json.
 
 Checking
   --verify-every N      check every Nth read against the target's pattern (default ${DEFAULTS.verifyEvery}; 0 = off)

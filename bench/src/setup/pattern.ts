@@ -42,11 +42,16 @@ function headerHash(seed: number, lo: number, hi: number): number {
 
 export class Pattern {
   readonly seed: number;
+  /** Bytes at the end of every `interval` that hold protection tuples, not the pattern (--integrity). */
+  private readonly trailerBytes: number;
+  private readonly interval: number;
   /** One whole sector's body bytes (the first 16 bytes are left zero). */
   private readonly sectorTemplate: Buffer;
 
-  constructor(seed: number = DEFAULT_SEED) {
+  constructor(seed: number = DEFAULT_SEED, trailer: { interval: number; bytes: number } | null = null) {
     this.seed = seed >>> 0;
+    this.interval = trailer?.interval ?? 0;
+    this.trailerBytes = trailer?.bytes ?? 0;
     this.sectorTemplate = Buffer.alloc(SECTOR);
     let state = mix32(this.seed ^ 0xa5a5_a5a5) || 1;
     for (let i = HEADER; i < SECTOR; i += 4) {
@@ -107,7 +112,9 @@ export class Pattern {
       if (view.getUint32(pos + 12, true) !== headerHash(seed, lo, hi)) {
         return { offset: o, reason: `sector at ${o} has a corrupt header hash` };
       }
-      if (buf.compare(this.sectorTemplate, HEADER, SECTOR, pos + HEADER, pos + SECTOR) !== 0) {
+      // A sector that ends an interval of a protected target ends in its tuple.
+      const end = this.trailerBytes > 0 && (o + SECTOR) % this.interval === 0 ? SECTOR - this.trailerBytes : SECTOR;
+      if (buf.compare(this.sectorTemplate, HEADER, end, pos + HEADER, pos + end) !== 0) {
         return { offset: o, reason: `sector at ${o} has wrong body bytes` };
       }
     }

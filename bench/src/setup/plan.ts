@@ -11,7 +11,7 @@ import type { Driver, LibraryProbe } from '../drivers/driver';
 import { findDriver } from '../drivers/registry';
 import { formatBytes } from '../options/sizes';
 import { checkBlockSizes, inspectTarget, tempTargetPath, TargetError, storageInfo, type TargetInfo } from './target';
-import { rwReads, rwWrites, type EngineName, type TrialSpec } from '../types';
+import { integrityInterval, rwReads, rwWrites, type EngineName, type TrialIntegrity, type TrialSpec } from '../types';
 
 export interface PlannedDriver {
   driver: Driver;
@@ -94,19 +94,21 @@ export async function makePlan(options: BenchOptions): Promise<Plan> {
         throw new TargetError(`--size ${formatBytes(region)} is larger than ${target.path} (${formatBytes(target.size)})`);
       }
     }
-    checkBlockSizes(target, bsValues, options.direct);
+    checkBlockSizes(target, ioSizes(options, bsValues), options.direct);
   }
   const maxBs = Math.max(...bsValues);
   if (region < maxBs) throw new UsageError(`--size ${formatBytes(region)} is smaller than the block size ${formatBytes(maxBs)}`);
   if (region % 512 !== 0) region -= region % 512;
+  if (options.integrity !== null) region -= region % integrityInterval(Math.min(...bsValues));
 
   const [engines, fio] = await Promise.all([probeLibrary(), fioVersion()]);
   const drivers = options.drivers.map((name): PlannedDriver => {
     const driver = findDriver(name)!;
-    const reason = driver.unavailableReason({ library: engines, fio });
+    const reason = driver.unavailableReason({ library: engines, fio, integrity: options.integrity !== null });
     return { driver, available: reason === null, reason };
   });
   const fioEngine = engines.auto === 'io_uring' ? 'io_uring' : 'libaio';
+  const append = options.rw === 'append';
   return {
     options,
     target,
@@ -115,10 +117,9 @@ export async function makePlan(options: BenchOptions): Promise<Plan> {
     drivers,
     engines,
     fio,
-    references: {
-      fsPromises: 'fs-promises',
-      fio: [...new Set([`fio-${fioEngine}`, 'fio-libaio', 'fio-io_uring', 'fio-psync'])],
-    },
+    references: append
+      ? { fsPromises: 'fs-promises-append', fio: ['fio-append'] }
+      : { fsPromises: 'fs-promises', fio: [...new Set([`fio-${fioEngine}`, 'fio-libaio', 'fio-io_uring', 'fio-psync'])] },
   };
 }
 
@@ -126,12 +127,25 @@ export async function makePlan(options: BenchOptions): Promise<Plan> {
 export async function refreshTemporaryTarget(plan: Plan, bsValues: number[]): Promise<void> {
   const info = await inspectTarget(plan.target.path);
   plan.target = { ...info, temporary: true, storage: storageInfo(plan.target.path, 'file') };
-  checkBlockSizes(plan.target, bsValues, plan.options.direct);
+  checkBlockSizes(plan.target, ioSizes(plan.options, bsValues), plan.options.direct);
+}
+
+// An append run's "block size" is its record size, which no driver writes as
+// one block: only fio-append's 4 KiB writes must suit the target.
+function ioSizes(options: BenchOptions, bsValues: number[]): number[] {
+  return options.rw === 'append' ? [4096] : bsValues;
 }
 
 /** Whether the plan reads with verification (and so needs the pattern on the target). */
 export function planVerifiesReads(plan: Plan): boolean {
   return plan.options.verifyEvery > 0 && rwReads(plan.options.rw);
+}
+
+/** --integrity's format and the one interval every block size of the plan divides into. */
+export function planIntegrity(plan: Plan): TrialIntegrity | null {
+  const format = plan.options.integrity;
+  if (format === null) return null;
+  return { format, interval: integrityInterval(Math.min(...plan.points.map((p) => p.bs))) };
 }
 
 export function trialSpec(plan: Plan, driver: Driver, point: { qd: number; bs: number }, progress: boolean): TrialSpec {
@@ -153,6 +167,7 @@ export function trialSpec(plan: Plan, driver: Driver, point: { qd: number; bs: n
     rwmixread: o.rwmixread,
     seed: o.seed,
     verifyEvery: o.verifyEvery,
+    integrity: planIntegrity(plan),
     progress,
     ...driver.specFields(point.qd),
   };

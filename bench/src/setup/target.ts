@@ -6,9 +6,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { tryLoadAioring } from './aioring-lib';
+import { loadAioring, tryLoadAioring } from './aioring-lib';
 import { Pattern, SECTOR } from './pattern';
 import { formatBytes, formatSize } from '../options/sizes';
+import type { TrialIntegrity } from '../types';
 
 export class TargetError extends Error {
   constructor(message: string) {
@@ -310,4 +311,36 @@ export function describeTarget(t: TargetInfo, region: number): string {
       ? `block device${t.storage.model ? `, ${t.storage.model}` : ''}`
       : `file${t.temporary ? ' (temporary)' : ''}${t.storage.filesystem ? ` on ${t.storage.filesystem}` : ''}${t.storage.device ? ` (${t.storage.device})` : ''}`;
   return `${t.path}: ${where}, ${formatBytes(region)} used, logical block ${t.logicalBlockSize}`;
+}
+
+/**
+ * Writes the pattern over [0, region) through aioring with ring.open's
+ * integrity option (trailer layout), so every interval ends in its protection
+ * tuple: what --integrity's protected drivers read and the pattern checks skip.
+ */
+export async function stampProtectedTarget(file: string, region: number, pattern: Pattern, integrity: TrialIntegrity): Promise<void> {
+  const { Ring, allocAligned } = loadAioring();
+  const ring = new Ring({ depth: 8 });
+  try {
+    const target = await ring.open(file, { write: true, integrity: { format: integrity.format, interval: integrity.interval as 512 | 4096 } });
+    const chunk = Math.min(CHUNK, region);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      const buf = allocAligned(chunk, 4096);
+      pattern.fill(buf, 0);
+      while (next < region) {
+        const offset = next;
+        const len = Math.min(chunk, region - offset);
+        next += len;
+        const view = buf.subarray(0, len);
+        pattern.stamp(view, offset);
+        await target.write(view, offset);
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
+    await target.sync();
+    await target.close();
+  } finally {
+    await ring.close();
+  }
 }

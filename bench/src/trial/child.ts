@@ -8,7 +8,7 @@ import { dropPageCache } from '../setup/cache';
 import type { Driver, TrialContext } from '../drivers/driver';
 import { findDriver } from '../drivers/registry';
 import { Pattern } from '../setup/pattern';
-import { rwReads, type ChildMessage, type ParentMessage, type TrialMetrics, type TrialSpec } from '../types';
+import { INTEGRITY_TUPLE_BYTES, rwReads, type ChildMessage, type ParentMessage, type TrialMetrics, type TrialSpec } from '../types';
 import { Recorder, VerificationError, Verifier } from './workload';
 
 /** Event-loop delays at least this long are called out in the report. */
@@ -87,8 +87,12 @@ function noBuffers(): Buffer {
   throw new Error('a driver that measures itself allocates no bench buffers');
 }
 
+function trailerOf(spec: TrialSpec): { interval: number; bytes: number } | null {
+  return spec.integrity ? { interval: spec.integrity.interval, bytes: INTEGRITY_TUPLE_BYTES[spec.integrity.format] } : null;
+}
+
 function workerContext(spec: TrialSpec, alloc: TrialContext['alloc'], setPhase: TrialContext['setPhase']): TrialContext {
-  const pattern = new Pattern(spec.seed);
+  const pattern = new Pattern(spec.seed, trailerOf(spec));
   return {
     spec,
     recorder: new Recorder(spec),

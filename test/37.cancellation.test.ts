@@ -1,0 +1,272 @@
+// signal, timeoutMs and ordered batches on every engine: what never reached
+// the kernel stays out of it, what was in flight rejects at once but keeps its
+// slot and memory until the kernel's completion, and an ordered batch stops at
+// the first failure with ECANCELED naming it.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AioError, Ring, allocAligned } from '../lib/index';
+import { firstDifference, randomAligned } from './helpers/data';
+import { availableEngines } from './helpers/engines';
+import { Place, makePlaces, removePlaces } from './helpers/places';
+
+let places: Place[];
+let dir: string;
+let counter = 0;
+const newPath = () => path.join(dir, `cancel-${counter++}.dat`);
+beforeAll(() => {
+  places = makePlaces();
+  dir = places[0]!.dir;
+});
+afterAll(() => removePlaces(places));
+
+const abortError = (reason: unknown) => expect.objectContaining({ name: 'AbortError', code: 'ABORT_ERR', cause: reason });
+
+function filled(size: number, byte: number): Buffer {
+  return allocAligned(size).fill(byte);
+}
+
+describe.each(availableEngines)('engine %s', (engine) => {
+  let ring: Ring;
+  beforeAll(() => {
+    ring = new Ring({ engine, depth: 2 });
+  });
+  afterAll(() => ring.close());
+
+  it('an already aborted signal rejects every kind of call before anything is queued', async () => {
+    const target = newPath();
+    fs.writeFileSync(target, Buffer.alloc(8192, 1));
+    const file = await ring.open(target, { write: true });
+    const reason = new Error('gone');
+    const signal = AbortSignal.abort(reason);
+    const before = ring.stats().submitted;
+    const block = filled(4096, 9);
+    const calls: Array<() => Promise<unknown>> = [
+      () => file.read(allocAligned(4096), 0, { signal }),
+      () => file.write(block, 0, { signal }),
+      () => file.readv([allocAligned(4096)], 0, { signal }),
+      () => file.writev([block], 4096, { signal }),
+      () => file.datasync({ signal }),
+      () => file.sync({ signal }),
+      () => ring.submit([{ op: 'write', file, buffer: block, position: 0 }], { signal }),
+      () => ring.open(target, { signal }),
+    ];
+    for (const call of calls) await expect(call()).rejects.toEqual(abortError(reason));
+    expect(ring.stats().submitted).toBe(before);
+    expect(ring.stats().cancelled).toBe(0);
+    expect(fs.readFileSync(target)).toEqual(Buffer.alloc(8192, 1));
+    await file.close();
+  });
+
+  it('requests aborted while queued in JS or batched for the next flush never reach the kernel', async () => {
+    const target = newPath();
+    fs.writeFileSync(target, Buffer.alloc(4 * 4096, 1));
+    const file = await ring.open(target, { write: true });
+    const before = ring.stats();
+    const controllers = [0, 1, 2, 3].map(() => new AbortController());
+    // depth 2: the first two take slots (batched until the flush), the others wait in JS.
+    const writes = controllers.map((controller, i) => file.write(filled(4096, 0x40 + i), i * 4096, { signal: controller.signal }));
+    controllers[1]!.abort('batched');
+    controllers[3]!.abort('queued');
+    const outcomes = await Promise.allSettled(writes);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toEqual(abortError('batched'));
+    expect((outcomes[3] as PromiseRejectedResult).reason).toEqual(abortError('queued'));
+    const after = ring.stats();
+    expect(after.submitted - before.submitted).toBe(2);
+    expect(after.cancelled - before.cancelled).toBe(2);
+    expect(after.cancelsAsked - before.cancelsAsked).toBe(0);
+    const onDisk = fs.readFileSync(target);
+    expect([0, 1, 2, 3].map((i) => onDisk[i * 4096])).toEqual([0x40, 1, 0x42, 1]);
+    await file.close();
+  });
+
+  it('a signal on a settled request does nothing, and its listener is gone', async () => {
+    const file = await ring.open(newPath(), { write: true, create: true });
+    const controller = new AbortController();
+    expect(await file.write(filled(4096, 3), 0, { signal: controller.signal, timeoutMs: 60_000 })).toBe(4096);
+    const before = ring.stats().cancelled;
+    controller.abort();
+    expect(ring.stats().cancelled).toBe(before);
+    await file.close();
+  });
+
+  it('checks signal and timeoutMs', async () => {
+    const file = await ring.open(newPath(), { write: true, create: true });
+    const block = filled(4096, 3);
+    await expect(file.write(block, 0, { signal: {} as AbortSignal })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(file.write(block, 0, { timeoutMs: 0 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(file.write(block, 0, { timeoutMs: 1.5 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(ring.submit([], { timeoutMs: '5' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(ring.submit([], { order: true } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    await file.close();
+  });
+
+  describe('ordered batches', () => {
+    it('write pages, fdatasync, commit record: all run, in order', async () => {
+      const file = await ring.open(newPath(), { write: true, create: true });
+      const pages = [randomAligned(4096), randomAligned(4096), randomAligned(4096)];
+      const commit = randomAligned(4096);
+      const results = await ring.submit(
+        [
+          ...pages.map((buffer, i) => ({ op: 'write' as const, file, buffer, position: (i + 1) * 4096 })),
+          { op: 'fdatasync' as const, file },
+          { op: 'write' as const, file, buffer: commit, position: 0 },
+        ],
+        { ordered: true },
+      );
+      expect(results).toEqual([4096, 4096, 4096, 0, 4096]);
+      expect(firstDifference(fs.readFileSync(file.path), Buffer.concat([commit, ...pages]))).toBe(-1);
+      await file.close();
+    });
+
+    it('a failure cancels the rest of the chain, each entry ECANCELED naming the op that broke it', async () => {
+      const target = newPath();
+      fs.writeFileSync(target, Buffer.alloc(3 * 4096, 1));
+      const file = await ring.open(target, { write: true });
+      const readOnly = await ring.open(target);
+      const before = ring.stats().submitted;
+      const results = await ring.submit(
+        [
+          { op: 'write', file, buffer: filled(4096, 2), position: 0 },
+          { op: 'write', file: readOnly, buffer: filled(4096, 3), position: 4096 },
+          { op: 'fdatasync', file },
+          { op: 'write', file, buffer: filled(4096, 4), position: 8192 },
+        ],
+        { ordered: true },
+      );
+      expect(results[0]).toBe(4096);
+      expect(results[1]).toMatchObject({ code: 'EBADF' });
+      for (const entry of results.slice(2)) {
+        expect(entry).toBeInstanceOf(AioError);
+        expect(entry).toMatchObject({ code: 'ECANCELED', errno: -125 });
+        expect((entry as Error).message).toContain(`ops[1] (write '${target}' at 4096) failed with EBADF`);
+        expect((entry as Error).cause).toBe(results[1]);
+      }
+      expect(ring.stats().submitted - before).toBe(2);
+      const onDisk = fs.readFileSync(target);
+      expect([onDisk[0], onDisk[4096], onDisk[8192]]).toEqual([2, 1, 1]);
+      await readOnly.close();
+      await file.close();
+    });
+
+    it('an entry refused before submission (misaligned) breaks the chain too; a short read does as well', async () => {
+      const target = newPath();
+      fs.writeFileSync(target, Buffer.alloc(4096, 5));
+      const file = await ring.open(target, { write: true });
+      const misaligned = await ring.submit(
+        [
+          { op: 'read', file, buffer: allocAligned(4096), position: 0 },
+          { op: 'read', file, buffer: allocAligned(4096), position: 100 },
+          { op: 'write', file, buffer: filled(4096, 6), position: 0 },
+        ],
+        { ordered: true },
+      );
+      expect(misaligned[0]).toBe(4096);
+      expect(misaligned[1]).toMatchObject({ code: 'ERR_AIO_ALIGNMENT' });
+      expect(misaligned[2]).toMatchObject({ code: 'ECANCELED' });
+      const short = await ring.submit(
+        [
+          { op: 'read', file, buffer: allocAligned(8192), position: 0 },
+          { op: 'write', file, buffer: filled(4096, 6), position: 0 },
+        ],
+        { ordered: true },
+      );
+      expect(short[0]).toBe(4096);
+      expect(short[1]).toMatchObject({ code: 'ECANCELED' });
+      expect((short[1] as Error).message).toContain('transferred 4096 of 8192 bytes');
+      expect(fs.readFileSync(target)).toEqual(Buffer.alloc(4096, 5));
+      await file.close();
+    });
+
+    it('an abort part-way stops the chain: later entries never start, the batch rejects', async () => {
+      const file = await ring.open(newPath(), { write: true, create: true });
+      const controller = new AbortController();
+      const before = ring.stats().submitted;
+      const batch = ring.submit(
+        Array.from({ length: 6 }, (_, i) => ({ op: 'write' as const, file, buffer: filled(4096, 0x30 + i), position: i * 4096 })),
+        { ordered: true, signal: controller.signal },
+      );
+      controller.abort('enough');
+      await expect(batch).rejects.toEqual(abortError('enough'));
+      await file.close();
+      // The first entry was batched for the flush when the abort came: none reached the kernel.
+      expect(ring.stats().submitted - before).toBe(0);
+      expect(fs.statSync(file.path).size).toBe(0);
+    });
+  });
+});
+
+// io_uring can cancel a read that waits on a pipe; the cancel is honoured and
+// the data written later stays in the pipe for the next read.
+describe.runIf(availableEngines.includes('io_uring'))('io_uring: in flight', () => {
+  let ring: Ring;
+  let fifo: string;
+  beforeAll(() => {
+    ring = new Ring({ engine: 'io_uring', depth: 4 });
+    fifo = path.join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+  });
+  afterAll(() => ring.close());
+
+  it('abort sends IORING_OP_ASYNC_CANCEL; the promise rejects at once and the kernel honours it', async () => {
+    const file = await ring.open(fifo, { write: true, direct: false });
+    const writer = fs.openSync(fifo, 'r+');
+    try {
+      const buffer = filled(4096, 0xaa);
+      const controller = new AbortController();
+      const reading = file.read(buffer, 0, { signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const before = ring.stats();
+      expect(before.inflight).toBe(1);
+      controller.abort('stop');
+      await expect(reading).rejects.toEqual(abortError('stop'));
+      const after = ring.stats();
+      expect(after.cancelled - before.cancelled).toBe(1);
+      expect(after.cancelsAsked - before.cancelsAsked).toBe(1);
+      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(ring.stats().cancelsHonoured - before.cancelsHonoured).toBe(1);
+      fs.writeSync(writer, Buffer.alloc(4096, 0x5c));
+      // The cancelled read took nothing: the canary is intact and the data is there for the next read.
+      expect(buffer.every((byte) => byte === 0xaa)).toBe(true);
+      const next = allocAligned(4096);
+      expect(await file.read(next, 0)).toBe(4096);
+      expect(next.every((byte) => byte === 0x5c)).toBe(true);
+    } finally {
+      fs.closeSync(writer);
+      await file.close();
+    }
+  });
+
+  it('timeoutMs rejects with ERR_AIO_TIMEOUT and cancels the read; a batch deadline rejects the batch', async () => {
+    const file = await ring.open(fifo, { write: true, direct: false });
+    try {
+      const started = Date.now();
+      await expect(file.read(allocAligned(4096), 0, { timeoutMs: 30 })).rejects.toMatchObject({
+        code: 'ERR_AIO_TIMEOUT',
+        op: 'read',
+        path: fifo,
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+      await expect(ring.submit([{ op: 'read', file, buffer: allocAligned(4096), position: 0 }], { timeoutMs: 30 })).rejects.toMatchObject({
+        code: 'ERR_AIO_TIMEOUT',
+        op: 'submit',
+      });
+      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    } finally {
+      await file.close();
+    }
+  });
+
+  it('close() waits for the kernel to let go of an abandoned request', async () => {
+    const file = await ring.open(fifo, { write: true, direct: false });
+    const controller = new AbortController();
+    const reading = file.read(filled(4096, 1), 0, { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+    await file.close();
+    expect(ring.stats().inflight).toBe(0);
+  });
+});
