@@ -61,7 +61,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-nopoll`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0, pollBudget: 0 },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, pollBudget: 0, protect: false },
         `as aioring-${engine}, on a ring made with pollBudget: 0 (no adaptive polling)`,
         ['aioring-nopoll'],
       ),
