@@ -80,7 +80,7 @@ class PollBudget {
 
 class AdaptivePoller {
  public:
-  static constexpr int64_t kLeadNs = 20'000;
+  static constexpr int64_t kLeadNs = 50'000;
   static constexpr int64_t kMinSpinNs = 20'000;
   static constexpr int64_t kMaxSpinNs = 200'000;
 
