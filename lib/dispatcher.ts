@@ -6,7 +6,7 @@
 import { AioError, LibraryCodes, closedError, forkedError, integrityError, libraryError, systemError } from './errors';
 import { nativeProfile, positionedFaults } from './integrity';
 import { native } from './native';
-import type { EngineBinding, NativeRegistration, NativeRegistrationFailure } from './native';
+import type { EngineBinding, NativeCounters, NativeRegistration, NativeRegistrationFailure } from './native';
 import type { CancelGuard } from './cancellation';
 import {
   CancelOutcome,
@@ -25,6 +25,7 @@ import {
   recordInts,
   recordPositionDouble,
 } from './native-contract';
+import { LatencyRecorder } from './latency';
 import { PendingBatch } from './pending-batch';
 import type { EngineName, FileProtection, RingStats } from './types';
 
@@ -111,14 +112,15 @@ function captureResolvers(resolve: (bytes: number) => void, reject: (error: AioE
 
 const settledPromise = Promise.resolve();
 
-/** A dispatcher's share of RingStats; the ring adds its dispatchers' counts and derives `bytes`. */
-export type DispatcherCounters = Omit<RingStats, 'bytes'>;
+/** A dispatcher's share of RingStats; the ring adds its dispatchers' counts and derives `bytes` and `latencyUs`. */
+export type DispatcherCounters = Omit<RingStats, 'bytes' | 'latencyUs'>;
 
 /** What every dispatcher of a ring is made with (see RingOptions). */
 export interface DispatcherOptions {
   depth: number;
   busyPollUs: number;
   pollBudget: number;
+  latencyStats: boolean;
 }
 
 export class Dispatcher {
@@ -132,6 +134,11 @@ export class Dispatcher {
   private readonly freeSlots: Int32Array;
   private freeCount: number;
   private readonly slotRequest: Array<IoRequest | undefined>;
+  /** performance.now() when each slot's request was handed to the engine. */
+  private readonly submittedAt: Float64Array;
+  readonly latency = new LatencyRecorder();
+  // The engine's own counts at the last resetCounts(), which it cannot zero itself.
+  private nativeBaseline: NativeCounters | undefined;
 
   // Requests placed in slots and written to the shared records, not yet submitted.
   private readonly batch: PendingBatch;
@@ -154,7 +161,10 @@ export class Dispatcher {
   };
   private readonly flushBound = () => this.flush();
 
-  static open(engine: EngineName, { depth, busyPollUs, pollBudget }: DispatcherOptions): Dispatcher | { errno: number; reason: string } {
+  static open(
+    engine: EngineName,
+    { depth, busyPollUs, pollBudget, latencyStats }: DispatcherOptions,
+  ): Dispatcher | { errno: number; reason: string } {
     const submissions = new ArrayBuffer(depth * recordBytes);
     const completions = new ArrayBuffer(depth * completionBytes);
     let dispatcher: Dispatcher | undefined;
@@ -163,13 +173,14 @@ export class Dispatcher {
     if (!('submit' in opened)) return opened;
     opened.setBusyPoll(busyPollUs);
     opened.setPollBudget(pollBudget);
-    dispatcher = new Dispatcher(engine, depth, opened, submissions, completions, onComplete);
+    dispatcher = new Dispatcher(engine, depth, latencyStats, opened, submissions, completions, onComplete);
     return dispatcher;
   }
 
   private constructor(
     engine: EngineName,
     depth: number,
+    private readonly latencyStats: boolean,
     binding: EngineBinding,
     submissions: ArrayBuffer,
     completions: ArrayBuffer,
@@ -187,6 +198,7 @@ export class Dispatcher {
     for (let i = 0; i < depth; i++) this.freeSlots[i] = depth - 1 - i;
     this.freeCount = depth;
     this.slotRequest = new Array(depth).fill(undefined);
+    this.submittedAt = new Float64Array(depth);
     this.batch = new PendingBatch(depth);
   }
 
@@ -246,12 +258,24 @@ export class Dispatcher {
     this.notifyIfIdle();
   }
 
+  /** Zeroes the counts and latencies (not the gauges: inflight, queued). */
+  resetCounts(): void {
+    for (const key of Object.keys(this.counters) as Array<keyof typeof this.counters>) this.counters[key] = 0;
+    this.nativeBaseline = this.binding.counters();
+    this.latency.reset();
+  }
+
   counts(): DispatcherCounters {
+    const engineCounts = this.binding.counters();
+    const baseline = this.nativeBaseline;
+    if (baseline !== undefined) {
+      for (const key of Object.keys(engineCounts) as Array<keyof NativeCounters>) engineCounts[key] -= baseline[key];
+    }
     return {
       ...this.counters,
       inflight: this.inflight,
       queued: this.batch.count + this.waiting.length - this.waitingHead,
-      ...this.binding.counters(),
+      ...engineCounts,
     };
   }
 
@@ -370,12 +394,15 @@ export class Dispatcher {
       return;
     }
     if (consumed > 0) this.idleRetries = 0;
+    // One clock reading per flush and per completion callback, not per request.
+    const now = consumed > 0 && this.latencyStats ? performance.now() : 0;
     for (let index = 0; index < consumed; index++) {
       const slot = this.batch.slots[index]!;
       const status = this.records[index * recordInts + RecordField.status];
       if (status === RecordStatus.ok) {
         this.inflight++;
         this.counters.submitted++;
+        this.submittedAt[slot] = now;
         const control = this.slotRequest[slot]!.control;
         if (control !== undefined) control.state = RequestState.inFlight;
       } else {
@@ -433,12 +460,15 @@ export class Dispatcher {
 
   private onComplete(count: number): void {
     const completions = this.completions;
+    const latencyStats = this.latencyStats;
+    const now = latencyStats ? performance.now() : 0;
     for (let i = 0; i < count; i++) {
       const slot = completions[i * completionInts + CompletionField.slot]!;
       const result = completions[i * completionInts + CompletionField.result]!;
       const request = this.slotRequest[slot]!;
       this.inflight--;
       this.counters.completed++;
+      if (latencyStats) this.latency.record(request.op, (now - this.submittedAt[slot]!) * 1e6);
       if (request.control !== undefined && request.control.abandoned) {
         this.release(slot, request, result);
       } else if (result >= 0) {

@@ -21,6 +21,8 @@ export type {
   IntegrityProbe,
   FlushMode,
   IoBuffer,
+  LatencyStats,
+  LatencySummary,
   LogDurability,
   LogOptions,
   OpName,

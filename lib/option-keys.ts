@@ -7,6 +7,7 @@
 // its table here; each table is typed Record<keyof Interface, true>, so the
 // compiler refuses a table that misses a field or names one the type lacks.
 import { invalidArgValue } from './errors';
+import type { FileSystemOptions, LoopDeviceOptions, ThrottleLimits, ThrottleOptions } from './testing/types';
 import type {
   AllocateOptions,
   BatchOpOn,
@@ -27,7 +28,7 @@ import type {
 
 type KeyTable<T> = Record<keyof T, true>;
 
-const ring: KeyTable<RingOptions> = { depth: true, engine: true, busyPollUs: true, pollBudget: true, strictBuffers: true };
+const ring: KeyTable<RingOptions> = { depth: true, engine: true, busyPollUs: true, pollBudget: true, strictBuffers: true, latencyStats: true };
 const open: KeyTable<OpenOptions> = {
   write: true,
   create: true,
@@ -65,6 +66,11 @@ const log: KeyTable<LogOptions> = {
   zeroFill: true,
   mode: true,
 };
+
+const loopDevice: KeyTable<LoopDeviceOptions> = { sizeMiB: true, sectorSize: true, directIo: true, backing: true, waitMs: true };
+const fileSystem: KeyTable<FileSystemOptions> = { type: true, sizeMiB: true, sectorSize: true };
+const throttleLimits: KeyTable<ThrottleLimits> = { readBps: true, writeBps: true, readIops: true, writeIops: true };
+const throttle: KeyTable<ThrottleOptions> = { pid: true };
 
 /** What to say about a key that users bring from another API. */
 const hints: Record<string, string> = {
@@ -110,6 +116,10 @@ export const optionKeys = {
   log: new OptionKeys(log),
   readStream: new OptionKeys(readStream),
   writeStream: new OptionKeys(writeStream),
+  loopDevice: new OptionKeys(loopDevice),
+  fileSystem: new OptionKeys(fileSystem),
+  throttleLimits: new OptionKeys(throttleLimits),
+  throttle: new OptionKeys(throttle),
 };
 
 function unknownKey(name: string, key: string, allowed: string[]): TypeError {

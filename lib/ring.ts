@@ -2,6 +2,7 @@
 // through it, and batches of operations across them.
 import * as fs from 'node:fs';
 import { runBatch } from './batch-run';
+import { summarizeLatency } from './latency';
 import { AbortError, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
 import type { Dispatcher, DispatcherOptions } from './dispatcher';
 import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine } from './engines';
@@ -57,7 +58,12 @@ export class Ring {
     this.busyPollUs = opts.busyPollUs === undefined ? 0 : checkInteger('busyPollUs', opts.busyPollUs, 0, maxBusyPollUs);
     this.pollBudget = opts.pollBudget === undefined ? defaultPollBudget : checkFraction('pollBudget', opts.pollBudget);
     this.strictBuffers = checkBoolean('strictBuffers', opts.strictBuffers, false);
-    this.dispatcherOptions = { depth: this.depth, busyPollUs: this.busyPollUs, pollBudget: this.pollBudget };
+    this.dispatcherOptions = {
+      depth: this.depth,
+      busyPollUs: this.busyPollUs,
+      pollBudget: this.pollBudget,
+      latencyStats: checkBoolean('latencyStats', opts.latencyStats, true),
+    };
     const requested = requestedEngine(opts.engine);
     const selection =
       requested === 'auto'
@@ -195,12 +201,26 @@ export class Ring {
   }
 
   stats(): RingStats {
-    const totals = this.direct.counts();
-    if (this.buffered && this.buffered.dispatcher !== this.direct) {
-      const extra = this.buffered.dispatcher.counts();
+    const dispatchers = this.dispatchers();
+    const totals = dispatchers[0]!.counts();
+    for (const extra of dispatchers.slice(1).map((dispatcher) => dispatcher.counts())) {
       for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += extra[key];
     }
-    return { ...totals, bytes: totals.bytesRead + totals.bytesWritten };
+    return {
+      ...totals,
+      bytes: totals.bytesRead + totals.bytesWritten,
+      latencyUs: summarizeLatency(dispatchers.map((dispatcher) => dispatcher.latency)),
+    };
+  }
+
+  /** Zeroes every count and latency in stats(); inflight and queued, which describe now, stay. */
+  resetStats(): void {
+    for (const dispatcher of this.dispatchers()) dispatcher.resetCounts();
+  }
+
+  private dispatchers(): Dispatcher[] {
+    const buffered = this.buffered?.dispatcher;
+    return buffered && buffered !== this.direct ? [this.direct, buffered] : [this.direct];
   }
 
   /**

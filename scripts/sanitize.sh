@@ -9,7 +9,7 @@
 # if any stage failed or any sanitizer report was written.
 #
 # Usage: scripts/sanitize.sh [vitest paths...]
-#   default paths: the engine and device suites (test/30.io.test.ts,
+#   default paths: the engine and device suites (test/30.io.test.ts, test/37.cancellation.test.ts,
 #   test/40.engines.test.ts, test/50.buffered.test.ts, test/device). Some of
 #   those change sysctls or attach loop devices and need root (they skip
 #   without it, unless CI=true). AIORING_SOAK_SECONDS defaults to 5 here.
@@ -26,7 +26,7 @@ mkdir -p "$logs"
 if [ "$#" -gt 0 ]; then
   suites=("$@")
 else
-  suites=(test/30.io.test.ts test/40.engines.test.ts test/50.buffered.test.ts test/device)
+  suites=(test/30.io.test.ts test/37.cancellation.test.ts test/40.engines.test.ts test/50.buffered.test.ts test/device)
 fi
 
 failed=()

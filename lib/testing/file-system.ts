@@ -3,26 +3,20 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkOneOf } from '../validate';
+import { checkOneOf, checkOptions } from '../validate';
 import { TestkitCodes, testkitError } from './errors';
 import { type LoopDevice, createLoopDevice } from './loop-device';
 import { unmountAndRemoveSync } from './mounts';
-import { MiB, type SectorSize, checkKnownOptions, checkSectorSize, checkSizeMiB } from './options';
+import { MiB, checkSectorSize, checkSizeMiB } from './options';
+import type { FileSystemOptions, FileSystemType } from './types';
+import { optionKeys } from '../option-keys';
 import { requirePrivilege } from './privilege';
 import { type Fixture, register, unregister } from './registry';
 import { debianPackages, run } from './run';
 import { forget, journal } from './watchdog';
 
-export const fileSystemTypes = ['ext4', 'xfs', 'btrfs', 'tmpfs'] as const;
-export type FileSystemType = (typeof fileSystemTypes)[number];
+const fileSystemTypes: readonly FileSystemType[] = ['ext4', 'xfs', 'btrfs', 'tmpfs'];
 
-export interface FileSystemOptions {
-  type: FileSystemType;
-  /** Size in MiB, 1 to 16384 (xfs and btrfs refuse devices below roughly 300 and 110 MiB). */
-  sizeMiB: number;
-  /** The loop device's logical sector size: 512 (the default) or 4096. Not for tmpfs. */
-  sectorSize?: SectorSize;
-}
 
 export interface FileSystem extends AsyncDisposable {
   readonly type: FileSystemType;
@@ -34,7 +28,6 @@ export interface FileSystem extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const optionKeys = ['type', 'sizeMiB', 'sectorSize'] as const;
 
 // Explicit where the defaults could differ between versions: btrfs data has
 // one copy, so a corrupted block has nothing to be repaired from; ext4 keeps
@@ -114,7 +107,7 @@ class MountedFileSystem implements FileSystem, Fixture {
  * mkfs.<type> (the message names the package when it is missing).
  */
 export async function createFileSystem(options: FileSystemOptions): Promise<FileSystem> {
-  const given = checkKnownOptions('options', options, optionKeys);
+  const given = checkOptions('options', options, optionKeys.fileSystem);
   const type = checkOneOf('type', given.type, fileSystemTypes);
   const sizeMiB = checkSizeMiB('sizeMiB', given.sizeMiB);
   if (type === 'tmpfs' && given.sectorSize !== undefined) {
@@ -124,7 +117,8 @@ export async function createFileSystem(options: FileSystemOptions): Promise<File
   requirePrivilege('createFileSystem');
   if (type !== 'tmpfs') requireTool(`mkfs.${type}`);
 
-  const mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), `aioring-${type}-`));
+  // By its real path, as /proc/self/mountinfo will name it.
+  const mountPoint = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), `aioring-${type}-`));
   let entry: number | undefined;
   let device: LoopDevice | undefined;
   try {

@@ -6,30 +6,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { systemError } from '../errors';
 import { native } from '../native';
+import { checkBoolean, checkInteger, checkOptions, checkString } from '../validate';
 import { TestkitCodes, testkitError } from './errors';
-import { MiB, type SectorSize, checkKnownOptions, checkSectorSize, checkSizeMiB } from './options';
+import { MiB, checkSectorSize, checkSizeMiB } from './options';
+import type { LoopDeviceOptions, SectorSize } from './types';
+import { optionKeys } from '../option-keys';
 import { requirePrivilege } from './privilege';
 import { type Fixture, register, unregister } from './registry';
 import { sleep } from './sleep';
 import { forget, journal } from './watchdog';
-import { checkBoolean, checkInteger, checkString } from '../validate';
 
-export interface LoopDeviceOptions {
-  /** Size of the device in MiB, 1 to 16384. Optional only when `backing` names an existing file (its size is used). */
-  sizeMiB?: number;
-  /** Logical sector size: 512 (the default) or 4096. */
-  sectorSize?: SectorSize;
-  /** The loop driver reads and writes its backing file with O_DIRECT. Default true. */
-  directIo?: boolean;
-  /**
-   * The backing file. An existing file is used as it is and kept on close();
-   * a path that does not exist yet is created (sparse, `sizeMiB` long) and
-   * removed on close(). Default: a fresh file in a new directory under os.tmpdir().
-   */
-  backing?: string;
-  /** How long to wait for a free loop device when all are in use, in ms. Default 60000. */
-  waitMs?: number;
-}
 
 export interface LoopDevice extends AsyncDisposable {
   /** /dev/loopN. */
@@ -44,12 +30,10 @@ export interface LoopDevice extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const optionKeys = ['sizeMiB', 'sectorSize', 'directIo', 'backing', 'waitMs'] as const;
 const detachTimeoutMs = 5_000;
-// Every loop device in use (ENOSPC/ENODEV from LOOP_CTL_GET_FREE, ENXIO/ENOENT
-// when no node exists for a new one) or a race lost to another process (EBUSY).
 const { EBUSY } = os.constants.errno;
 
+/** Every loop device is in use (the driver offers none, or no node to open), or another process bound ours first. */
 function noneFree(failure: { errno: number; syscall: string }): boolean {
   return failure.syscall === 'ioctl(LOOP_CTL_GET_FREE)' || failure.syscall === 'open(/dev/loopN)' || failure.errno === EBUSY;
 }
@@ -178,14 +162,15 @@ function prepareBacking(backing: string | undefined, sizeMiB: number | undefined
         code: 'ERR_OUT_OF_RANGE',
       });
     }
-    return { file: path.resolve(backing), sizeBytes: stat.size, owned: undefined };
+    return { file: fs.realpathSync(backing), sizeBytes: stat.size, owned: undefined };
   }
   if (sizeMiB === undefined) {
     throw Object.assign(new TypeError('The "sizeMiB" option is required unless "backing" names an existing file'), { code: 'ERR_INVALID_ARG_VALUE' });
   }
   const sizeBytes = sizeMiB * MiB;
   if (backing !== undefined) {
-    const file = path.resolve(backing);
+    // The kernel reports the backing file by its real path (sysfs backing_file).
+    const file = path.join(fs.realpathSync(path.dirname(path.resolve(backing))), path.basename(backing));
     // 'wx': never truncate a file that appeared meanwhile.
     fs.closeSync(fs.openSync(file, 'wx'));
     try {
@@ -196,7 +181,7 @@ function prepareBacking(backing: string | undefined, sizeMiB: number | undefined
     }
     return { file, sizeBytes, owned: file };
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aioring-loop-'));
+  const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'aioring-loop-'));
   const file = path.join(dir, 'backing.img');
   try {
     fs.writeFileSync(file, '');
@@ -214,7 +199,7 @@ function prepareBacking(backing: string | undefined, sizeMiB: number | undefined
  * (up to `waitMs`), because other test processes release theirs all the time.
  */
 export async function createLoopDevice(options: LoopDeviceOptions): Promise<LoopDevice> {
-  const given = checkKnownOptions('options', options, optionKeys);
+  const given = checkOptions('options', options, optionKeys.loopDevice);
   const sizeMiB = given.sizeMiB === undefined ? undefined : checkSizeMiB('sizeMiB', given.sizeMiB);
   const sectorSize = checkSectorSize('sectorSize', given.sectorSize, 512);
   const directIo = checkBoolean('directIo', given.directIo, true);

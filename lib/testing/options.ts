@@ -1,21 +1,14 @@
 // Argument checks for the kit, in the same style as the library's own: Node's
 // error classes and codes, and the value that was wrong in the message.
-import { OptionKeys } from '../option-keys';
-import { checkOneOf, checkOptions } from '../validate';
+
+import type { SectorSize } from './types';
 
 export const MiB = 1024 * 1024;
 /** Sparse backing files cost only what is written, but a typo like 1e6 MiB should not be taken literally. */
 export const maxSizeMiB = 16 * 1024;
-export const sectorSizes = [512, 4096] as const;
-export type SectorSize = (typeof sectorSizes)[number];
 
 function invalid(message: string): TypeError {
   return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_VALUE' });
-}
-
-/** The options object, refusing keys the function does not know (a misspelt option would otherwise be ignored). */
-export function checkKnownOptions(name: string, value: unknown, known: readonly string[]): Record<string, unknown> {
-  return checkOptions(name, value, OptionKeys.of(known));
 }
 
 export function checkSizeMiB(name: string, value: unknown): number {
@@ -41,5 +34,3 @@ export function checkLimit(name: string, value: unknown): number | undefined {
   }
   return value;
 }
-
-export { checkOneOf };

@@ -4,31 +4,19 @@
 // any children it forked meanwhile, back and removes the cgroup.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkInteger } from '../validate';
+import { checkInteger, checkOptions } from '../validate';
 import { TestkitCodes, testkitError } from './errors';
 import { removeCgroup } from './cgroup-removal';
 import { type IoController, cgroupOf, findIoController } from './cgroups';
 import type { LoopDevice } from './loop-device';
-import { checkKnownOptions, checkLimit } from './options';
+import { checkLimit } from './options';
+import type { ThrottleLimits, ThrottleOptions } from './types';
+import { optionKeys } from '../option-keys';
 import { requirePrivilege } from './privilege';
 import { type Fixture, register, unregister } from './registry';
 import { forget, journal } from './watchdog';
 
-export interface ThrottleLimits {
-  /** Bytes per second read from the device. */
-  readBps?: number;
-  /** Bytes per second written to the device. */
-  writeBps?: number;
-  /** Read requests per second. */
-  readIops?: number;
-  /** Write requests per second. */
-  writeIops?: number;
-}
 
-export interface ThrottleOptions {
-  /** The process to throttle. Default: this one. Processes it forks while throttled are throttled too. */
-  pid?: number;
-}
 
 export interface Throttle extends AsyncDisposable {
   /** The cgroup directory made for this throttle. */
@@ -118,12 +106,12 @@ export async function throttle(device: LoopDevice | string, limits: ThrottleLimi
   if (typeof devicePath !== 'string') {
     throw Object.assign(new TypeError('The "device" argument must be a LoopDevice or a block device path'), { code: 'ERR_INVALID_ARG_TYPE' });
   }
-  const given = checkKnownOptions('limits', limits, limitKeys);
+  const given = checkOptions('limits', limits, optionKeys.throttleLimits);
   const checked = Object.fromEntries(limitKeys.map((key) => [key, checkLimit(key, given[key])]));
   if (limitKeys.every((key) => checked[key] === undefined)) {
     throw Object.assign(new TypeError(`The "limits" argument must set at least one of ${limitKeys.join(', ')}`), { code: 'ERR_INVALID_ARG_VALUE' });
   }
-  const pid = checkInteger('pid', checkKnownOptions('options', options, ['pid']).pid ?? process.pid, 1, 2 ** 22);
+  const pid = checkInteger('pid', checkOptions('options', options, optionKeys.throttle).pid ?? process.pid, 1, 2 ** 22);
   const numbers = deviceNumbers(devicePath);
   requirePrivilege('throttle');
   const controller = findIoController();

@@ -39,7 +39,10 @@ function script(): string {
 }
 
 function start(): Watchdog {
-  const child = spawn(process.execPath, [script()], { detached: true, stdio: ['pipe', 'pipe', 'inherit'] });
+  // cwd '/': a working directory inside a kit mount would keep it busy.
+  const child = spawn(process.execPath, [script()], { cwd: '/', detached: true, stdio: ['pipe', 'pipe', 'inherit'] });
+  // A watchdog that died is noticed through 'exit'; writes to it must not throw EPIPE at the test.
+  child.stdin.on('error', () => {});
   const started: Watchdog = { child, waiting: new Map() };
   readline.createInterface({ input: child.stdout }).on('line', (line) => {
     const reply = JSON.parse(line) as { ack: number; error?: string };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { floorLog2, Histogram } from '../../bench/src/trial/histogram';
+import { Histogram, floorLog2 } from '../../lib/histogram';
 import { Prng } from '../../bench/src/trial/workload';
 
 /** Nearest-rank percentile of a sorted array, the definition the histogram approximates. */

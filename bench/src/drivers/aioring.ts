@@ -21,6 +21,8 @@ export interface AioringStyle {
   busyPollUs: number;
   /** RingOptions.pollBudget; undefined leaves the library's default. */
   pollBudget?: number;
+  /** RingOptions.latencyStats: false measures what recording stats().latencyUs costs. */
+  latencyStats: boolean;
   /** Opens the target with ring.open's integrity option (--integrity's format, trailer layout). */
   protect: boolean;
 }
@@ -36,6 +38,7 @@ export class AioringDriver implements Driver {
   readonly fixedBuffers: boolean;
   readonly busyPollUs: number;
   readonly pollBudget: number | undefined;
+  readonly latencyStats: boolean;
   readonly protect: boolean;
 
   constructor(
@@ -49,6 +52,7 @@ export class AioringDriver implements Driver {
     this.fixedBuffers = style.fixedBuffers;
     this.busyPollUs = style.busyPollUs;
     this.pollBudget = style.pollBudget;
+    this.latencyStats = style.latencyStats;
     this.protect = style.protect;
     this.family = style.batch ? ('aioring-batch' as const) : ('aioring' as const);
   }
@@ -76,6 +80,7 @@ export class AioringDriver implements Driver {
       fixedBuffers: this.fixedBuffers,
       busyPollUs: this.busyPollUs,
       pollBudget: this.pollBudget,
+      latencyStats: this.latencyStats,
       protect: this.protect,
     });
   }
@@ -93,6 +98,7 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
     depth: spec.qd,
     engine: spec.engine,
     busyPollUs: style.busyPollUs,
+    latencyStats: style.latencyStats,
     ...(style.pollBudget === undefined ? {} : { pollBudget: style.pollBudget }),
   });
   // How long timers and other callbacks wait behind the ring (polling holds the loop).

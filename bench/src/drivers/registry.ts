@@ -24,7 +24,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: false },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: false, latencyStats: true },
         `aioring, ${engine} engine, one promise per op (qd workers each awaiting file.read/write)`,
         ['aioring'],
       ),
@@ -34,7 +34,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-batch`,
         engine,
-        { batch: true, fixedBuffers: false, busyPollUs: 0, protect: false },
+        { batch: true, fixedBuffers: false, busyPollUs: 0, protect: false, latencyStats: true },
         `aioring, ${engine} engine, ring.submit() batches refilled as they complete`,
         ['aioring-batch'],
       ),
@@ -44,14 +44,14 @@ export const DRIVERS: readonly Driver[] = [
   new AioringDriver(
     'aioring-io_uring-fixed',
     'io_uring',
-    { batch: false, fixedBuffers: true, busyPollUs: 0, protect: false },
+    { batch: false, fixedBuffers: true, busyPollUs: 0, protect: false, latencyStats: true },
     'as aioring-io_uring, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
   new AioringDriver(
     'aioring-io_uring-batch-fixed',
     'io_uring',
-    { batch: true, fixedBuffers: true, busyPollUs: 0, protect: false },
+    { batch: true, fixedBuffers: true, busyPollUs: 0, protect: false, latencyStats: true },
     'as aioring-io_uring-batch, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
@@ -61,7 +61,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-nopoll`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0, pollBudget: 0, protect: false },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, pollBudget: 0, latencyStats: true, protect: false },
         `as aioring-${engine}, on a ring made with pollBudget: 0 (no adaptive polling)`,
         ['aioring-nopoll'],
       ),
@@ -73,10 +73,18 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-poll`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US, protect: false },
+        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US, protect: false, latencyStats: true },
         `as aioring-${engine}, on a ring made with busyPollUs: ${BUSY_POLL_US} (spins for completions)`,
         ['aioring-poll'],
       ),
+  ),
+  // What recording ring.stats().latencyUs costs: the same driver with it off.
+  new AioringDriver(
+    'aioring-io_uring-nolatency',
+    'io_uring',
+    { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: false, protect: false },
+    'as aioring-io_uring, on a ring made with latencyStats: false (stats().latencyUs not recorded)',
+    [],
   ),
   // Protected files: the same per-op workload on a file opened with ring.open's
   // integrity option, so every write fills its trailers and every read is checked.
@@ -85,7 +93,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-pi`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: true },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: true, latencyStats: true },
         `as aioring-${engine}, the file opened with integrity: { format: --integrity, interval: 4096 (512 below 4k) }`,
         ['aioring-pi'],
       ),

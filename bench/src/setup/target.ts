@@ -226,33 +226,43 @@ export function tempTargetPath(): string {
 const CHUNK = 4 * 1024 * 1024;
 
 /**
- * Writes the pattern over [0, region) of an open descriptor in 4 MiB chunks
- * (a few in flight), then fsyncs.
+ * Writes the pattern over [0, region) in chunks of up to 4 MiB, a few in
+ * flight, each from its own buffer (made by `alloc`) through `write`.
  */
-async function stampRegion(handle: fs.promises.FileHandle, region: number, pattern: Pattern): Promise<void> {
+async function stampChunks(
+  region: number,
+  pattern: Pattern,
+  alloc: (size: number) => Buffer,
+  write: (view: Buffer, offset: number) => Promise<void>,
+): Promise<void> {
   const inFlight = 4;
-  const buffers = Array.from({ length: inFlight }, () => {
-    const b = Buffer.allocUnsafe(CHUNK);
-    pattern.fill(b, 0);
-    return b;
-  });
+  const chunk = Math.min(CHUNK, region);
   let next = 0;
-  const worker = async (buf: Buffer) => {
+  const worker = async () => {
+    const buf = alloc(chunk);
+    pattern.fill(buf, 0);
     while (next < region) {
       const offset = next;
-      const len = Math.min(CHUNK, region - offset);
+      const len = Math.min(chunk, region - offset);
       next += len;
       const view = buf.subarray(0, len);
       pattern.stamp(view, offset);
-      let done = 0;
-      while (done < len) {
-        const { bytesWritten } = await handle.write(view, done, len - done, offset + done);
-        if (bytesWritten <= 0) throw new Error(`short write at ${offset + done}`);
-        done += bytesWritten;
-      }
+      await write(view, offset);
     }
   };
-  await Promise.all(buffers.map(worker));
+  await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+/** Writes the pattern over [0, region) of an open descriptor, then fsyncs. */
+async function stampRegion(handle: fs.promises.FileHandle, region: number, pattern: Pattern): Promise<void> {
+  await stampChunks(region, pattern, (size) => Buffer.allocUnsafe(size), async (view, offset) => {
+    let done = 0;
+    while (done < view.length) {
+      const { bytesWritten } = await handle.write(view, done, view.length - done, offset + done);
+      if (bytesWritten <= 0) throw new Error(`short write at ${offset + done}`);
+      done += bytesWritten;
+    }
+  });
   await handle.sync();
 }
 
@@ -323,21 +333,9 @@ export async function stampProtectedTarget(file: string, region: number, pattern
   const ring = new Ring({ depth: 8 });
   try {
     const target = await ring.open(file, { write: true, integrity: { format: integrity.format, interval: integrity.interval as 512 | 4096 } });
-    const chunk = Math.min(CHUNK, region);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      const buf = allocAligned(chunk, 4096);
-      pattern.fill(buf, 0);
-      while (next < region) {
-        const offset = next;
-        const len = Math.min(chunk, region - offset);
-        next += len;
-        const view = buf.subarray(0, len);
-        pattern.stamp(view, offset);
-        await target.write(view, offset);
-      }
-    };
-    await Promise.all(Array.from({ length: 4 }, worker));
+    await stampChunks(region, pattern, (size) => allocAligned(size, 4096), async (view, offset) => {
+      await target.write(view, offset);
+    });
     await target.sync();
     await target.close();
   } finally {
