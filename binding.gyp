@@ -5,7 +5,11 @@
       "sources": [
         "native/binding.cc",
         "native/aio_engine.cc",
-        "native/uring_engine.cc",
+        "native/uring_setup.cc",
+        "native/uring_register.cc",
+        "native/uring_submit.cc",
+        "native/uring_reap.cc",
+        "native/delivery.cc",
         "native/pool_engine.cc",
         "native/adaptive_poll.cc",
         "native/probe.cc",

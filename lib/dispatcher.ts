@@ -54,6 +54,8 @@ export interface IoRequest {
   position: number;
   length: number;
   dsync: boolean;
+  /** RWF_ATOMIC: the write lands whole or not at all. */
+  atomic: boolean;
   /** Protection tuples, for a protected file's separate layout. */
   pi: ArrayBufferView | undefined;
   resolve: ((bytes: number) => void) | undefined;
@@ -370,7 +372,9 @@ export class Dispatcher {
     records[base + RecordField.fd] = request.target.fd;
     records[base + RecordField.op] = request.op;
     records[base + RecordField.flags] =
-      (request.dsync ? RequestFlags.dsync : 0) | (request.pi !== undefined ? RequestFlags.protectionTuples : 0);
+      (request.dsync ? RequestFlags.dsync : 0) |
+      (request.atomic ? RequestFlags.atomic : 0) |
+      (request.pi !== undefined ? RequestFlags.protectionTuples : 0);
     records[base + RecordField.length] = Array.isArray(request.buffers) ? request.buffers.length : request.length;
     records[base + RecordField.memAlign] = request.target.memAlign;
     records[base + RecordField.status] = RecordStatus.ok;

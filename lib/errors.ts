@@ -15,6 +15,7 @@ export const LibraryCodes = {
   buffersRegistered: 'ERR_AIO_BUFFERS_REGISTERED',
   integrity: 'ERR_AIO_INTEGRITY',
   timeout: 'ERR_AIO_TIMEOUT',
+  atomic: 'ERR_AIO_ATOMIC',
 } as const;
 
 /** Every failure the library reports: kernel errors and its own rejections alike. */

@@ -106,7 +106,13 @@ export class AioFile implements RequestTarget {
       if (arguments.length > 3 || typeof options === 'number') throw wrongShape('write', 'buffer', 'position', 'options');
       const opts = readOptions(options, optionKeys.write);
       const buffers = checkBuffer('buffer', buffer);
-      return this.start(this.transfer(OpCodes.write, buffers, position, checkBoolean('dsync', opts.dsync, false), opts.pi), opts);
+      const request = this.transfer(OpCodes.write, buffers, position, checkBoolean('dsync', opts.dsync, false), opts.pi);
+      if (checkBoolean('atomic', opts.atomic, false) && !(request instanceof AioError)) {
+        const refusal = this.atomicRefusal(request.length, position);
+        if (refusal !== undefined) return Promise.reject(refusal);
+        request.atomic = true;
+      }
+      return this.start(request, opts);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -127,6 +133,9 @@ export class AioFile implements RequestTarget {
     try {
       if (arguments.length > 3 || typeof options === 'number') throw wrongShape('writev', 'buffers', 'position', 'options');
       const opts = readOptions(options, optionKeys.write);
+      if (opts.atomic !== undefined) {
+        throw Object.assign(new TypeError('The "atomic" option is for file.write() (one buffer), not writev'), { code: 'ERR_INVALID_ARG_VALUE' });
+      }
       const list = checkBufferList('buffers', buffers);
       return this.start(this.transfer(OpCodes.writev, list, position, checkBoolean('dsync', opts.dsync, false), opts.pi), opts);
     } catch (error) {
@@ -303,6 +312,25 @@ export class AioFile implements RequestTarget {
     return this.dispatcher.request(request);
   }
 
+  // RWF_ATOMIC's rules, checked here so that a refusal says which one: the
+  // kernel answers every breach with a bare EINVAL.
+  private atomicRefusal(length: number, position: number): AioError | undefined {
+    const { atomicWriteMin: min, atomicWriteMax: max, direct } = this.info;
+    let rule: string | undefined;
+    if (!direct) rule = 'atomic writes need direct I/O (a file opened without direct: false)';
+    else if (max === 0) {
+      rule =
+        "this file's device or file system offers no atomic writes (statx reports no STATX_WRITE_ATOMIC unit: it needs Linux 6.11+ " +
+        'and a device or file system that supports them); file.info.atomicWriteMax is 0';
+    } else if (length < min || length > max || (length & (length - 1)) !== 0) {
+      rule = `an atomic write must be a power of two from ${min} to ${max} bytes (file.info.atomicWriteMin/Max)`;
+    } else if (position % length !== 0) {
+      rule = 'an atomic write must start at a multiple of its own length';
+    }
+    if (rule === undefined) return undefined;
+    return libraryError(LibraryCodes.atomic, rule, { op: 'write', path: this.path, position, length });
+  }
+
   private startCancellable(request: IoRequest, options: Record<string, unknown>): Promise<number> {
     const signal = checkSignal('signal', options.signal);
     const timeoutMs = checkTimeoutMs('timeoutMs', options.timeoutMs);
@@ -407,7 +435,21 @@ function newRequest(
   dsync: boolean,
   pi: ArrayBufferView | undefined,
 ): IoRequest {
-  return { target, op, buffers, position, length, dsync, pi, resolve: undefined, reject: undefined, batch: undefined, index: 0, control: undefined };
+  return {
+    target,
+    op,
+    buffers,
+    position,
+    length,
+    dsync,
+    atomic: false,
+    pi,
+    resolve: undefined,
+    reject: undefined,
+    batch: undefined,
+    index: 0,
+    control: undefined,
+  };
 }
 
 const noOptions: Record<string, unknown> = Object.freeze({});

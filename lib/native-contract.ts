@@ -16,7 +16,7 @@ export const OpCodes = { read: 0, write: 1, readv: 2, writev: 3, fsync: 4, fdata
 export const opNames: readonly (OpName & keyof typeof OpCodes)[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
 
 /** engine.h's kFlag* bits of a record's `flags`, and contract.h's protectionTuples (one more buffer follows: the request's tuples). */
-export const RequestFlags = { dsync: 1, protectionTuples: 256 } as const;
+export const RequestFlags = { dsync: 1, atomic: 2, protectionTuples: 256 } as const;
 
 /** Bytes of one SubmissionRecord. */
 export const recordBytes = 40;

@@ -41,7 +41,7 @@ const open: KeyTable<OpenOptions> = {
   signal: true,
 };
 const read: KeyTable<ReadOptions> = { pi: true, signal: true, timeoutMs: true };
-const write: KeyTable<WriteOptions> = { dsync: true, pi: true, signal: true, timeoutMs: true };
+const write: KeyTable<WriteOptions> = { dsync: true, pi: true, signal: true, timeoutMs: true, atomic: true };
 const sync: KeyTable<SyncOptions> = { signal: true, timeoutMs: true };
 const submit: KeyTable<SubmitOptions> = { signal: true, timeoutMs: true, ordered: true };
 const scrub: KeyTable<ScrubOptions> = { onProgress: true };

@@ -120,6 +120,8 @@ export class Ring {
       blockDevice: device.blockDevice,
       direct,
       readOnly: !write || device.readOnly,
+      atomicWriteMin: direct ? device.atomicWriteMin : 0,
+      atomicWriteMax: direct ? device.atomicWriteMax : 0,
     };
     const mismatch = integrity && intervalMismatch(integrity, info.logicalBlockSize, info.offsetAlign);
     if (mismatch) {

@@ -208,9 +208,23 @@ export interface FileInfo {
   direct: boolean;
   /** Opened without write, or the block device itself is read-only. */
   readOnly: boolean;
+  /**
+   * The smallest and largest write({ atomic: true }) (RWF_ATOMIC) the file
+   * takes, in bytes, from statx STATX_WRITE_ATOMIC (Linux 6.11+). 0 when the
+   * device or file system offers no atomic writes, or the file is not direct.
+   */
+  atomicWriteMin: number;
+  atomicWriteMax: number;
 }
 
 export interface WriteOptions extends CancelOptions {
+  /**
+   * RWF_ATOMIC: after a crash the write is either wholly on the device or not
+   * at all, never torn. Its length must be a power of two within
+   * file.info.atomicWriteMin..atomicWriteMax and its position a multiple of
+   * it; otherwise, or where unsupported, it rejects with ERR_AIO_ATOMIC.
+   */
+  atomic?: boolean;
   /** RWF_DSYNC on this write alone: durable when it completes. */
   dsync?: boolean;
   /** A protected file's separate layout: filled with the data's tuples, one per interval, before the write is submitted. */

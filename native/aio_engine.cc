@@ -12,10 +12,8 @@
 
 #include "event_notifier.h"
 #include "parked_completions.h"
+#include "uapi_compat.h"
 
-#ifndef RWF_DSYNC
-#define RWF_DSYNC 0x00000002
-#endif
 
 namespace aioring {
 namespace {
@@ -151,7 +149,7 @@ class AioEngine final : public Engine {
     cb->aio_flags = IOCB_FLAG_RESFD;
     cb->aio_resfd = static_cast<uint32_t>(notifier_.fd());
     cb->aio_offset = req.offset;
-    if (req.flags & kFlagDsync) cb->aio_rw_flags = RWF_DSYNC;
+    cb->aio_rw_flags = rwFlagsFor(req.flags);
     if (req.op == OpCode::kReadv || req.op == OpCode::kWritev) {
       cb->aio_buf = reinterpret_cast<uintptr_t>(req.iov);
       cb->aio_nbytes = req.iovcnt;

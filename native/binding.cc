@@ -14,20 +14,22 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "adaptive_poll.h"
 #include "checksum/checksum.h"
 #include "integrity/kernel_pi.h"
 #include "integrity/protected_io.h"
 #include "integrity/protection.h"
 #include "contract.h"
+#include "delivery.h"
 #include "device.h"
 #include "engine.h"
+#include "event_notifier.h"
 #include "file_space.h"
 #include "fixed_buffer_index.h"
 #include "iovec_space.h"
@@ -36,22 +38,6 @@
 
 namespace aioring {
 namespace {
-
-// Completions handed to JS per callback when requests complete later, from a
-// device: one eighth of the depth, and at least four. Devices often finish a
-// whole batch at once; settling all of it before the continuations resubmit
-// leaves the device idle for that long, and at QD 32 on the project's disk that
-// cost a third of fio's IOPS. Four at a time matched fio there with CPU per I/O
-// at fio's level (two at a time did not); at QD 128, sixteen kept the same IOPS
-// as four for a quarter less CPU. When requests complete inside the submission
-// call instead (page cache, tmpfs), nothing waits on us but the CPU, so whole
-// batches go in one callback.
-uint32_t completionsPerCallbackFromDevice(uint32_t depth) { return depth / 8 > 4 ? depth / 8 : 4; }
-
-// Completions a wake-up may deliver even when the depth is smaller. At depth 1
-// a budget of one depth's worth meant every wake-up ended by setting the eventfd again,
-// costing a write, an extra loop turn and a read per request.
-constexpr uint32_t kMinCompletionsPerWake = 64;
 
 // Bumped in the child of every fork() made through libc. A binding remembers the
 // value it was made under, so a binding inherited by a child is recognised
@@ -127,6 +113,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
                         InstanceMethod<&EngineBinding::Close>("close"),
                         InstanceMethod<&EngineBinding::Counters>("counters"),
                         InstanceMethod<&EngineBinding::SetBusyPoll>("setBusyPoll"),
+                        InstanceMethod<&EngineBinding::SetPollBudget>("setPollBudget"),
                         InstanceMethod<&EngineBinding::RegisterBuffers>("registerBuffers"),
                         InstanceMethod<&EngineBinding::RegisterFile>("registerFile"),
                         InstanceMethod<&EngineBinding::UnregisterFile>("unregisterFile"),
@@ -153,7 +140,8 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
         slotTransfers_(depth_),
         slotAttributes_(depth_),
         slotFaults_(depth_),
-        asyncContext_(info.Env(), "aioring:ring") {
+        asyncContext_(info.Env(), "aioring:ring"),
+        poller_(depth_, 0) {
     Napi::Env env = info.Env();
     Napi::ArrayBuffer submissions = info[2].As<Napi::ArrayBuffer>();
     Napi::ArrayBuffer completions = info[3].As<Napi::ArrayBuffer>();
@@ -227,15 +215,17 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
 
     uint32_t readyBefore = engine_->readyCount();
     uint32_t accepted = engine_->submit(requests_.data(), valid);
+    const int64_t submittedNs = adaptivePolling() && accepted > 0 ? monotonicNs() : 0;
     for (uint32_t i = 0; i < accepted; ++i) {
       const Request& request = requests_[i];
       slotBusy_[request.slot] = true;
       slotRequests_[request.slot] = request;
+      if (submittedNs) poller_.submitted(request.slot, request.op, submittedNs);
     }
     if (accepted > 0) {
       uint32_t readyAfter = engine_->readyCount();
       uint32_t completedInline = readyAfter > readyBefore ? readyAfter - readyBefore : 0;
-      completionsPerCallback_ = completedInline * 2 >= accepted ? depth_ : completionsPerCallbackFromDevice(depth_);
+      completionsPerCallback_ = completionsPerCallback(depth_, accepted, completedInline);
     }
     holdWhileBusy();
     // Records the engine did not take (it was full) are resubmitted by JS later;
@@ -384,6 +374,10 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     counters.Set("fixedFileOps", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->fixedFileOps()) : 0));
     counters.Set("busyPolls", Napi::Number::New(env, static_cast<double>(busyPolls_)));
     counters.Set("busyPollHits", Napi::Number::New(env, static_cast<double>(busyPollHits_)));
+    counters.Set("adaptivePolls", Napi::Number::New(env, static_cast<double>(poller_.polls())));
+    counters.Set("adaptivePollHits", Napi::Number::New(env, static_cast<double>(poller_.hits())));
+    const uint64_t pollNs = busyPollSpentNs_ + poller_.spentNs();
+    counters.Set("pollCpuUs", Napi::Number::New(env, static_cast<double>(pollNs / 1000)));
     return counters;
   }
 
@@ -392,6 +386,15 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     busyPollNs_ = static_cast<int64_t>(info[0].As<Napi::Number>().Uint32Value()) * 1000;
     return info.Env().Undefined();
   }
+
+  // (fraction of a core, 0 to 1) -> undefined. 0 turns adaptive polling off.
+  Napi::Value SetPollBudget(const Napi::CallbackInfo& info) {
+    poller_.setBudget(info[0].As<Napi::Number>().DoubleValue());
+    return info.Env().Undefined();
+  }
+
+  // Adaptive polling runs unless it has no budget or busyPollUs replaces it.
+  bool adaptivePolling() const { return busyPollNs_ == 0 && poller_.enabled(); }
 
   // (count, size) -> { buffers: Buffer[], fixed } | { errno, syscall } | kSubmitClosed | kSubmitForked
   // Allocates `count` zeroed, page-aligned blocks of `size` bytes and offers them
@@ -506,61 +509,50 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     binding->deliverCompletions();
   }
 
+  // Hands completions to JS, a callback's worth at a time, within the
+  // wake-up's budget (see delivery.h for the decisions and why).
   void deliverCompletions() {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
-    // Each callback lets JS submit more, and cached reads can complete inline,
-    // so reaping until empty could keep the loop here forever and starve
-    // timers and other I/O. Take at most one depth's worth per wake-up (or
-    // kMinCompletionsPerWake for small depths); if that is used up, make sure
-    // the notifier stays set and let libuv run a turn.
-    //
-    // The notifier is cleared only once the completions look used up, not on
-    // waking: that read is a system call, and at queue depth 1 everything
-    // before the callback is on the path from the device to the next request.
-    // A completion that lands between the empty reap and the clearing is
-    // still seen, because clearing is followed by one more reap.
-    //
-    // With busy polling on, a wake-up that has run out of completions while
-    // requests are still in flight spins, once and for at most busyPollNs_,
-    // waiting for the next one instead of letting the loop sleep. If that
-    // catches some, the wake-up ends by setting the notifier, so the next turn
-    // of the loop (after timers and other I/O) polls again: each turn spends
-    // at most busyPollNs_ spinning.
-    uint32_t delivered = 0;
-    bool drained = false;
-    bool polled = false;
-    bool caught = false;
-    const uint32_t budget = std::max(depth_, kMinCompletionsPerWake);
+    // Adaptive polling learns from each completion the time since its
+    // submission: completions already waiting when the wake-up (or a poll)
+    // began are timed to then, the rest to when they were reaped.
+    const bool adaptive = adaptivePolling();
+    int64_t seenNs = adaptive ? monotonicNs() : 0;
+    uint32_t seenReady = adaptive ? engine_->readyCount() : 0;
+    WakeUp wake(depth_, busyPollNs_ > 0 || adaptive);
     while (engine_) {
-      if (delivered >= budget) {
-        // Set it even if this loop has not cleared it: an engine may have
-        // (io_uring clears it after entering the kernel to post completions).
+      if (!wake.mayReap()) {
         rearm();
         break;
       }
       uint32_t count = engine_->reap(completions_.data(), completionsPerCallback_);
       if (count == 0) {
-        if (!drained) {
+        WakeStep next = wake.onEmpty(engine_->inFlight());
+        if (next == WakeStep::kDrain) {
           engine_->drainNotifications();
-          drained = true;
           continue;
         }
-        if (!polled && busyPollNs_ > 0 && engine_->inFlight() > 0) {
-          polled = true;
-          if (pollForCompletions()) {
-            // They signalled the notifier too: clear it again once they are used up.
-            caught = true;
-            drained = false;
-            continue;
-          }
+        if (next == WakeStep::kBusyPoll) {
+          const bool caught = adaptive ? pollAdaptively(&seenNs, &seenReady) : pollForCompletions();
+          next = wake.afterPoll(caught, engine_->inFlight());
         }
-        if (caught && engine_->inFlight() > 0) rearm();
+        if (next == WakeStep::kReap) continue;
+        if (next == WakeStep::kRearm) rearm();
         break;
       }
-      delivered += count;
+      wake.delivered(count);
+      int64_t reapedNs = 0;
       for (uint32_t i = 0; i < count; ++i) {
         const uint32_t slot = completions_[i].slot;
+        if (adaptive) {
+          if (seenReady > 0) {
+            --seenReady;
+          } else if (reapedNs == 0) {
+            reapedNs = monotonicNs();
+          }
+          poller_.completed(slot, reapedNs == 0 ? seenNs : reapedNs);
+        }
         int32_t result = completions_[i].result;
         if (slotVerifies_[slot]) result = verifyCompletion(slot, result);
         completionPairs_[i] = CompletionPair{static_cast<int32_t>(slot), result};
@@ -577,29 +569,32 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   // Spins until a completion is waiting or busyPollNs_ has passed; true if one is.
   bool pollForCompletions() {
     ++busyPolls_;
-    const int64_t deadline = monotonicNs() + busyPollNs_;
-    do {
-      if (engine_->completionsWaiting()) {
-        ++busyPollHits_;
-        return true;
-      }
-    } while (monotonicNs() < deadline);
-    return false;
+    const int64_t start = monotonicNs();
+    const bool caught = spinUntil(busyPollNs_, [this] { return engine_->completionsWaiting(); });
+    busyPollSpentNs_ += static_cast<uint64_t>(monotonicNs() - start);
+    if (caught) ++busyPollHits_;
+    return caught;
+  }
+  // Spins for as long as the poller's policy says, if at all; true if that
+  // found a completion, which is then timed to *seenNs (with the *seenReady
+  // completions waiting by then).
+  bool pollAdaptively(int64_t* seenNs, uint32_t* seenReady) {
+    const int64_t start = monotonicNs();
+    const int64_t spinNs = poller_.plan(start);
+    if (spinNs == 0) return false;
+    const bool caught = spinUntil(spinNs, [this] { return engine_->completionsWaiting(); });
+    const int64_t end = monotonicNs();
+    poller_.spun(end - start, caught);
+    if (caught) {
+      *seenNs = end;
+      *seenReady = engine_->readyCount();
+    }
+    return caught;
   }
 
-  static int64_t monotonicNs() {
-    timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
-  }
 
   // Sets the notifier, so the poll fires again on the next turn of the loop.
-  void rearm() {
-    uint64_t one = 1;
-    // EAGAIN would mean the counter is already set, which is all we want.
-    while (write(engine_->notifyFd(), &one, sizeof one) < 0 && errno == EINTR) {
-    }
-  }
+  void rearm() { signalEventFd(engine_->notifyFd()); }
 
   // While the kernel holds requests, the binding must stay alive and keep the loop
   // running; when idle it must do neither, so a forgotten binding can be collected.
@@ -713,6 +708,8 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   int64_t busyPollNs_ = 0;
   uint64_t busyPolls_ = 0;
   uint64_t busyPollHits_ = 0;
+  uint64_t busyPollSpentNs_ = 0;
+  AdaptivePoller poller_;
 };
 
 // Frees an aligned block unless a binding still has a request using it in flight
@@ -776,6 +773,8 @@ Napi::Value DescribeFd(const Napi::CallbackInfo& info) {
   result.Set("offsetAlign", Napi::Number::New(env, device.offsetAlign));
   result.Set("blockDevice", Napi::Boolean::New(env, device.blockDevice));
   result.Set("readOnly", Napi::Boolean::New(env, device.readOnly));
+  result.Set("atomicWriteMin", Napi::Number::New(env, device.atomicWriteMin));
+  result.Set("atomicWriteMax", Napi::Number::New(env, device.atomicWriteMax));
   return result;
 }
 
@@ -1082,6 +1081,7 @@ Napi::Object contractObject(Napi::Env env) {
   contract.Set("opCodes", opCodes);
   Napi::Object flags = Napi::Object::New(env);
   flags.Set("dsync", kFlagDsync);
+  flags.Set("atomic", kFlagAtomic);
   flags.Set("protectionTuples", kFlagProtectionTuples);
   contract.Set("flags", flags);
   contract.Set("recordBytes", kRecordBytes);

@@ -13,9 +13,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #ifndef STATX_DIOALIGN
 #define STATX_DIOALIGN 0x00002000U
+#endif
+#ifndef STATX_WRITE_ATOMIC
+#define STATX_WRITE_ATOMIC 0x00010000U
 #endif
 #ifndef BTRFS_SUPER_MAGIC
 #define BTRFS_SUPER_MAGIC 0x9123683E
@@ -41,6 +45,19 @@ uint32_t readSysfsNumber(unsigned major, unsigned minor, const char* attribute) 
 }
 
 uint32_t larger(uint32_t a, uint32_t b) { return a > b ? a : b; }
+
+// stx_atomic_write_unit_min and _max sit at these offsets of struct statx
+// (6.11); read them as bytes, as headers older than that call the space spare.
+constexpr size_t kAtomicWriteUnitMinOffset = 0xa8;
+constexpr size_t kAtomicWriteUnitMaxOffset = 0xac;
+static_assert(sizeof(struct statx) >= kAtomicWriteUnitMaxOffset + sizeof(uint32_t), "struct statx is 256 bytes in every uapi");
+
+void readAtomicWriteUnits(const struct statx& sx, DeviceInfo* info) {
+  if (!(sx.stx_mask & STATX_WRITE_ATOMIC)) return;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(&sx);
+  std::memcpy(&info->atomicWriteMin, bytes + kAtomicWriteUnitMinOffset, sizeof(uint32_t));
+  std::memcpy(&info->atomicWriteMax, bytes + kAtomicWriteUnitMaxOffset, sizeof(uint32_t));
+}
 
 // For a file whose device has no queue in sysfs and whose statx has no
 // STATX_DIOALIGN. btrfs is such a file system (its st_dev is anonymous), and it
@@ -79,10 +96,11 @@ void describeBlockDevice(int fd, DeviceInfo* info) {
 DeviceInfo describeDevice(int fd) {
   DeviceInfo info;
   struct statx sx = {};
-  if (syscall(__NR_statx, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_DIOALIGN, &sx) < 0) {
+  if (syscall(__NR_statx, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_DIOALIGN | STATX_WRITE_ATOMIC, &sx) < 0) {
     info.error = errno;
     return info;
   }
+  readAtomicWriteUnits(sx, &info);
   uint32_t dioMemAlign = (sx.stx_mask & STATX_DIOALIGN) ? sx.stx_dio_mem_align : 0;
   uint32_t dioOffsetAlign = (sx.stx_mask & STATX_DIOALIGN) ? sx.stx_dio_offset_align : 0;
 

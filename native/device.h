@@ -15,6 +15,9 @@ struct DeviceInfo {
   uint32_t offsetAlign = 0;  // what positions and lengths must be multiples of
   bool blockDevice = false;
   bool readOnly = false;  // the device itself refuses writes (BLKROGET)
+  // The sizes RWF_ATOMIC writes may have (statx STATX_WRITE_ATOMIC, 6.11+); 0 when unsupported.
+  uint32_t atomicWriteMin = 0;
+  uint32_t atomicWriteMax = 0;
 };
 
 DeviceInfo describeDevice(int fd);

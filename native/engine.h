@@ -25,7 +25,8 @@ enum class OpCode : uint8_t {
 };
 
 // Per-request flags, mapped by each engine onto its own interface.
-constexpr uint32_t kFlagDsync = 1u << 0;  // RWF_DSYNC on this write alone
+constexpr uint32_t kFlagDsync = 1u << 0;   // RWF_DSYNC on this write alone
+constexpr uint32_t kFlagAtomic = 1u << 1;  // RWF_ATOMIC (6.11): the write is never torn
 
 struct Request {
   uint32_t slot;     // caller's identifier, handed back unchanged in the completion

@@ -1,6 +1,8 @@
 // An owned, non-blocking eventfd: the one wake-up signal every engine hands to
 // the event loop. Engines that post completions from elsewhere (worker threads,
-// deferred submit-time failures) call signal(); the loop's poll callback calls drain().
+// deferred submit-time failures) call signal(); the loop's poll callback calls
+// drain(). signalEventFd and drainEventFd do the same for a descriptor someone
+// else owns (the binding sets its engine's notifier again).
 #pragma once
 
 #include <sys/eventfd.h>
@@ -11,9 +13,24 @@
 
 namespace aioring {
 
+// Adds one to the counter. EAGAIN means it is already non-zero: the poller
+// will wake anyway.
+inline void signalEventFd(int fd) {
+  uint64_t one = 1;
+  while (write(fd, &one, sizeof one) < 0 && errno == EINTR) {
+  }
+}
+
+// Clears the counter. EAGAIN means nothing was pending; either way it is now zero.
+inline void drainEventFd(int fd) {
+  uint64_t count;
+  while (read(fd, &count, sizeof count) < 0 && errno == EINTR) {
+  }
+}
+
 class EventNotifier {
  public:
-  EventNotifier() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  EventNotifier() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), error_(fd_ < 0 ? errno : 0) {}
   ~EventNotifier() {
     if (fd_ >= 0) close(fd_);
   }
@@ -22,22 +39,15 @@ class EventNotifier {
 
   bool valid() const { return fd_ >= 0; }
   int fd() const { return fd_; }
+  // Why eventfd() failed, when it did.
+  int error() const { return error_; }
 
-  void signal() const {
-    uint64_t one = 1;
-    // EAGAIN means the counter is already non-zero: the poller will wake anyway.
-    while (write(fd_, &one, sizeof one) < 0 && errno == EINTR) {
-    }
-  }
-
-  void drain() const {
-    uint64_t count;
-    while (read(fd_, &count, sizeof count) < 0 && errno == EINTR) {
-    }
-  }
+  void signal() const { signalEventFd(fd_); }
+  void drain() const { drainEventFd(fd_); }
 
  private:
   int fd_;
+  int error_;
 };
 
 }  // namespace aioring

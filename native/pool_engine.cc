@@ -12,10 +12,8 @@
 
 #include "event_notifier.h"
 #include "parked_completions.h"
+#include "uapi_compat.h"
 
-#ifndef RWF_DSYNC
-#define RWF_DSYNC 0x00000002
-#endif
 
 namespace aioring {
 namespace {
@@ -26,7 +24,7 @@ constexpr uint32_t kMaxWorkers = 8;
 
 int32_t perform(const Request& req) {
   ssize_t result = -1;
-  int rwFlags = (req.flags & kFlagDsync) ? RWF_DSYNC : 0;
+  int rwFlags = rwFlagsFor(req.flags);
   switch (req.op) {
     case OpCode::kRead:
       result = pread(req.fd, req.buf, req.len, req.offset);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { rootSuiteSkipReason } from './helpers/root';
+import { toolSkipReason } from './helpers/tools';
 
 const root = path.join(__dirname, '..');
 
@@ -24,7 +25,8 @@ describe('examples/page-store.test.mjs, the README\'s "Testing your storage code
     expect(section).toContain(`\`\`\`js\n${example}\`\`\``);
   });
 
-  const skipReason = rootSuiteSkipReason('running the aioring/testing example');
+  // The example makes a btrfs, so it needs btrfs-progs as well as root.
+  const skipReason = rootSuiteSkipReason('running the aioring/testing example') ?? toolSkipReason('running the aioring/testing example', ['mkfs.btrfs', 'btrfs-map-logical']);
   it.skipIf(skipReason !== undefined)('passes under vitest, as a user runs it', () => {
     const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
     const config = path.join(root, 'test', 'fixtures', 'nested.vitest.config.mjs');

@@ -2,6 +2,7 @@
 // whose checksum no longer matches (EIO).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { allocAligned } from '../buffers';
 import { checkPosition, checkString } from '../validate';
 import { TestkitCodes, testkitError } from './errors';
 import { flipBytes } from './faults';
@@ -18,6 +19,8 @@ export interface Filler {
 }
 
 let fillers = 0;
+/** What every file system here accepts for O_DIRECT: a 4096-byte block, 4096-aligned. */
+const directBlock = 4096;
 
 function kitFileSystem(value: unknown, name: string): MountedFileSystem {
   if (!(value instanceof MountedFileSystem)) {
@@ -46,6 +49,32 @@ async function writeUntilFull(handle: fs.promises.FileHandle, chunk: Buffer, at:
 }
 
 /**
+ * The last blocks, with O_DIRECT: a buffered write must also reserve room for
+ * the metadata its delayed allocation might need (xfs refuses it with a few
+ * blocks still free), a direct write only takes the block itself.
+ */
+function writeDirectUntilFull(file: string, at: number): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_DIRECT);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EINVAL') return 0; // no O_DIRECT here: the buffered rounds were all there is
+    throw error;
+  }
+  const block = allocAligned(directBlock, directBlock).fill(0xa5);
+  // From the first whole block past what the buffered rounds wrote.
+  let position = Math.ceil(at / directBlock) * directBlock;
+  try {
+    while (fs.writeSync(fd, block, 0, directBlock, position) === directBlock) position += directBlock;
+  } catch (error) {
+    if (!isNoSpace(error)) throw error;
+  } finally {
+    fs.closeSync(fd);
+  }
+  return position - at;
+}
+
+/**
  * Fills the file system with one file until writes that need new blocks fail
  * with ENOSPC. Overwriting blocks a file already has still works, except on
  * btrfs, which writes every change to new blocks. release() undoes it; the
@@ -57,18 +86,23 @@ export async function fillFileSystem(fileSystem: FileSystem): Promise<Filler> {
   const handle = await fs.promises.open(file, 'wx');
   let bytes = 0;
   try {
-    // Large pieces first, then smaller ones for the space left between them;
-    // a flush makes delayed allocation and btrfs's reservations settle, then
-    // the small pieces go again into whatever that gave back.
-    for (let round = 0; round < 2; round++) {
-      for (const size of [1024 * 1024, 64 * 1024, 4096, 512]) bytes += await writeUntilFull(handle, Buffer.alloc(size, 0xa5), bytes);
+    // Large pieces first, then smaller ones for the space left between them.
+    // A flush lets delayed allocation, xfs's speculative preallocation and
+    // btrfs's reservations settle and give space back: go again until a
+    // round finds none.
+    for (let round = 0; round < 8; round++) {
+      let added = 0;
+      for (const size of [1024 * 1024, 64 * 1024, 4096, 512]) added += await writeUntilFull(handle, Buffer.alloc(size, 0xa5), bytes + added);
+      bytes += added;
       try {
         await handle.sync();
       } catch (error) {
         if (!isNoSpace(error)) throw error;
       }
       run('sync', ['-f', file]);
+      if (added === 0) break;
     }
+    bytes += writeDirectUntilFull(file, bytes);
   } catch (error) {
     await handle.close();
     await fs.promises.rm(file, { force: true });

@@ -15,6 +15,7 @@ export const debianPackages: Record<string, string> = {
   umount: 'mount',
   blockdev: 'util-linux',
   sync: 'coreutils',
+  fio: 'fio',
 };
 
 export function run(command: string, args: string[]): string {

@@ -4,6 +4,7 @@
 
 #include <immintrin.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "crc_tables.h"
@@ -106,9 +107,16 @@ struct FoldConstants {
   uint64_t low;   // multiplies the low half
 };
 
+// With VPCLMULQDQ and AVX-512, four 512-bit registers of four chunks each are
+// carried 256 bytes at a time instead.
+constexpr size_t kWideLanes = 4;
+constexpr size_t kWideBytes = kWideLanes * 64;
+
 struct FoldPair {
-  FoldConstants acrossLanes;  // from one chunk to the chunk kFoldBytes later
-  FoldConstants acrossChunk;  // from one chunk to the next
+  FoldConstants acrossLanes;     // from one chunk to the chunk kFoldBytes later
+  FoldConstants acrossChunk;     // from one chunk to the next
+  FoldConstants acrossWide;      // from one chunk to the chunk kWideBytes later
+  FoldConstants acrossRegister;  // from one chunk to the chunk 64 bytes later
 };
 
 // x^n mod P, for a P of the given width written without its leading term.
@@ -143,13 +151,21 @@ FoldConstants crc64Fold(unsigned distanceBits) {
 }
 
 const FoldPair& t10DifConstants() {
-  static const FoldPair pair = {t10DifFold(kFoldBytes * 8), t10DifFold(128)};
+  static const FoldPair pair = {t10DifFold(kFoldBytes * 8), t10DifFold(128), t10DifFold(kWideBytes * 8), t10DifFold(512)};
   return pair;
 }
 
 const FoldPair& crc64Constants() {
-  static const FoldPair pair = {crc64Fold(kFoldBytes * 8), crc64Fold(128)};
+  static const FoldPair pair = {crc64Fold(kFoldBytes * 8), crc64Fold(128), crc64Fold(kWideBytes * 8), crc64Fold(512)};
   return pair;
+}
+
+// AIORING_CRC_NO_AVX512 (set when the addon loads) keeps the 128-bit path, so
+// tests can cover it on CPUs that have the wide one.
+bool wideFoldingAvailable() {
+  static const bool available = __builtin_cpu_supports("vpclmulqdq") && __builtin_cpu_supports("avx512f") &&
+                                __builtin_cpu_supports("avx512bw") && std::getenv("AIORING_CRC_NO_AVX512") == nullptr;
+  return available;
 }
 
 __attribute__((target("pclmul,sse2"))) inline __m128i fold(__m128i chunk, __m128i constants) {
@@ -165,15 +181,17 @@ __attribute__((target("pclmul,ssse3"))) inline __m128i loadChunk(const uint8_t* 
   return chunk;
 }
 
-// Folds all whole 16-byte chunks of data (at least kFoldBytes) into 16 bytes
-// that stand for them, after `first` is added to the first chunk.
+__attribute__((target("pclmul,sse2"))) inline __m128i constantsOf(const FoldConstants& constants) {
+  return _mm_set_epi64x(static_cast<long long>(constants.high), static_cast<long long>(constants.low));
+}
+
+// Folds whole 128-byte blocks of data (at least one) into one chunk, after
+// `first` is added to the first chunk; advances data and length past them.
 template <bool kByteReversed>
-__attribute__((target("pclmul,ssse3"))) void foldToSixteen(const FoldPair& pair, __m128i first, const uint8_t*& data,
-                                                              size_t& length, uint8_t out[16]) {
-  const __m128i acrossLanes = _mm_set_epi64x(static_cast<long long>(pair.acrossLanes.high),
-                                             static_cast<long long>(pair.acrossLanes.low));
-  const __m128i acrossChunk = _mm_set_epi64x(static_cast<long long>(pair.acrossChunk.high),
-                                             static_cast<long long>(pair.acrossChunk.low));
+__attribute__((target("pclmul,ssse3"))) __m128i foldLanes(const FoldPair& pair, __m128i first, const uint8_t*& data,
+                                                             size_t& length) {
+  const __m128i acrossLanes = constantsOf(pair.acrossLanes);
+  const __m128i acrossChunk = constantsOf(pair.acrossChunk);
   // Locals, not the references, so the lanes stay in registers across the loop.
   const uint8_t* bytes = data;
   size_t remaining = length;
@@ -194,17 +212,93 @@ __attribute__((target("pclmul,ssse3"))) void foldToSixteen(const FoldPair& pair,
   __m128i folded = lane[0];
 #pragma GCC unroll 8
   for (size_t i = 1; i < kLanes; ++i) folded = _mm_xor_si128(fold(folded, acrossChunk), lane[i]);
-  while (remaining >= 16) {
-    folded = _mm_xor_si128(fold(folded, acrossChunk), loadChunk<kByteReversed>(bytes));
-    bytes += 16;
-    remaining -= 16;
+  data = bytes;
+  length = remaining;
+  return folded;
+}
+
+#define AIORING_WIDE_TARGET __attribute__((target("vpclmulqdq,avx512f,avx512bw,pclmul,ssse3")))
+
+// The same 128-bit value in all four places of a 512-bit register.
+AIORING_WIDE_TARGET inline __m512i repeatFour(uint64_t high, uint64_t low) {
+  const uint64_t words[8] = {low, high, low, high, low, high, low, high};
+  return _mm512_loadu_si512(words);
+}
+
+template <bool kByteReversed>
+AIORING_WIDE_TARGET inline __m512i loadWide(const uint8_t* bytes, __m512i reverse) {
+  const __m512i chunks = _mm512_loadu_si512(bytes);
+  // Byte shuffles stay within each 128-bit chunk, which is what reversing each chunk needs.
+  return kByteReversed ? _mm512_shuffle_epi8(chunks, reverse) : chunks;
+}
+
+// Four chunk folds at once, and the chunks they are added to.
+AIORING_WIDE_TARGET inline __m512i foldWide(__m512i chunks, __m512i constants, __m512i next) {
+  return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(chunks, constants, 0x11),
+                                   _mm512_clmulepi64_epi128(chunks, constants, 0x00), next, 0x96);
+}
+
+// As foldLanes, over whole 256-byte blocks (at least one).
+template <bool kByteReversed>
+AIORING_WIDE_TARGET __m128i foldWideLanes(const FoldPair& pair, __m128i first, const uint8_t*& data, size_t& length) {
+  const __m512i acrossWide = repeatFour(pair.acrossWide.high, pair.acrossWide.low);
+  const __m512i acrossRegister = repeatFour(pair.acrossRegister.high, pair.acrossRegister.low);
+  // Each chunk's bytes in reverse order: byte i of a chunk takes byte 15 - i.
+  const __m512i reverse = repeatFour(0x0001020304050607ull, 0x08090a0b0c0d0e0full);
+  const __m128i acrossChunk = constantsOf(pair.acrossChunk);
+  const uint8_t* bytes = data;
+  size_t remaining = length;
+  __m512i lane[kWideLanes];
+#pragma GCC unroll 4
+  for (size_t i = 0; i < kWideLanes; ++i) lane[i] = loadWide<kByteReversed>(bytes + 64 * i, reverse);
+  lane[0] = _mm512_xor_si512(lane[0], _mm512_zextsi128_si512(first));
+  bytes += kWideBytes;
+  remaining -= kWideBytes;
+  while (remaining >= kWideBytes) {
+#pragma GCC unroll 4
+    for (size_t i = 0; i < kWideLanes; ++i) lane[i] = foldWide(lane[i], acrossWide, loadWide<kByteReversed>(bytes + 64 * i, reverse));
+    bytes += kWideBytes;
+    remaining -= kWideBytes;
+  }
+  __m512i all = lane[0];
+#pragma GCC unroll 4
+  for (size_t i = 1; i < kWideLanes; ++i) all = foldWide(all, acrossRegister, lane[i]);
+  uint8_t chunks[64];
+  _mm512_storeu_si512(chunks, all);
+  __m128i folded = _mm_loadu_si128(reinterpret_cast<const __m128i*>(chunks));
+  for (size_t i = 1; i < 4; ++i) {
+    folded = _mm_xor_si128(fold(folded, acrossChunk), _mm_loadu_si128(reinterpret_cast<const __m128i*>(chunks + 16 * i)));
+  }
+  data = bytes;
+  length = remaining;
+  return folded;
+}
+
+// Folds the remaining whole 16-byte chunks into `folded` and stores the 16
+// bytes that stand for everything so far, in message byte order.
+template <bool kByteReversed>
+__attribute__((target("pclmul,ssse3"))) void finishFold(const FoldPair& pair, __m128i folded, const uint8_t*& data,
+                                                          size_t& length, uint8_t out[16]) {
+  const __m128i acrossChunk = constantsOf(pair.acrossChunk);
+  while (length >= 16) {
+    folded = _mm_xor_si128(fold(folded, acrossChunk), loadChunk<kByteReversed>(data));
+    data += 16;
+    length -= 16;
   }
   if (kByteReversed) {
     folded = _mm_shuffle_epi8(folded, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
   }
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), folded);
-  data = bytes;
-  length = remaining;
+}
+
+// All whole 16-byte chunks of data (at least kFoldBytes), `first` added to the
+// first, folded into the 16 bytes at `out`.
+template <bool kByteReversed>
+void foldToSixteen(const FoldPair& pair, __m128i first, const uint8_t*& data, size_t& length, uint8_t out[16]) {
+  const __m128i folded = length >= kWideBytes && wideFoldingAvailable()
+                             ? foldWideLanes<kByteReversed>(pair, first, data, length)
+                             : foldLanes<kByteReversed>(pair, first, data, length);
+  finishFold<kByteReversed>(pair, folded, data, length, out);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fioArgs, parseFioOutput, runFioTrial } from '../../bench/src/drivers/fio';
 import type { TrialSpec } from '../../bench/src/types';
+import { toolSkipReason } from '../helpers/tools';
 
 function spec(over: Partial<TrialSpec> = {}): TrialSpec {
   return {
@@ -144,15 +144,7 @@ describe('fio driver: output parsing', () => {
   });
 });
 
-let fioInstalled = false;
-try {
-  execFileSync('fio', ['--version'], { stdio: 'ignore' });
-  fioInstalled = true;
-} catch {
-  fioInstalled = false;
-}
-
-describe.skipIf(!fioInstalled)('fio driver: a real run', () => {
+describe.skipIf(toolSkipReason('the real fio run', ['fio']) !== undefined)('fio driver: a real run', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aioring-bench-fio-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -6,9 +6,10 @@
 // Exit status: 0 every check passed on every engine that could run, 1 a check
 // failed, 77 no engine could run here. An engine the kernel refuses is skipped
 // with its refusal printed. Build from the repo root with cmake (target
-// engine_check), or by hand (one line):
+// engine_check), or by hand (one command):
 //   g++ -std=c++17 -O1 -g -fsanitize=address,undefined -fno-exceptions -Wall -Wextra -Inative
-//       test/native/engine_check.cc native/{aio,uring,pool}_engine.cc native/probe.cc native/adaptive_poll.cc -lpthread -o /tmp/engine_check
+//       test/native/engine_check.cc native/{aio,pool}_engine.cc native/uring_{setup,register,submit,reap}.cc
+//       native/{delivery,adaptive_poll,probe}.cc native/integrity/*.cc native/checksum/*.cc -lpthread -o /tmp/engine_check
 // Options: --engine NAME (libaio, io_uring, threadpool; repeatable), --dir DIR
 // (where the scratch file goes; default $TMPDIR or /tmp; must allow O_DIRECT).
 //
@@ -37,7 +38,9 @@
 #include <linux/io_uring.h>
 
 #include "adaptive_poll.h"
+#include "delivery.h"
 #include "engine.h"
+#include "event_notifier.h"
 #include "fixed_buffer_index.h"
 #include "probe.h"
 #include "uring_engine.h"
@@ -680,6 +683,82 @@ void checkAdaptivePoller() {
   }
 }
 
+// The binding's delivery decisions (delivery.h): callback sizes, the
+// wake-up budget, and when a wake-up clears the eventfd, busy-polls, sets it
+// again or stops.
+void checkDelivery() {
+  using aioring::WakeStep;
+  using aioring::WakeUp;
+  CHECK(aioring::completionsPerCallbackFromDevice(1) == 4, "depth 1 delivers fewer than four per callback");
+  CHECK(aioring::completionsPerCallbackFromDevice(32) == 4, "depth 32 does not deliver four per callback");
+  CHECK(aioring::completionsPerCallbackFromDevice(128) == 16, "depth 128 does not deliver an eighth per callback");
+  CHECK(aioring::completionsPerCallback(128, 10, 5) == 128, "half completed inline did not take a whole ring per callback");
+  CHECK(aioring::completionsPerCallback(128, 10, 4) == 16, "fewer than half inline did not use the device's size");
+  CHECK(aioring::completionsPerCallback(128, 10, 0) == 16, "none inline did not use the device's size");
+
+  // The budget: max(depth, kMinCompletionsPerWake).
+  WakeUp small(1, false);
+  small.delivered(aioring::kMinCompletionsPerWake - 1);
+  CHECK(small.mayReap(), "a depth-1 wake-up stopped before %u completions", aioring::kMinCompletionsPerWake);
+  small.delivered(1);
+  CHECK(!small.mayReap(), "a depth-1 wake-up went on past %u completions", aioring::kMinCompletionsPerWake);
+  WakeUp large(256, false);
+  large.delivered(255);
+  CHECK(large.mayReap(), "a depth-256 wake-up stopped before 256 completions");
+  large.delivered(1);
+  CHECK(!large.mayReap(), "a depth-256 wake-up went on past 256 completions");
+
+  // Without busy polling: clear the eventfd once, reap again, then stop.
+  WakeUp plain(8, false);
+  CHECK(plain.onEmpty(3) == WakeStep::kDrain, "the first empty reap did not clear the eventfd");
+  CHECK(plain.onEmpty(3) == WakeStep::kStop, "the empty reap after clearing did not stop");
+
+  // Busy polling with nothing in flight never spins.
+  WakeUp idle(8, true);
+  CHECK(idle.onEmpty(0) == WakeStep::kDrain, "an idle polling wake-up did not clear the eventfd");
+  CHECK(idle.onEmpty(0) == WakeStep::kStop, "an idle polling wake-up did not stop");
+
+  // A poll that catches nothing stops without setting the eventfd.
+  WakeUp missed(8, true);
+  CHECK(missed.onEmpty(2) == WakeStep::kDrain, "a polling wake-up did not clear the eventfd first");
+  CHECK(missed.onEmpty(2) == WakeStep::kBusyPoll, "a polling wake-up with requests in flight did not poll");
+  CHECK(missed.afterPoll(false, 2) == WakeStep::kStop, "a poll that caught nothing did not stop");
+
+  // A poll that catches one: reap, clear the eventfd again once they are used
+  // up, never poll twice, and end by setting the eventfd while requests remain.
+  WakeUp caught(8, true);
+  CHECK(caught.onEmpty(2) == WakeStep::kDrain, "a polling wake-up did not clear the eventfd first");
+  CHECK(caught.onEmpty(2) == WakeStep::kBusyPoll, "a polling wake-up with requests in flight did not poll");
+  CHECK(caught.afterPoll(true, 2) == WakeStep::kReap, "a poll that caught a completion did not reap");
+  caught.delivered(1);
+  CHECK(caught.onEmpty(1) == WakeStep::kDrain, "after a caught poll the eventfd was not cleared again");
+  CHECK(caught.onEmpty(1) == WakeStep::kRearm, "a wake-up whose poll caught one did not set the eventfd again");
+  WakeUp finished(8, true);
+  finished.onEmpty(1);
+  finished.onEmpty(1);
+  finished.afterPoll(true, 1);
+  finished.onEmpty(0);
+  CHECK(finished.onEmpty(0) == WakeStep::kStop, "a wake-up set the eventfd with nothing left in flight");
+
+  // The spin: true as soon as the predicate is, false once the time is up.
+  int calls = 0;
+  CHECK(aioring::spinUntil(1000000000, [&] { return ++calls == 3; }) && calls == 3, "the spin did not stop when ready");
+  const int64_t start = aioring::monotonicNs();
+  CHECK(!aioring::spinUntil(2000000, [] { return false; }), "a spin that never became ready said it did");
+  CHECK(aioring::monotonicNs() - start >= 2000000, "the spin gave up before its time");
+  CHECK(aioring::spinUntil(0, [] { return true; }), "a zero-length spin did not look once");
+
+  // The eventfd helpers the binding uses on its engine's notifier.
+  aioring::EventNotifier notifier;
+  CHECK(notifier.valid(), "no eventfd: %s", std::strerror(notifier.error()));
+  pollfd readable{notifier.fd(), POLLIN, 0};
+  aioring::signalEventFd(notifier.fd());
+  aioring::signalEventFd(notifier.fd());
+  CHECK(poll(&readable, 1, 0) == 1, "a signalled eventfd is not readable");
+  aioring::drainEventFd(notifier.fd());
+  CHECK(poll(&readable, 1, 0) == 0, "a drained eventfd is still readable");
+}
+
 // Engines without registered buffers or files say so, and ignore a request's
 // fixedBuffer: it runs as a plain read or write.
 void checkFixedDefaults(Engine& engine, int fd, uint32_t generation) {
@@ -914,6 +993,8 @@ int main(int argc, char** argv) {
   checkFixedBufferIndex();
   currentEngine = "adaptive poll";
   checkAdaptivePoller();
+  currentEngine = "delivery";
+  checkDelivery();
   int ran = 0;
   for (const auto& e : aioring::kEngineKindNames) {
     if (!engineWanted(argc, argv, e.name)) continue;

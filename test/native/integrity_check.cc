@@ -86,8 +86,8 @@ void checkChecksums(std::mt19937_64& random) {
   const uint64_t masks[] = {0xffff, 0xffffffff, ~0ull};
   for (int a = 0; a < 3; ++a) {
     std::printf("crc %d: hardware path %s\n", a, cs::hardwareAvailable(algorithms[a]) ? "available" : "absent");
-    for (int round = 0; round < 60; ++round) {
-      const size_t length = round < 40 ? static_cast<size_t>(round * 7) : random() % 20000;
+    for (int round = 0; round < 120; ++round) {
+      const size_t length = round < 80 ? static_cast<size_t>(round * 7) : random() % 20000;
       const size_t offset = random() % 64;
       const uint64_t seed = random() & masks[a];
       const uint64_t expected = bitwise(algorithms[a], pool.data() + offset, length, seed) & masks[a];
