@@ -360,8 +360,8 @@ export class Dispatcher {
     this.flushScheduled = true;
     // A reaction on a settled promise runs at the same point queueMicrotask's
     // callback would, but stays inside V8: Node's queueMicrotask makes an
-    // async resource and a bound function each time, which at queue depth 1
-    // was a measurable part of the path from a completion to the next submission.
+    // async resource and a bound function each time, on the path from a
+    // completion to the next submission.
     settledPromise.then(this.flushBound);
   }
 

@@ -25,6 +25,7 @@ export type {
   LatencySummary,
   LogDurability,
   LogOptions,
+  LogReadOptions,
   OpName,
   OpenOptions,
   ProtectionFormat,
@@ -43,7 +44,7 @@ export type {
   WriteStreamOptions,
 } from './types';
 export { AioLog } from './log/log';
-export type { LogRecord, LogReadOptions, LogStats } from './log/log';
+export type { LogRecord, LogStats } from './log/log';
 export type { DiscardedTail, LogRecovery } from './log/recovery';
 export { AioReadStream } from './streams/read-stream';
 export { AioWriteStream } from './streams/write-stream';

@@ -13,6 +13,7 @@ import type {
   BatchOpOn,
   FileIntegrityOptions,
   LogOptions,
+  LogReadOptions,
   OpenOptions,
   ProtectionOptions,
   ReadOptions,
@@ -54,6 +55,7 @@ const protection: KeyTable<ProtectionOptions> = { format: true, interval: true, 
 const fileIntegrity: KeyTable<FileIntegrityOptions> = { format: true, interval: true, appTag: true, refTagSeed: true, layout: true };
 const readStream: KeyTable<ReadStreamOptions> = { start: true, end: true, highWaterMark: true, maxReadAhead: true, signal: true };
 const writeStream: KeyTable<WriteStreamOptions> = { start: true, chunkSize: true, flush: true, highWaterMark: true, signal: true };
+const logRead: KeyTable<LogReadOptions> = { from: true };
 const log: KeyTable<LogOptions> = {
   create: true,
   readOnly: true,
@@ -114,6 +116,7 @@ export const optionKeys = {
   protection: new OptionKeys(protection),
   fileIntegrity: new OptionKeys(fileIntegrity),
   log: new OptionKeys(log),
+  logRead: new OptionKeys(logRead),
   readStream: new OptionKeys(readStream),
   writeStream: new OptionKeys(writeStream),
   loopDevice: new OptionKeys(loopDevice),

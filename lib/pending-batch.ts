@@ -1,7 +1,6 @@
 // The requests one flush will hand to native code: their slots in order, and
-// the buffers native code looks up for them, also in order. Both are reused
-// from flush to flush: truncating and regrowing JS arrays on every flush was
-// a runtime call and a fresh backing store each time.
+// the buffers native code looks up for them, also in order. Both are made once
+// and reused from flush to flush, so a flush neither allocates nor resizes.
 
 export class PendingBatch {
   /** Slots of the batched requests; entry i goes with shared record i. */
@@ -30,8 +29,7 @@ export class PendingBatch {
 
   /** Empties the batch, dropping its buffer references so they do not outlive their requests. */
   clear(): void {
-    // A loop, not Array.prototype.fill: fill is a call into the runtime, and
-    // at queue depth 1 it cost more than the rest of this class.
+    // A loop, not Array.prototype.fill, which is a call into the runtime.
     for (let i = 0; i < this.bufferCount; i++) this.buffers[i] = undefined;
     this.count = 0;
     this.bufferCount = 0;

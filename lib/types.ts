@@ -424,6 +424,12 @@ export interface LogOptions {
   mode?: number;
 }
 
+/** log.read()'s options. */
+export interface LogReadOptions {
+  /** The first LSN to return (default: the log's first record). */
+  from?: bigint | number;
+}
+
 /** file.createReadStream()'s options. */
 export interface ReadStreamOptions {
   /** First byte to deliver. Default 0. */

@@ -344,6 +344,8 @@ describe('openLog: bad input', () => {
       await expect(ring.openLog(file, { read: { from: -1 } } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
       const log = await ring.openLog(file, { create: true });
       expect(() => log.read({ from: -1n })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => log.read({ start: 1n } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(() => log.read(null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
       await log.close();
     });
   });

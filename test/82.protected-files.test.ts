@@ -150,3 +150,27 @@ describe.each(availableEngines)('engine %s', (engine) => {
     });
   });
 });
+
+describe.skipIf(!availableEngines.includes('libaio'))('a buffered protected file on a libaio ring', () => {
+  it('is protected on the engine buffered files use', async () => {
+    const ring = new Ring({ engine: 'libaio', depth: 8 });
+    const target = path.join(places[0]!.dir, 'buffered-protected.dat');
+    try {
+      const file = await ring.open(target, { write: true, create: true, direct: false, integrity: { format: 'nvme64', interval: 512, appTag, refTagSeed } });
+      await file.write(random.fill(Buffer.alloc(2048)), 0);
+      expectDocumentedTrailers(plainRead(target, 0, 2048), 0, 'nvme64', 512);
+      const fd = fs.openSync(target, 'r+');
+      fs.writeSync(fd, Buffer.from([0x99]), 0, 1, 600);
+      fs.closeSync(fd);
+      const results = await ring.submit([
+        { op: 'read', file, buffer: Buffer.alloc(512), position: 0 },
+        { op: 'read', file, buffer: Buffer.alloc(512), position: 512 },
+      ]);
+      expect(ring.bufferedEngine).not.toBe('libaio');
+      expect(results[0]).toBe(512);
+      expect(results[1]).toMatchObject({ code: 'ERR_AIO_INTEGRITY', kind: 'guard', position: 512 });
+    } finally {
+      await ring.close();
+    }
+  });
+});

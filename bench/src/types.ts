@@ -77,6 +77,12 @@ export interface TrialSpec {
   engine?: EngineName;
   fioEngine?: FioEngine;
   /**
+   * --stream: one pass over the region through a Node stream (or fio's one
+   * pass); the page cache is dropped before the trial and its residency
+   * measured after.
+   */
+  stream?: boolean;
+  /**
    * --integrity: the target carries protection trailers in this format (every
    * interval's last bytes), which pattern checks skip. Null or absent: none.
    */

@@ -4,6 +4,7 @@
 // earlier incarnation of this one or a write that failed are never taken for
 // records.
 import { crc32c } from '../checksums';
+import { native } from '../native';
 
 export const magic = Buffer.from('AIORLOG\n', 'latin1');
 export const formatVersion = 1;
@@ -68,15 +69,22 @@ export function frameChecksum(fileId: number, frame: Buffer, data: Uint8Array): 
   return crc32c(data, crc32c(frame.subarray(4, frameBytes), fileId));
 }
 
-/** Writes one framed record at `at` in `target`; returns the offset just past it. */
-export function encodeRecord(target: Buffer, at: number, fileId: number, session: number, lsn: bigint, data: Uint8Array): number {
-  const frame = target.subarray(at, at + frameBytes);
-  frame.writeUInt32LE(data.byteLength, 4);
-  frame.writeBigUInt64LE(lsn, 8);
-  frame.writeUInt32LE(session, 16);
+/**
+ * Writes one framed record at `at` in `target`; returns the offset just past
+ * it. `lsn` is a number here (exact below 2^53) because this runs once per
+ * record on the append path; the checksum is one call over the frame's fields
+ * and the data, which lie back to back (the same value frameChecksum computes
+ * in two steps).
+ */
+export function encodeRecord(target: Buffer, at: number, fileId: number, session: number, lsn: number, data: Uint8Array): number {
+  const end = at + frameBytes + data.byteLength;
+  target.writeUInt32LE(data.byteLength, at + 4);
+  target.writeUInt32LE(lsn % 0x1_0000_0000, at + 8);
+  target.writeUInt32LE(Math.floor(lsn / 0x1_0000_0000), at + 12);
+  target.writeUInt32LE(session, at + 16);
   target.set(data, at + frameBytes);
-  frame.writeUInt32LE(frameChecksum(fileId, frame, data), 0);
-  return at + frameBytes + data.byteLength;
+  target.writeUInt32LE(native.crc32c(target.subarray(at + 4, end), fileId), at);
+  return end;
 }
 
 export type FrameFault = 'length' | 'sequence' | 'checksum' | 'truncated';

@@ -144,7 +144,8 @@ export class GroupCommitter {
       this.buffer = larger;
     }
     let at = tailBytes;
-    let lsn = this.nextLsn;
+    const firstLsn = Number(this.nextLsn);
+    let lsn = firstLsn;
     for (const record of group) at = encodeRecord(this.buffer, at, this.header.fileId, this.header.session, lsn++, record.data);
     this.buffer.fill(0, at, length);
 
@@ -163,9 +164,9 @@ export class GroupCommitter {
     this.end = newEnd;
     const newTailStart = alignDown(newEnd, this.unit) - position;
     this.buffer.copy(this.buffer, 0, newTailStart, newEnd - position);
-    let acknowledged = this.nextLsn;
-    this.nextLsn = lsn;
-    for (const record of group) record.resolve(acknowledged++);
+    this.nextLsn = BigInt(lsn);
+    let acknowledged = firstLsn;
+    for (const record of group) record.resolve(BigInt(acknowledged++));
     this.space.ahead(this.end);
     this.finishGroup();
   }

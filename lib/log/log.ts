@@ -2,7 +2,9 @@
 // recovery found when it was opened.
 import { LibraryCodes, closedError, invalidArgType, libraryError, outOfRange } from '../errors';
 import type { AioFile } from '../file';
-import { maxTransferBytes } from '../validate';
+import type { LogReadOptions } from '../types';
+import { optionKeys } from '../option-keys';
+import { checkOptions, maxTransferBytes } from '../validate';
 import { FileWindow } from './window';
 import { type LogHeader, decodeFrame, frameBytes, frameChecksum } from './format';
 import type { GroupCommitter } from './group-commit';
@@ -13,11 +15,6 @@ import type { LogMark, LogRecovery } from './recovery';
 export interface LogRecord {
   lsn: bigint;
   data: Buffer;
-}
-
-export interface LogReadOptions {
-  /** The first LSN to return (default: the log's first record). */
-  from?: bigint | number;
 }
 
 export interface LogStats {
@@ -90,8 +87,11 @@ export class AioLog {
         }),
       );
     }
-    // A copy, so the caller may reuse its buffer as soon as append() returns.
-    return this.committer.append(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+    // A copy, so the caller may reuse its buffer as soon as append() returns
+    // (from Buffer's pool: a new ArrayBuffer per record costs more than the record).
+    const copy = Buffer.allocUnsafe(data.byteLength);
+    copy.set(data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return this.committer.append(copy);
   }
 
   /**
@@ -159,11 +159,7 @@ export class AioLog {
 }
 
 function readFrom(options: LogReadOptions | undefined, firstLsn: bigint): bigint {
-  if (options === undefined) return firstLsn;
-  if (options === null || typeof options !== 'object') {
-    throw invalidArgType(`The "options" argument must be an object. Received ${describeValue(options)}`);
-  }
-  const from = options.from;
+  const from = checkOptions('options', options, optionKeys.logRead).from;
   if (from === undefined) return firstLsn;
   if (typeof from === 'number' && Number.isSafeInteger(from) && from >= 0) return BigInt(from);
   if (typeof from === 'bigint' && from >= 0n) return from;

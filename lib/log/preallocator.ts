@@ -10,6 +10,7 @@ import { allocAligned } from '../buffers';
 import { alignUp } from './format';
 
 const zeroWriteBytes = 1024 * 1024;
+const zeroWritesInFlight = 4;
 
 export class Preallocator {
   private extending: Promise<void> | undefined;
@@ -71,12 +72,18 @@ export class Preallocator {
 
   private async allocate(start: number, end: number): Promise<void> {
     if (this.zeroFill) {
-      this.zeros ??= allocAligned(zeroWriteBytes, Math.max(this.memAlign, 4096));
-      const writes: Promise<number>[] = [];
-      for (let position = start; position < end; position += zeroWriteBytes) {
-        writes.push(this.file.write(this.zeros.subarray(0, Math.min(zeroWriteBytes, end - position)), position));
-      }
-      const outcomes = await Promise.allSettled(writes);
+      const zeros = (this.zeros ??= allocAligned(zeroWriteBytes, Math.max(this.memAlign, 4096)));
+      // A few writes at a time: a chunk's worth at once would fill the device's
+      // queue (Linux AIO's io_submit then blocks the event loop) and delay the
+      // group writes queued behind it.
+      let next = start;
+      const writer = async () => {
+        for (let position = next; position < end; position = next) {
+          next = position + zeroWriteBytes;
+          await this.file.write(zeros.subarray(0, Math.min(zeroWriteBytes, end - position)), position);
+        }
+      };
+      const outcomes = await Promise.allSettled(Array.from({ length: zeroWritesInFlight }, writer));
       const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       if (failed) throw failed.reason;
     } else {

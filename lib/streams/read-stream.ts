@@ -55,7 +55,9 @@ export class AioReadStream extends Readable {
   private takenSinceGrowth = 0;
   /** Requests in file order, from the oldest not yet delivered. */
   private queue: ReadRequest[] = [];
+  /** Bytes of the requests in the queue: in flight, or read and not yet delivered. */
   private bytesAhead = 0;
+  private bytesInFlight = 0;
   private inflight = 0;
   private spare: Buffer[] = [];
   private wanted = false;
@@ -111,15 +113,27 @@ export class AioReadStream extends Readable {
     this.whenQuiet = () => callback(error);
   }
 
-  /** Issues reads until the window is full or the range is covered. */
+  /**
+   * Issues reads until the window is in flight or the range is covered. Data
+   * read and not yet taken by the consumer may add up to one more window, so
+   * a consumer that keeps up never leaves the device waiting for it.
+   */
   private fill(): void {
-    while (!this.destroyed && !this.ended && this.eof === Infinity && this.nextPosition < this.issueLimit && this.bytesAhead < this.window) {
+    while (
+      !this.destroyed &&
+      !this.ended &&
+      this.eof === Infinity &&
+      this.nextPosition < this.issueLimit &&
+      this.bytesInFlight < this.window &&
+      this.bytesAhead < 2 * this.window
+    ) {
       const position = this.nextPosition;
       const length = Math.min(this.requestSize, this.issueLimit - position);
       const buffer = this.spare.pop() ?? allocFor(this.layout, this.requestSize);
       const request: ReadRequest = { position, length, buffer, bytes: -1, error: undefined };
       this.queue.push(request);
       this.bytesAhead += length;
+      this.bytesInFlight += length;
       this.nextPosition += length;
       this.inflight++;
       this.file.read(length === buffer.length ? buffer : buffer.subarray(0, length), position).then(
@@ -131,6 +145,7 @@ export class AioReadStream extends Readable {
 
   private settled(request: ReadRequest, bytes: number, error: AioError | undefined): void {
     this.inflight--;
+    this.bytesInFlight -= request.length;
     request.bytes = bytes;
     request.error = error;
     // A direct read comes back short only at the end of the file or device.
@@ -143,20 +158,25 @@ export class AioReadStream extends Readable {
     this.fill();
   }
 
-  /** Pushes completed data in file order while the consumer wants more. */
+  /**
+   * Pushes completed data in file order while the consumer wants more, and
+   * releases each request as soon as its data is out, so that its buffer
+   * reads again without waiting for the consumer's next turn.
+   */
   private deliver(): void {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      while (this.wanted && !this.destroyed && !this.ended) {
+      while (!this.destroyed && !this.ended) {
         const request = this.queue[0];
         if (request === undefined || request.bytes < 0) return;
         if (request.error) {
-          this.destroy(request.error);
+          if (this.wanted) this.destroy(request.error);
           return;
         }
         const dataEnd = Math.min(request.position + request.bytes, this.stopAt);
         if (this.cursor < dataEnd) {
+          if (!this.wanted) return;
           this.pushPiece(request, Math.min(this.pieceSize, dataEnd - this.cursor));
           continue;
         }

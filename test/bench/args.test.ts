@@ -166,3 +166,35 @@ describe('parseArgs: bad input', () => {
     expect((error as Error).message).toMatch(message);
   });
 });
+
+describe('parseArgs: --stream', () => {
+  it('reads or writes the region once at fio bs=1M iodepth=8 with the stream drivers and fio', () => {
+    const o = parseArgs(['--rw', 'read', '--stream']);
+    expect(o).toMatchObject({ stream: true, rw: 'read', bs: 2 ** 20, qd: 8, runtimeS: null, ops: null, rampS: 0 });
+    expect(o.drivers).toEqual(['aioring-stream', 'fs-stream', 'fio-libaio']);
+    expect(parseArgs(['--rw', 'write', '--stream', '--bs', '4m', '--qd', '16', '--drivers', 'stream'])).toMatchObject({
+      bs: 4 * 2 ** 20,
+      qd: 16,
+      drivers: ['aioring-stream', 'fs-stream'],
+    });
+  });
+
+  it('keeps the stream drivers out of the default comparison and of "all"', () => {
+    expect(DEFAULT_DRIVERS).not.toContain('aioring-stream');
+    expect(expandDriverNames(['all'])).not.toContain('fs-stream');
+    expect(findDriver('aioring-stream')?.groups).toEqual(['stream']);
+  });
+
+  it.each([
+    [['--stream'], /--stream needs --rw read or --rw write/],
+    [['--stream', '--rw', 'randread'], /--stream needs --rw read/],
+    [['--stream', '--rw', 'read', '--runtime', '2'], /--runtime cannot be combined/],
+    [['--stream', '--rw', 'read', '--sweep', 'qd=1,8'], /--sweep cannot be combined/],
+    [['--stream', '--rw', 'read', '--drivers', 'aioring-libaio'], /aioring-libaio is neither/],
+    [['--rw', 'read', '--drivers', 'aioring-stream'], /runs only with --stream/],
+    [['--stream', '--rw', 'read', '--suite', 'targets'], /cannot be combined/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseArgs(argv as string[])).toThrow(UsageError);
+    expect(() => parseArgs(argv as string[])).toThrow(message as RegExp);
+  });
+});

@@ -106,6 +106,28 @@ describe('aioring-bench end to end', () => {
     expect(doc.name).toBe('svg');
   }, 60_000);
 
+  it.each(['read', 'write'])('--rw %s --stream: one pass per driver, CPU s/GiB and page-cache residency, the written file checked', (rw) => {
+    const json = path.join(dir, `stream-${rw}.json`);
+    const r = runCli(['--rw', rw, '--stream', '--size', '16m', '--verify-every', '1', '--drivers', 'aioring-stream,fs-stream', '--json', json]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const report = JSON.parse(fs.readFileSync(json, 'utf8')) as BenchReport;
+    expect(report.params).toMatchObject({ rw, stream: true, bs: 2 ** 20, qd: 8, runtimeS: null });
+    expect(report.references.fsPromises).toBe('fs-stream');
+    const byDriver = Object.fromEntries(report.points[0].results.map((x) => [x.driver, x]));
+    for (const id of ['aioring-stream', 'fs-stream']) {
+      const m = byDriver[id]!.metrics!;
+      expect(byDriver[id]!.status, byDriver[id]!.reason ?? '').toBe('ok');
+      expect(m.bytes).toBe(16 << 20);
+      expect(m.extra.cpuSPerGiB).toBeGreaterThan(0);
+      expect(typeof m.extra.pageCacheMiB).toBe('number');
+      if (rw === 'write') expect(m.extra.sha256Match).toBe(1);
+      else expect(m.verifiedOps).toBeGreaterThan(0);
+    }
+    // Direct I/O leaves the file out of the page cache; fs's stream goes through it.
+    expect(byDriver['aioring-stream']!.metrics!.extra.pageCacheMiB).toBeLessThan(1);
+    expect(r.stdout).toMatch(/CPU s\/GiB/);
+  }, 60_000);
+
   it('fails loudly (exit 3) when a driver reads data that is not the pattern', () => {
     const file = patternedFile('corrupt.dat', 4 << 20);
     // Zero one 4 KiB block that none of the pre-run sample sectors fall in.

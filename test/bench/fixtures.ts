@@ -127,6 +127,7 @@ export function makeReport(opts: { sweep?: { param: 'qd' | 'bs'; values: number[
       region: 256 << 20,
       sweep,
       drivers: Object.keys(BASE_IOPS),
+      stream: false,
     },
     engines: { probe: null, auto: 'libaio', error: null },
     references: { fsPromises: 'fs-promises', fio: ['fio-libaio', 'fio-io_uring', 'fio-psync'] },

@@ -10,6 +10,7 @@ import { FioDriver } from './fio';
 import { FioAppendDriver } from './fio-append';
 import { FsPromisesDriver } from './fs-promises';
 import { FsPromisesAppendDriver } from './fs-promises-append';
+import { AioringStreamDriver, FsStreamDriver } from './streams';
 
 export type { Driver, DriverFamily } from './driver';
 
@@ -105,7 +106,17 @@ export const DRIVERS: readonly Driver[] = [
   new AioringLogDriver(),
   new FsPromisesAppendDriver(),
   new FioAppendDriver(),
+  new AioringStreamDriver(),
+  new FsStreamDriver(),
 ];
+
+/** Drivers that run only with --stream (and the only ones besides fio that do). */
+export function isStreamDriver(id: string): boolean {
+  return DRIVERS.some((d) => d.id === id && d.groups.includes('stream'));
+}
+
+/** The default comparison with --stream: the two streams and fio at the same block size and depth. */
+export const STREAM_DRIVERS: readonly string[] = ['aioring-stream', 'fs-stream', 'fio-libaio'];
 
 /** Looks a CLI driver name up; null when unknown. */
 export function findDriver(name: string): Driver | null {
@@ -121,7 +132,7 @@ export function findDriver(name: string): Driver | null {
 
 /** Group names accepted by --drivers besides single drivers. */
 export const DRIVER_GROUPS: Record<string, string> = {
-  all: 'every driver',
+  all: 'every driver (but the stream drivers: see stream)',
   aioring: 'aioring-<engine> for every engine',
   'aioring-batch': 'aioring-<engine>-batch for every engine',
   'aioring-fixed': 'the drivers with registered buffers: aioring-io_uring-fixed, aioring-io_uring-batch-fixed',
@@ -130,6 +141,7 @@ export const DRIVER_GROUPS: Record<string, string> = {
   'aioring-pi': 'aioring-<engine>-pi for every engine: protected files (needs --integrity)',
   fio: 'fio-<engine> for every fio engine',
   append: 'the --rw append drivers: aioring-log, fs-promises-append, fio-append',
+  stream: 'with --stream: aioring-stream, fs-stream',
 };
 
 /** Expands groups; returns names in order without duplicates, or throws on an unknown name. */
@@ -141,7 +153,7 @@ export function expandDriverNames(names: string[]): string[] {
   for (const raw of names) {
     const name = raw.trim();
     if (name === '') continue;
-    if (name === 'all') DRIVERS.forEach((d) => add(d.id));
+    if (name === 'all') DRIVERS.filter((d) => !isStreamDriver(d.id)).forEach((d) => add(d.id));
     else if (name in DRIVER_GROUPS) DRIVERS.filter((d) => d.groups.includes(name)).forEach((d) => add(d.id));
     else if (findDriver(name)) add(name);
     else throw new Error(`unknown driver "${name}" (known: ${knownDriverList()})`);
@@ -154,5 +166,5 @@ export function knownDriverList(): string {
 }
 
 /** The default comparison: every driver of the workload (unavailable ones are reported as skipped). */
-export const DEFAULT_DRIVERS: readonly string[] = DRIVERS.filter((d) => !d.appends).map((d) => d.id);
+export const DEFAULT_DRIVERS: readonly string[] = DRIVERS.filter((d) => !d.appends && !isStreamDriver(d.id)).map((d) => d.id);
 export const DEFAULT_APPEND_DRIVERS: readonly string[] = DRIVERS.filter((d) => d.appends).map((d) => d.id);

@@ -1,7 +1,7 @@
 // Command-line parsing for aioring-bench. Pure: takes argv, returns options or
 // throws UsageError with a sentence meant for the person at the terminal.
 
-import { DEFAULT_APPEND_DRIVERS, DEFAULT_DRIVERS, DRIVER_GROUPS, DRIVERS, expandDriverNames, findDriver } from '../drivers/registry';
+import { DEFAULT_APPEND_DRIVERS, DEFAULT_DRIVERS, DRIVER_GROUPS, DRIVERS, STREAM_DRIVERS, expandDriverNames, findDriver, isStreamDriver } from '../drivers/registry';
 import { DEFAULT_SEED } from '../setup/pattern';
 import { formatSize, parseCount, parseDuration, parseSize } from './sizes';
 import { INTEGRITY_FORMATS, RW_MODES, type IntegrityFormat, type RwMode } from '../types';
@@ -59,6 +59,8 @@ export interface BenchOptions {
   checksums: boolean;
   /** --integrity: the target carries protection trailers; the -pi drivers open it protected. */
   integrity: IntegrityFormat | null;
+  /** --stream: one pass over the region per trial, through streams (see STREAM_DEFAULTS). */
+  stream: boolean;
 }
 
 /** The named suites --suite accepts (defined in suites/targets.ts). */
@@ -88,6 +90,11 @@ export const DEFAULTS = {
   repeat: 1,
   rwmixread: 50,
 };
+
+/** What --stream sets when not given: fio's --bs=1M --iodepth=8, one pass, no ramp. */
+export const STREAM_DEFAULTS = { bs: 1024 * 1024, qd: 8 };
+/** Options that contradict a one-pass stream trial. */
+const STREAM_REFUSED = ['runtime', 'ops', 'ramp', 'sweep', 'batch', 'no-direct', 'buffered', 'rwmixread', 'checksums', 'integrity', 'appenders', 'record-size'];
 
 const MAX_QD = 4096;
 
@@ -221,6 +228,7 @@ const OPTIONS: Record<string, OptionDef> = {
       o.integrity = v as IntegrityFormat;
     },
   },
+  stream: { takesValue: false, handle: (_v, o) => void (o.stream = true) },
   suite: {
     takesValue: true,
     handle: (v, o) => {
@@ -268,6 +276,7 @@ export function defaultOptions(): BenchOptions {
     only: null,
     checksums: false,
     integrity: null,
+    stream: false,
   };
 }
 
@@ -303,6 +312,14 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     seen.add(name === 'iodepth' ? 'qd' : name === 'filename' ? 'target' : name);
   }
   if (opts.help) return opts;
+
+  if (opts.stream) {
+    if (opts.suite !== null) throw new UsageError('--stream and --suite cannot be combined');
+    applyStreamOptions(opts, seen);
+    return opts;
+  }
+  const streamOnly = opts.drivers.find((d) => isStreamDriver(d));
+  if (streamOnly) throw new UsageError(`driver ${streamOnly} runs only with --stream`);
 
   if (opts.suite !== null) {
     const fixed = SUITE_FIXED.find((n) => seen.has(n));
@@ -348,6 +365,21 @@ function chooseWorkloadDrivers(opts: BenchOptions, seen: Set<string>): BenchOpti
   if (fitting.length === 0) throw new UsageError(`none of the --drivers runs --rw ${opts.rw}${append ? ' (the append drivers: aioring-log, fs-promises-append, fio-append)' : ''}`);
   opts.drivers = fitting;
   return opts;
+}
+
+function applyStreamOptions(opts: BenchOptions, seen: ReadonlySet<string>): void {
+  if (opts.rw !== 'read' && opts.rw !== 'write') throw new UsageError(`--stream needs --rw read or --rw write, not ${opts.rw}`);
+  const refused = STREAM_REFUSED.find((n) => seen.has(n));
+  if (refused) throw new UsageError(`--stream reads or writes the region once per trial: --${refused} cannot be combined with it`);
+  if (!opts.driversGiven) opts.drivers = [...STREAM_DRIVERS];
+  const isFio = (name: string) => findDriver(name)?.family === 'fio' && !findDriver(name)!.appends;
+  const other = opts.drivers.find((d) => !isStreamDriver(d) && !isFio(d));
+  if (other) throw new UsageError(`--stream runs the stream drivers and fio; ${other} is neither`);
+  if (!seen.has('bs')) opts.bs = STREAM_DEFAULTS.bs;
+  if (!seen.has('qd')) opts.qd = STREAM_DEFAULTS.qd;
+  opts.runtimeS = null;
+  opts.ops = null;
+  opts.rampS = 0;
 }
 
 export function helpText(): string {
@@ -398,6 +430,14 @@ Comparison
 Output
   --json FILE           write every result with parameters and machine info
   --svg FILE            write a chart (bars by driver; lines per driver for a sweep)
+
+Streams
+  --stream              with --rw read or write: one pass over the region per trial through
+                        aioring's file.createReadStream / createWriteStream (aioring-stream),
+                        fs.createReadStream / createWriteStream + fsync (fs-stream) and fio
+                        (fio-libaio), at --bs ${STREAM_DEFAULTS.bs / 2 ** 20}m --qd ${STREAM_DEFAULTS.qd} unless given. The page cache is dropped
+                        before every trial (root) and its residency measured after (fincore);
+                        the table adds CPU seconds per GiB. Writes check the file's sha256.
 
 Suites
   --suite targets       run the named suite of targets: preset workloads on a 1 GiB file in the

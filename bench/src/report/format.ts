@@ -45,7 +45,8 @@ export function describeParams(report: Pick<BenchReport, 'params'>, opts: { swee
   if (!(opts.sweepAware && p.sweep?.param === 'bs')) parts.push(`bs=${formatSize(p.bs)}`);
   if (!(opts.sweepAware && p.sweep?.param === 'qd')) parts.push(`qd=${p.qd}`);
   parts.push(p.direct ? 'O_DIRECT' : 'buffered');
-  if (p.runtimeS !== null) parts.push(`${p.runtimeS} s per trial`);
+  if (p.stream) parts.push('streams, one pass per trial, caches dropped before each');
+  else if (p.runtimeS !== null) parts.push(`${p.runtimeS} s per trial`);
   else if (p.ops !== null) parts.push(`${p.ops} ops per trial`);
   if (p.repeat > 1) parts.push(`median of ${p.repeat}`);
   return parts.join(', ');

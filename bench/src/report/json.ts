@@ -50,6 +50,7 @@ export function buildReport(plan: Plan, points: PointResult[], machine: MachineI
       region: plan.region,
       sweep: o.sweep,
       drivers: plan.drivers.map((d) => d.driver.id),
+      stream: o.stream,
     },
     engines: { probe: plan.engines.probe, auto: plan.engines.auto, error: plan.engines.error },
     references: plan.references,

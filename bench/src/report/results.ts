@@ -56,6 +56,8 @@ export interface BenchParams {
   region: number;
   sweep: { param: 'qd' | 'bs'; values: number[] } | null;
   drivers: string[];
+  /** --stream: one pass per trial through streams. */
+  stream: boolean;
 }
 
 export interface MachineInfo {

@@ -40,6 +40,31 @@ function row(r: DriverResult): string[] {
   ];
 }
 
+const STREAM_COLUMNS = ['driver', 'MiB/s', 'usr s', 'sys s', 'CPU s/GiB', 'CPU vs fs', 'cache MiB', 'vs fs', 'vs fio'] as const;
+
+function numberExtra(r: DriverResult | undefined, key: string): number | null {
+  const value = r?.metrics?.extra[key];
+  return typeof value === 'number' ? value : null;
+}
+
+function streamRow(r: DriverResult, fs: DriverResult | undefined): string[] {
+  const m = r.metrics!;
+  const cpu = numberExtra(r, 'cpuSPerGiB');
+  const fsCpu = numberExtra(fs, 'cpuSPerGiB');
+  const cached = numberExtra(r, 'pageCacheMiB');
+  return [
+    r.label,
+    fixed(m.mibps, 1),
+    fixed(m.cpu.userS, 2),
+    fixed(m.cpu.systemS, 2),
+    cpu === null ? '-' : fixed(cpu, 3),
+    cpu === null || fsCpu === null || fsCpu === 0 ? '-' : ratio(cpu / fsCpu),
+    cached === null ? '-' : fixed(cached, 1),
+    ratio(r.vsFsPromises),
+    ratio(r.vsFio),
+  ];
+}
+
 function alignTable(header: readonly string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (cells: readonly string[]) =>
@@ -54,7 +79,9 @@ export function pointTitle(report: Pick<BenchReport, 'params'>, point: PointResu
 function pointSection(report: BenchReport, point: PointResult): string[] {
   const lines: string[] = [];
   const ok = point.results.filter((r) => r.status === 'ok' && r.metrics);
-  if (ok.length > 0) lines.push(...alignTable(COLUMNS, ok.map(row)));
+  const fs = ok.find((r) => r.driver === report.references.fsPromises);
+  if (ok.length > 0 && report.params.stream) lines.push(...alignTable(STREAM_COLUMNS, ok.map((r) => streamRow(r, fs))));
+  else if (ok.length > 0) lines.push(...alignTable(COLUMNS, ok.map(row)));
   else lines.push('(no driver produced a result)');
   for (const r of point.results) {
     if (r.status === 'skipped') lines.push(`  skipped ${r.label}: ${r.reason}`);
@@ -118,7 +145,9 @@ export function renderTable(report: BenchReport): string {
     `target:  ${t.path} (${where}${dev}, ${formatBytes(t.region)} used, logical block ${t.logicalBlockSize})`,
     `machine: ${m.cores} cores, ${m.cpuModel}, Linux ${m.kernel}, node ${m.node}, ${m.fio ?? 'fio not installed'}`,
     `engines: auto = ${report.engines.auto ?? '-'}${report.engines.error ? ` (${report.engines.error})` : ''}; ` +
-      `ratios: IOPS vs ${report.references.fsPromises} and vs ${report.references.fio[0]}; latency in µs`,
+      (report.params.stream
+        ? `ratios: throughput and CPU s/GiB vs ${report.references.fsPromises}, throughput vs ${report.references.fio[0]}; cache: MiB of the file in the page cache after the run`
+        : `ratios: IOPS vs ${report.references.fsPromises} and vs ${report.references.fio[0]}; latency in µs`),
   ];
   const multi = report.points.length > 1;
   for (const point of report.points) {

@@ -119,7 +119,10 @@ export async function makePlan(options: BenchOptions): Promise<Plan> {
     fio,
     references: append
       ? { fsPromises: 'fs-promises-append', fio: ['fio-append'] }
-      : { fsPromises: 'fs-promises', fio: [...new Set([`fio-${fioEngine}`, 'fio-libaio', 'fio-io_uring', 'fio-psync'])] },
+      : {
+          fsPromises: options.stream ? 'fs-stream' : 'fs-promises',
+          fio: [...new Set([`fio-${fioEngine}`, 'fio-libaio', 'fio-io_uring', 'fio-psync'])],
+        },
   };
 }
 
@@ -169,6 +172,7 @@ export function trialSpec(plan: Plan, driver: Driver, point: { qd: number; bs: n
     verifyEvery: o.verifyEvery,
     integrity: planIntegrity(plan),
     progress,
+    ...(o.stream ? { stream: true } : {}),
     ...driver.specFields(point.qd),
   };
 }

@@ -4,7 +4,7 @@
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { alignedAllocator } from './aligned';
-import { dropPageCache } from '../setup/cache';
+import { dropPageCache, pageCacheBytes } from '../setup/cache';
 import type { Driver, TrialContext } from '../drivers/driver';
 import { findDriver } from '../drivers/registry';
 import { Pattern } from '../setup/pattern';
@@ -26,8 +26,25 @@ async function runTrial(spec: TrialSpec): Promise<TrialMetrics> {
   if (!driver) throw new Error(`unknown driver ${spec.driver}`);
   const notes: string[] = [];
   const direct = spec.direct && !driver.buffered;
-  if (!direct && rwReads(spec.rw)) notes.push(dropPageCache(spec.path).note);
-  return driver.measures === 'self' ? runSelfMeasured(driver, { ...spec, direct }, notes) : runRecorded(driver, { ...spec, direct }, notes);
+  if (spec.stream) notes.push(dropPageCache(spec.path, 3).note);
+  else if (!direct && rwReads(spec.rw)) notes.push(dropPageCache(spec.path).note);
+  const run = driver.measures === 'self' ? runSelfMeasured : runRecorded;
+  const metrics = await run(driver, { ...spec, direct }, notes);
+  if (spec.stream) addStreamFacts(metrics, spec.path);
+  return metrics;
+}
+
+/**
+ * What a stream trial adds: CPU seconds per GiB moved and how much of the
+ * file the page cache holds afterwards (the write drivers' sha256 check reads
+ * with O_DIRECT, which leaves the cache as the trial did).
+ */
+function addStreamFacts(metrics: TrialMetrics, path: string): void {
+  const cpuS = metrics.cpu.userS + metrics.cpu.systemS;
+  if (metrics.bytes > 0) metrics.extra.cpuSPerGiB = cpuS / (metrics.bytes / 2 ** 30);
+  const cached = pageCacheBytes(path);
+  if (cached.bytes !== null) metrics.extra.pageCacheMiB = cached.bytes / 2 ** 20;
+  else metrics.notes.push(cached.note!);
 }
 
 /** A driver that measures itself (an outside tool): progress is its phase and the time in it. */
