@@ -55,6 +55,17 @@ export const DRIVERS: readonly Driver[] = [
     'as aioring-io_uring-batch, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
+  // The same rings with adaptive polling off, to show what it brings.
+  ...ENGINES.map(
+    (engine) =>
+      new AioringDriver(
+        `aioring-${engine}-nopoll`,
+        engine,
+        { batch: false, fixedBuffers: false, busyPollUs: 0, pollBudget: 0, latencyStats: true, protect: false },
+        `as aioring-${engine}, on a ring made with pollBudget: 0 (no adaptive polling)`,
+        ['aioring-nopoll'],
+      ),
+  ),
   // Busy polling spins instead of sleeping between completions; 500 us covers
   // the time the project's disk takes to return a burst at QD 32.
   ...ENGINE_NAMES.map(
@@ -125,6 +136,7 @@ export const DRIVER_GROUPS: Record<string, string> = {
   'aioring-batch': 'aioring-<engine>-batch for every engine',
   'aioring-fixed': 'the drivers with registered buffers: aioring-io_uring-fixed, aioring-io_uring-batch-fixed',
   'aioring-poll': 'aioring-<engine>-poll for every engine: rings that busy-poll',
+  'aioring-nopoll': 'aioring-<engine>-nopoll for every engine: rings without adaptive polling (pollBudget: 0)',
   'aioring-pi': 'aioring-<engine>-pi for every engine: protected files (needs --integrity)',
   fio: 'fio-<engine> for every fio engine',
   append: 'the --rw append drivers: aioring-log, fs-promises-append, fio-append',
