@@ -56,7 +56,7 @@ export const DRIVERS: readonly Driver[] = [
     ['aioring-fixed'],
   ),
   // The same rings with adaptive polling off, to show what it brings.
-  ...ENGINES.map(
+  ...ENGINE_NAMES.map(
     (engine) =>
       new AioringDriver(
         `aioring-${engine}-nopoll`,
