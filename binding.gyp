@@ -11,6 +11,7 @@
         "native/uring_reap.cc",
         "native/delivery.cc",
         "native/pool_engine.cc",
+        "native/adaptive_poll.cc",
         "native/probe.cc",
         "native/device.cc",
         "native/loop_device.cc",

@@ -121,6 +121,7 @@ export type DispatcherCounters = Omit<RingStats, 'bytes' | 'latencyUs'>;
 export interface DispatcherOptions {
   depth: number;
   busyPollUs: number;
+  pollBudget: number;
   latencyStats: boolean;
 }
 
@@ -162,7 +163,10 @@ export class Dispatcher {
   };
   private readonly flushBound = () => this.flush();
 
-  static open(engine: EngineName, { depth, busyPollUs, latencyStats }: DispatcherOptions): Dispatcher | { errno: number; reason: string } {
+  static open(
+    engine: EngineName,
+    { depth, busyPollUs, pollBudget, latencyStats }: DispatcherOptions,
+  ): Dispatcher | { errno: number; reason: string } {
     const submissions = new ArrayBuffer(depth * recordBytes);
     const completions = new ArrayBuffer(depth * completionBytes);
     let dispatcher: Dispatcher | undefined;
@@ -170,6 +174,7 @@ export class Dispatcher {
     const opened = native.openEngine(engine, depth, submissions, completions, onComplete);
     if (!('submit' in opened)) return opened;
     opened.setBusyPoll(busyPollUs);
+    opened.setPollBudget(pollBudget);
     dispatcher = new Dispatcher(engine, depth, latencyStats, opened, submissions, completions, onComplete);
     return dispatcher;
   }

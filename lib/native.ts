@@ -13,6 +13,8 @@ export interface EngineBinding {
   counters(): NativeCounters;
   /** Microseconds to spin for completions before the loop sleeps; 0 is off. */
   setBusyPoll(microseconds: number): void;
+  /** Adaptive polling's share of a core, 0 to 1; 0 is off. */
+  setPollBudget(fraction: number): void;
   /** A number is a SubmitAnswer (closed or forked). */
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number;
   registerFile(fd: number): boolean;
@@ -34,6 +36,9 @@ export interface NativeCounters {
   fixedFileOps: number;
   busyPolls: number;
   busyPollHits: number;
+  adaptivePolls: number;
+  adaptivePollHits: number;
+  pollCpuUs: number;
 }
 
 /** The buffers, and whether the kernel took them as registered (fixed) buffers. */

@@ -35,6 +35,17 @@ export interface RingOptions {
    */
   busyPollUs?: number;
   /**
+   * Adaptive polling's CPU budget, as a fraction of one core (0 to 1; default
+   * 0.1). While requests are in flight and the next completion is expected
+   * within a short window (learned from the ring's own submit-to-complete
+   * times, per kind of request), the ring checks the completion ring without
+   * a system call instead of letting the event loop sleep, spending at most
+   * this share of a core on it, averaged over time; it never polls with
+   * nothing in flight, and each poll holds the loop for at most 200 µs.
+   * 0 turns adaptive polling off. A busyPollUs above 0 replaces it.
+   */
+  pollBudget?: number;
+  /**
    * Accept only memory that allocAligned() or ring.registerBuffers() made, on
    * every file of the ring, rejecting anything else with ERR_AIO_ALIGNMENT.
    * A Buffer.alloc() buffer is sometimes aligned by chance; this makes code
@@ -302,6 +313,11 @@ export interface RingStats {
   /** Times the ring spun waiting for a completion (busyPollUs), and the times that found one. */
   busyPolls: number;
   busyPollHits: number;
+  /** Times adaptive polling (pollBudget) spun for a completion, and the times that found one. */
+  adaptivePolls: number;
+  adaptivePollHits: number;
+  /** Microseconds of CPU spent spinning for completions, by adaptive polling and busyPollUs together. */
+  pollCpuUs: number;
   /** Requests rejected by their signal or timeoutMs (ABORT_ERR, ERR_AIO_TIMEOUT). */
   cancelled: number;
   /**

@@ -81,6 +81,15 @@ export function checkInteger(name: string, value: unknown, min: number, max: num
   return value;
 }
 
+/** A fraction from 0 to 1, both included. */
+export function checkFraction(name: string, value: unknown): number {
+  if (typeof value !== 'number') throw invalidArgType(`The "${name}" argument must be of type number. Received ${describe(value)}`);
+  if (!(value >= 0 && value <= 1)) {
+    throw outOfRange(`The value of "${name}" is out of range. It must be >= 0 and <= 1. Received ${value}`);
+  }
+  return value;
+}
+
 export function checkMultipleOf(name: string, value: unknown, unit: number, max: number): number {
   if (typeof value !== 'number') throw invalidArgType(`The "${name}" argument must be of type number. Received ${describe(value)}`);
   if (!Number.isInteger(value) || value < unit || value > max || value % unit !== 0) {

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "adaptive_poll.h"
 #include "checksum/checksum.h"
 #include "integrity/kernel_pi.h"
 #include "integrity/protected_io.h"
@@ -112,6 +113,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
                         InstanceMethod<&EngineBinding::Close>("close"),
                         InstanceMethod<&EngineBinding::Counters>("counters"),
                         InstanceMethod<&EngineBinding::SetBusyPoll>("setBusyPoll"),
+                        InstanceMethod<&EngineBinding::SetPollBudget>("setPollBudget"),
                         InstanceMethod<&EngineBinding::RegisterBuffers>("registerBuffers"),
                         InstanceMethod<&EngineBinding::RegisterFile>("registerFile"),
                         InstanceMethod<&EngineBinding::UnregisterFile>("unregisterFile"),
@@ -138,7 +140,8 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
         slotTransfers_(depth_),
         slotAttributes_(depth_),
         slotFaults_(depth_),
-        asyncContext_(info.Env(), "aioring:ring") {
+        asyncContext_(info.Env(), "aioring:ring"),
+        poller_(depth_, 0) {
     Napi::Env env = info.Env();
     Napi::ArrayBuffer submissions = info[2].As<Napi::ArrayBuffer>();
     Napi::ArrayBuffer completions = info[3].As<Napi::ArrayBuffer>();
@@ -212,10 +215,12 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
 
     uint32_t readyBefore = engine_->readyCount();
     uint32_t accepted = engine_->submit(requests_.data(), valid);
+    const int64_t submittedNs = adaptivePolling() && accepted > 0 ? monotonicNs() : 0;
     for (uint32_t i = 0; i < accepted; ++i) {
       const Request& request = requests_[i];
       slotBusy_[request.slot] = true;
       slotRequests_[request.slot] = request;
+      if (submittedNs) poller_.submitted(request.slot, request.op, submittedNs);
     }
     if (accepted > 0) {
       uint32_t readyAfter = engine_->readyCount();
@@ -369,6 +374,10 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     counters.Set("fixedFileOps", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->fixedFileOps()) : 0));
     counters.Set("busyPolls", Napi::Number::New(env, static_cast<double>(busyPolls_)));
     counters.Set("busyPollHits", Napi::Number::New(env, static_cast<double>(busyPollHits_)));
+    counters.Set("adaptivePolls", Napi::Number::New(env, static_cast<double>(poller_.polls())));
+    counters.Set("adaptivePollHits", Napi::Number::New(env, static_cast<double>(poller_.hits())));
+    const uint64_t pollNs = busyPollSpentNs_ + poller_.spentNs();
+    counters.Set("pollCpuUs", Napi::Number::New(env, static_cast<double>(pollNs / 1000)));
     return counters;
   }
 
@@ -377,6 +386,15 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     busyPollNs_ = static_cast<int64_t>(info[0].As<Napi::Number>().Uint32Value()) * 1000;
     return info.Env().Undefined();
   }
+
+  // (fraction of a core, 0 to 1) -> undefined. 0 turns adaptive polling off.
+  Napi::Value SetPollBudget(const Napi::CallbackInfo& info) {
+    poller_.setBudget(info[0].As<Napi::Number>().DoubleValue());
+    return info.Env().Undefined();
+  }
+
+  // Adaptive polling runs unless it has no budget or busyPollUs replaces it.
+  bool adaptivePolling() const { return busyPollNs_ == 0 && poller_.enabled(); }
 
   // (count, size) -> { buffers: Buffer[], fixed } | { errno, syscall } | kSubmitClosed | kSubmitForked
   // Allocates `count` zeroed, page-aligned blocks of `size` bytes and offers them
@@ -496,7 +514,13 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   void deliverCompletions() {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
-    WakeUp wake(depth_, busyPollNs_ > 0);
+    // Adaptive polling learns from each completion the time since its
+    // submission: completions already waiting when the wake-up (or a poll)
+    // began are timed to then, the rest to when they were reaped.
+    const bool adaptive = adaptivePolling();
+    int64_t seenNs = adaptive ? monotonicNs() : 0;
+    uint32_t seenReady = adaptive ? engine_->readyCount() : 0;
+    WakeUp wake(depth_, busyPollNs_ > 0 || adaptive);
     while (engine_) {
       if (!wake.mayReap()) {
         rearm();
@@ -509,14 +533,26 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
           engine_->drainNotifications();
           continue;
         }
-        if (next == WakeStep::kBusyPoll) next = wake.afterPoll(pollForCompletions(), engine_->inFlight());
+        if (next == WakeStep::kBusyPoll) {
+          const bool caught = adaptive ? pollAdaptively(&seenNs, &seenReady) : pollForCompletions();
+          next = wake.afterPoll(caught, engine_->inFlight());
+        }
         if (next == WakeStep::kReap) continue;
         if (next == WakeStep::kRearm) rearm();
         break;
       }
       wake.delivered(count);
+      int64_t reapedNs = 0;
       for (uint32_t i = 0; i < count; ++i) {
         const uint32_t slot = completions_[i].slot;
+        if (adaptive) {
+          if (seenReady > 0) {
+            --seenReady;
+          } else if (reapedNs == 0) {
+            reapedNs = monotonicNs();
+          }
+          poller_.completed(slot, reapedNs == 0 ? seenNs : reapedNs);
+        }
         int32_t result = completions_[i].result;
         if (slotVerifies_[slot]) result = verifyCompletion(slot, result);
         completionPairs_[i] = CompletionPair{static_cast<int32_t>(slot), result};
@@ -533,10 +569,29 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   // Spins until a completion is waiting or busyPollNs_ has passed; true if one is.
   bool pollForCompletions() {
     ++busyPolls_;
+    const int64_t start = monotonicNs();
     const bool caught = spinUntil(busyPollNs_, [this] { return engine_->completionsWaiting(); });
+    busyPollSpentNs_ += static_cast<uint64_t>(monotonicNs() - start);
     if (caught) ++busyPollHits_;
     return caught;
   }
+  // Spins for as long as the poller's policy says, if at all; true if that
+  // found a completion, which is then timed to *seenNs (with the *seenReady
+  // completions waiting by then).
+  bool pollAdaptively(int64_t* seenNs, uint32_t* seenReady) {
+    const int64_t start = monotonicNs();
+    const int64_t spinNs = poller_.plan(start);
+    if (spinNs == 0) return false;
+    const bool caught = spinUntil(spinNs, [this] { return engine_->completionsWaiting(); });
+    const int64_t end = monotonicNs();
+    poller_.spun(end - start, caught);
+    if (caught) {
+      *seenNs = end;
+      *seenReady = engine_->readyCount();
+    }
+    return caught;
+  }
+
 
   // Sets the notifier, so the poll fires again on the next turn of the loop.
   void rearm() { signalEventFd(engine_->notifyFd()); }
@@ -653,6 +708,8 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   int64_t busyPollNs_ = 0;
   uint64_t busyPolls_ = 0;
   uint64_t busyPollHits_ = 0;
+  uint64_t busyPollSpentNs_ = 0;
+  AdaptivePoller poller_;
 };
 
 // Frees an aligned block unless a binding still has a request using it in flight

@@ -38,6 +38,21 @@ describe('ring options', () => {
     await defaults.close();
   });
 
+  it('refuses a pollBudget that is not a fraction from 0 to 1', async () => {
+    for (const bad of [-0.01, 1.01, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new Ring({ pollBudget: bad })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+    }
+    expect(() => new Ring({ pollBudget: '0.1' as unknown as number })).toThrow(
+      expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+    expect(() => new Ring({ pollbudget: 0.1 } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    for (const [options, expected] of [[{}, 0.1], [{ pollBudget: 0 }, 0], [{ pollBudget: 1 }, 1], [{ pollBudget: 0.25 }, 0.25]] as const) {
+      const ring = new Ring({ depth: 1, ...options });
+      expect(ring.pollBudget).toBe(expected);
+      await ring.close();
+    }
+  });
+
   it('refuses an unknown engine name', () => {
     expect(() => new Ring({ engine: 'posix' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });

@@ -9,13 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ring, allocAligned } from '../lib/index';
 import { firstDifference, randomAligned } from './helpers/data';
 import { availableEngines } from './helpers/engines';
-import { Place, makePlaces, removePlaces } from './helpers/places';
+import { usePlaces } from './helpers/places';
 
-let places: Place[];
-beforeAll(() => {
-  places = makePlaces();
-});
-afterAll(() => removePlaces(places));
+const places = usePlaces();
 
 const block = 4096;
 const blocks = 256;
@@ -28,7 +24,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
     let expected: Buffer;
 
     beforeAll(async () => {
-      const place = places.find((p) => p.name === placeName);
+      const place = places().find((p) => p.name === placeName);
       if (!place) throw new Error(`no ${placeName} place on this machine`);
       ring = new Ring({ depth, engine, busyPollUs: 2000 });
       file = await ring.open(path.join(place.dir, `busy-poll-${engine}.dat`), { write: true, create: true });
@@ -89,7 +85,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
 
 describe('without busyPollUs', () => {
   it('never spins', async () => {
-    const place = places[0];
+    const place = places()[0];
     const ring = new Ring({ depth });
     try {
       const file = await ring.open(path.join(place.dir, 'no-busy-poll.dat'), { write: true, create: true });

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface Place {
   name: string;
@@ -32,3 +33,13 @@ export function removePlaces(places: Place[]): void {
 
 /** Names the places the suites will run on, without creating anything. */
 export const placeNames: string[] = ['disk', ...(onTmpfs('/dev/shm') ? ['tmpfs'] : [])];
+
+/** Makes fresh places before a file's tests and removes them after; call at the top level. */
+export function usePlaces(): () => Place[] {
+  let places: Place[] = [];
+  beforeAll(() => {
+    places = makePlaces();
+  });
+  afterAll(() => removePlaces(places));
+  return () => places;
+}

@@ -6,9 +6,10 @@
 // Exit status: 0 every check passed on every engine that could run, 1 a check
 // failed, 77 no engine could run here. An engine the kernel refuses is skipped
 // with its refusal printed. Build from the repo root with cmake (target
-// engine_check), or by hand (one line):
+// engine_check), or by hand (one command):
 //   g++ -std=c++17 -O1 -g -fsanitize=address,undefined -fno-exceptions -Wall -Wextra -Inative
-//       test/native/engine_check.cc native/{aio,uring,pool}_engine.cc native/probe.cc -lpthread -o /tmp/engine_check
+//       test/native/engine_check.cc native/{aio,pool}_engine.cc native/uring_{setup,register,submit,reap}.cc
+//       native/{delivery,adaptive_poll,probe}.cc native/integrity/*.cc native/checksum/*.cc -lpthread -o /tmp/engine_check
 // Options: --engine NAME (libaio, io_uring, threadpool; repeatable), --dir DIR
 // (where the scratch file goes; default $TMPDIR or /tmp; must allow O_DIRECT).
 //
@@ -25,6 +26,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +37,7 @@
 
 #include <linux/io_uring.h>
 
+#include "adaptive_poll.h"
 #include "delivery.h"
 #include "engine.h"
 #include "event_notifier.h"
@@ -559,6 +562,127 @@ void checkFixedBufferIndex() {
   CHECK(index.empty() && index.find(memory, kBlock) == -1, "a cleared index still finds buffers");
 }
 
+// The adaptive polling policy (native/adaptive_poll.h), on a made-up clock:
+// it spins only with requests in flight whose kind it has learned, only when
+// a completion has become likely, never beyond kMaxSpinNs, and never beyond
+// its budget; a budget of 0 never spins.
+void checkAdaptivePoller() {
+  using aioring::AdaptivePoller;
+  using aioring::ServiceKind;
+  constexpr int64_t us = 1000;
+  CHECK(aioring::serviceKindOf(OpCode::kReadv) == ServiceKind::kRead, "readv is not a read");
+  CHECK(aioring::serviceKindOf(OpCode::kWritev) == ServiceKind::kWrite, "writev is not a write");
+  CHECK(aioring::serviceKindOf(OpCode::kFdatasync) == ServiceKind::kSync, "fdatasync is not a sync");
+
+  aioring::ServiceEstimate estimate;
+  for (uint32_t i = 0; i + 1 < aioring::ServiceEstimate::kSamplesBeforeUse; ++i) estimate.add(1000 * us);
+  CHECK(!estimate.learned(), "an estimate was trusted before %u samples", aioring::ServiceEstimate::kSamplesBeforeUse);
+  // Samples spread evenly over 200..400 us, after a wrong start at 1 ms.
+  for (int i = 0; i < 20000; ++i) estimate.add((200 + (i * 37) % 201) * us);
+  CHECK(estimate.learned(), "an estimate was not trusted after 20000 samples");
+  CHECK(estimate.lowNs() > 235 * us && estimate.lowNs() < 265 * us, "the 25th percentile of 200..400 us is %lld ns",
+        (long long)estimate.lowNs());
+  CHECK(estimate.highNs() > 335 * us && estimate.highNs() < 365 * us, "the 75th percentile of 200..400 us is %lld ns",
+        (long long)estimate.highNs());
+  // A burst of 32 stalled requests (10 ms each) moves the percentiles by under half.
+  const int64_t lowBefore = estimate.lowNs();
+  const int64_t highBefore = estimate.highNs();
+  for (int i = 0; i < 32; ++i) estimate.add(10'000 * us);
+  CHECK(estimate.lowNs() < lowBefore * 3 / 2 && estimate.highNs() < highBefore * 3 / 2,
+        "32 stalled samples moved the percentiles from %lld/%lld to %lld/%lld ns", (long long)lowBefore,
+        (long long)highBefore, (long long)estimate.lowNs(), (long long)estimate.highNs());
+
+  // Teaches `poller` that reads take 300 us, ending at `now` with nothing in flight.
+  auto teachReads = [](AdaptivePoller& poller, int64_t& now) {
+    for (int i = 0; i < 32; ++i) {
+      poller.submitted(3, OpCode::kRead, now);
+      now += 300 * us;
+      poller.completed(3, now);
+    }
+  };
+
+  int64_t now = 1'000'000'000;
+  AdaptivePoller poller(kDepth, 0.1);
+  poller.submitted(0, OpCode::kRead, now);
+  CHECK(poller.plan(now + 290 * us) == 0, "spun for a kind of request it has not learned");
+  poller.completed(0, now + 300 * us);
+  now += 300 * us;
+  teachReads(poller, now);
+  CHECK(poller.inFlight() == 0, "%u in flight after every request completed", poller.inFlight());
+  CHECK(poller.plan(now) == 0, "spun with nothing in flight");
+  CHECK(poller.estimate(ServiceKind::kRead).learned(), "32 reads did not teach the read estimate");
+
+  poller.submitted(1, OpCode::kWrite, now);
+  CHECK(poller.plan(now + 290 * us) == 0, "spun for a write with only reads learned");
+  poller.submitted(2, OpCode::kRead, now);
+  CHECK(poller.plan(now + 10 * us) == 0, "spun with the next completion 290 us away");
+  CHECK(poller.plan(now + 300 * us - AdaptivePoller::kLeadNs - 5 * us) == 0, "spun before the lead");
+  const int64_t spin = poller.plan(now + 290 * us);
+  CHECK(spin >= AdaptivePoller::kMinSpinNs && spin <= AdaptivePoller::kMaxSpinNs,
+        "10 us before a read is due, planned a spin of %lld ns", (long long)spin);
+  // The oldest of several in flight decides.
+  poller.submitted(4, OpCode::kRead, now + 250 * us);
+  CHECK(poller.plan(now + 295 * us) > 0, "a later request hid the one about to complete");
+  poller.completed(1, now + 300 * us);
+  poller.completed(2, now + 300 * us);
+  poller.completed(4, now + 550 * us);
+  now += 600 * us;
+  CHECK(poller.inFlight() == 0 && poller.plan(now) == 0, "spun after everything completed");
+
+  // A request overdue on a device whose times vary widely: one spin is still capped.
+  AdaptivePoller capped(kDepth, 1.0);
+  int64_t t = 0;
+  for (int i = 0; i < 4000; ++i) {
+    capped.submitted(0, OpCode::kFsync, t);
+    t += (i % 2 ? 100 : 5000) * us;
+    capped.completed(0, t);
+  }
+  capped.submitted(0, OpCode::kFsync, t);
+  const int64_t cappedSpin = capped.plan(t + 120 * us);
+  CHECK(cappedSpin == AdaptivePoller::kMaxSpinNs, "a spin on a widely varying device was %lld ns, not the cap",
+        (long long)cappedSpin);
+  const int64_t lateSpin = capped.plan(t + 20'000 * us);
+  CHECK(lateSpin == AdaptivePoller::kMinSpinNs, "long overdue, a spin was %lld ns, not the least", (long long)lateSpin);
+
+  // A budget of 0 never spins, however close the completion.
+  AdaptivePoller off(kDepth, 0);
+  t = 0;
+  teachReads(off, t);
+  off.submitted(0, OpCode::kRead, t);
+  CHECK(off.plan(t + 299 * us) == 0 && off.polls() == 0, "a budget of 0 spun");
+
+  // Ten seconds of requests that each take 100 us and always look due: asked
+  // every time (they would take a sixth of the time), the poller spins no
+  // more than its budget, and uses most of it.
+  for (double fraction : {0.01, 0.05, 0.1}) {
+    AdaptivePoller budgeted(kDepth, fraction);
+    t = 0;
+    for (int i = 0; i < 16; ++i) {
+      budgeted.submitted(0, OpCode::kRead, t);
+      t += 100 * us;
+      budgeted.completed(0, t);
+    }
+    const int64_t start = t;
+    const int64_t end = start + 10'000'000 * us;
+    while (t < end) {
+      budgeted.submitted(0, OpCode::kRead, t);
+      const int64_t asked = t + 90 * us;
+      const int64_t planned = budgeted.plan(asked);
+      // Worst case for the budget: every spin runs to its end, finding nothing.
+      if (planned > 0) budgeted.spun(planned, false);
+      t = std::max(asked + planned, t + 100 * us);
+      budgeted.completed(0, t);
+    }
+    const double allowed = fraction * double(t - start) + fraction * double(aioring::PollBudget::kBudgetWindowNs);
+    CHECK(double(budgeted.spentNs()) <= allowed, "budget %.2f: spun %llu ns of %.0f allowed", fraction,
+          (unsigned long long)budgeted.spentNs(), allowed);
+    CHECK(double(budgeted.spentNs()) >= 0.8 * fraction * double(t - start), "budget %.2f: spun only %llu ns in %lld ns",
+          fraction, (unsigned long long)budgeted.spentNs(), (long long)(t - start));
+    CHECK(budgeted.hits() == 0 && budgeted.polls() > 0, "budget %.2f: %llu polls, %llu hits", fraction,
+          (unsigned long long)budgeted.polls(), (unsigned long long)budgeted.hits());
+  }
+}
+
 // The binding's delivery decisions (delivery.h): callback sizes, the
 // wake-up budget, and when a wake-up clears the eventfd, busy-polls, sets it
 // again or stops.
@@ -867,6 +991,8 @@ int main(int argc, char** argv) {
   const std::string dir = scratchDir(argc, argv);
   currentEngine = "index";
   checkFixedBufferIndex();
+  currentEngine = "adaptive poll";
+  checkAdaptivePoller();
   currentEngine = "delivery";
   checkDelivery();
   int ran = 0;

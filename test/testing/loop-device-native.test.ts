@@ -9,10 +9,13 @@ import { rootSuiteSkipReason } from '../helpers/root';
 
 const root = path.resolve(__dirname, '..', '..');
 const skipReason = rootSuiteSkipReason('loop_device_check');
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aioring-loop-native-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+let dir: string | undefined;
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 it.skipIf(skipReason !== undefined)('loop_device_check builds with warnings as errors and passes', () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aioring-loop-native-'));
   const binary = path.join(dir, 'loop_device_check');
   const sources = ['test/native/loop_device_check.cc', 'native/loop_device.cc'];
   const build = spawnSync('c++', ['-std=c++17', '-O1', '-Wall', '-Wextra', '-Werror', '-fno-exceptions', '-Inative', ...sources, '-o', binary], {

@@ -2,7 +2,7 @@
 // batches refilled as each completes, with buffers from allocAligned or from
 // ring.registerBuffers(). Run inside a trial's child process.
 
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { loadAioring } from '../setup/aioring-lib';
 import { rwWrites, type EngineName, type TrialSpec } from '../types';
 import { OpStream, ShortIoError, runPerOpWorkers, type WorkerContext } from '../trial/workload';
@@ -19,6 +19,8 @@ export interface AioringStyle {
   fixedBuffers: boolean;
   /** RingOptions.busyPollUs (0: off). */
   busyPollUs: number;
+  /** RingOptions.pollBudget; undefined leaves the library's default. */
+  pollBudget?: number;
   /** RingOptions.latencyStats: false measures what recording stats().latencyUs costs. */
   latencyStats: boolean;
   /** Opens the target with ring.open's integrity option (--integrity's format, trailer layout). */
@@ -35,6 +37,7 @@ export class AioringDriver implements Driver {
   readonly batch: boolean;
   readonly fixedBuffers: boolean;
   readonly busyPollUs: number;
+  readonly pollBudget: number | undefined;
   readonly latencyStats: boolean;
   readonly protect: boolean;
 
@@ -48,6 +51,7 @@ export class AioringDriver implements Driver {
     this.batch = style.batch;
     this.fixedBuffers = style.fixedBuffers;
     this.busyPollUs = style.busyPollUs;
+    this.pollBudget = style.pollBudget;
     this.latencyStats = style.latencyStats;
     this.protect = style.protect;
     this.family = style.batch ? ('aioring-batch' as const) : ('aioring' as const);
@@ -75,6 +79,7 @@ export class AioringDriver implements Driver {
       batch: this.batch,
       fixedBuffers: this.fixedBuffers,
       busyPollUs: this.busyPollUs,
+      pollBudget: this.pollBudget,
       latencyStats: this.latencyStats,
       protect: this.protect,
     });
@@ -89,7 +94,15 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
   const probe = mod.probeEngines()[spec.engine];
   if (!probe.available) throw new Error(`${spec.label}: engine ${spec.engine} unavailable: ${probe.reason}`);
 
-  const ring = new mod.Ring({ depth: spec.qd, engine: spec.engine, busyPollUs: style.busyPollUs, latencyStats: style.latencyStats });
+  const ring = new mod.Ring({
+    depth: spec.qd,
+    engine: spec.engine,
+    busyPollUs: style.busyPollUs,
+    latencyStats: style.latencyStats,
+    ...(style.pollBudget === undefined ? {} : { pollBudget: style.pollBudget }),
+  });
+  // How long timers and other callbacks wait behind the ring (polling holds the loop).
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   const notes: string[] = [];
   const extra: Record<string, number | string> = { engine: ring.engine };
   let file: FileT | null = null;
@@ -102,6 +115,8 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
     file = await ring.open(spec.path, { write: rwWrites(spec.rw), direct: spec.direct, integrity });
     if (integrity) extra.integrity = `${integrity.format}/${integrity.interval}`;
     if (spec.direct && !file.info.direct) notes.push('file not opened O_DIRECT by the library');
+    loopDelay.enable();
+    const startedMs = performance.now();
     if (batch) await runBatches(ctx, ring, file);
     else {
       const f = file;
@@ -114,7 +129,12 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
       notes.push(`buffered files run on ${ring.bufferedEngine}, not ${ring.engine} (library policy)`);
       extra.bufferedEngine = ring.bufferedEngine;
     }
+    const elapsedUs = (performance.now() - startedMs) * 1000;
+    loopDelay.disable();
     const stats = ring.stats();
+    extra.loopDelayP99Ms = Number((loopDelay.percentile(99) / 1e6).toFixed(3));
+    extra.pollCpuShare = Number((stats.pollCpuUs / elapsedUs).toFixed(4));
+    if (stats.adaptivePolls > 0) extra.adaptivePollHitShare = Number((stats.adaptivePollHits / stats.adaptivePolls).toFixed(3));
     if (stats.completed > 0) extra.syscallsPerOp = Number((stats.syscalls / stats.completed).toFixed(3));
     if (style.fixedBuffers && stats.completed > 0) extra.fixedBufferShare = Number((stats.fixedBufferOps / stats.completed).toFixed(3));
     if (stats.busyPolls > 0) extra.busyPollHitShare = Number((stats.busyPollHits / stats.busyPolls).toFixed(3));

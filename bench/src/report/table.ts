@@ -105,6 +105,9 @@ function detailText(extra: Record<string, number | string>): string[] {
   if (typeof extra.batch === 'number') out.push(`batch ${extra.batch}`);
   if (typeof extra.uvThreads === 'number') out.push(`UV_THREADPOOL_SIZE ${extra.uvThreads}`);
   if (typeof extra.numjobs === 'number' && extra.numjobs > 1) out.push(`numjobs ${extra.numjobs}`);
+  if (typeof extra.loopDelayP99Ms === 'number') out.push(`event-loop delay p99 ${extra.loopDelayP99Ms.toFixed(2)} ms`);
+  if (typeof extra.adaptivePollHitShare === 'number') out.push(`${(extra.adaptivePollHitShare * 100).toFixed(0)} % of adaptive polls hit`);
+  if (typeof extra.pollCpuShare === 'number' && extra.pollCpuShare > 0) out.push(`polling ${(extra.pollCpuShare * 100).toFixed(1)} % of a core`);
   return out;
 }
 
