@@ -2,7 +2,7 @@
 // this loads no library: drivers load what they measure inside run(), in the
 // trial's child process.
 
-import type { EngineName, FioEngine } from '../types';
+import { ENGINE_NAMES, type FioEngine } from '../types';
 import { AioringDriver } from './aioring';
 import { AioringLogDriver } from './aioring-log';
 import type { Driver } from './driver';
@@ -14,13 +14,12 @@ import { AioringStreamDriver, FsStreamDriver } from './streams';
 
 export type { Driver, DriverFamily } from './driver';
 
-const ENGINES: EngineName[] = ['libaio', 'io_uring', 'threadpool'];
 const FIO_ENGINES: FioEngine[] = ['libaio', 'io_uring', 'psync'];
 const BUSY_POLL_US = 500;
 const MAX_UV_THREADS = 1024;
 
 export const DRIVERS: readonly Driver[] = [
-  ...ENGINES.map(
+  ...ENGINE_NAMES.map(
     (engine) =>
       new AioringDriver(
         `aioring-${engine}`,
@@ -30,7 +29,7 @@ export const DRIVERS: readonly Driver[] = [
         ['aioring'],
       ),
   ),
-  ...ENGINES.map(
+  ...ENGINE_NAMES.map(
     (engine) =>
       new AioringDriver(
         `aioring-${engine}-batch`,
@@ -57,7 +56,7 @@ export const DRIVERS: readonly Driver[] = [
     ['aioring-fixed'],
   ),
   // The same rings with adaptive polling off, to show what it brings.
-  ...ENGINES.map(
+  ...ENGINE_NAMES.map(
     (engine) =>
       new AioringDriver(
         `aioring-${engine}-nopoll`,
@@ -69,7 +68,7 @@ export const DRIVERS: readonly Driver[] = [
   ),
   // Busy polling spins instead of sleeping between completions; 500 us covers
   // the time the project's disk takes to return a burst at QD 32.
-  ...ENGINES.map(
+  ...ENGINE_NAMES.map(
     (engine) =>
       new AioringDriver(
         `aioring-${engine}-poll`,
@@ -89,7 +88,7 @@ export const DRIVERS: readonly Driver[] = [
   ),
   // Protected files: the same per-op workload on a file opened with ring.open's
   // integrity option, so every write fills its trailers and every read is checked.
-  ...ENGINES.map(
+  ...ENGINE_NAMES.map(
     (engine) =>
       new AioringDriver(
         `aioring-${engine}-pi`,
