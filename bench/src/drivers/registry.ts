@@ -24,7 +24,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: false, latencyStats: true },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: false, latencyStats: true, durable: 'none' },
         `aioring, ${engine} engine, one promise per op (qd workers each awaiting file.read/write)`,
         ['aioring'],
       ),
@@ -34,7 +34,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-batch`,
         engine,
-        { batch: true, fixedBuffers: false, busyPollUs: 0, protect: false, latencyStats: true },
+        { batch: true, fixedBuffers: false, busyPollUs: 0, protect: false, latencyStats: true, durable: 'none' },
         `aioring, ${engine} engine, ring.submit() batches refilled as they complete`,
         ['aioring-batch'],
       ),
@@ -44,14 +44,14 @@ export const DRIVERS: readonly Driver[] = [
   new AioringDriver(
     'aioring-io_uring-fixed',
     'io_uring',
-    { batch: false, fixedBuffers: true, busyPollUs: 0, protect: false, latencyStats: true },
+    { batch: false, fixedBuffers: true, busyPollUs: 0, protect: false, latencyStats: true, durable: 'none' },
     'as aioring-io_uring, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
   new AioringDriver(
     'aioring-io_uring-batch-fixed',
     'io_uring',
-    { batch: true, fixedBuffers: true, busyPollUs: 0, protect: false, latencyStats: true },
+    { batch: true, fixedBuffers: true, busyPollUs: 0, protect: false, latencyStats: true, durable: 'none' },
     'as aioring-io_uring-batch, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
@@ -61,7 +61,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-nopoll`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0, pollBudget: 0, latencyStats: true, protect: false },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, pollBudget: 0, latencyStats: true, protect: false, durable: 'none' },
         `as aioring-${engine}, on a ring made with pollBudget: 0 (no adaptive polling)`,
         ['aioring-nopoll'],
       ),
@@ -73,7 +73,7 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-poll`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US, protect: false, latencyStats: true },
+        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US, protect: false, latencyStats: true, durable: 'none' },
         `as aioring-${engine}, on a ring made with busyPollUs: ${BUSY_POLL_US} (spins for completions)`,
         ['aioring-poll'],
       ),
@@ -82,7 +82,7 @@ export const DRIVERS: readonly Driver[] = [
   new AioringDriver(
     'aioring-io_uring-nolatency',
     'io_uring',
-    { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: false, protect: false },
+    { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: false, protect: false, durable: 'none' },
     'as aioring-io_uring, on a ring made with latencyStats: false (stats().latencyUs not recorded)',
     [],
   ),
@@ -93,11 +93,29 @@ export const DRIVERS: readonly Driver[] = [
       new AioringDriver(
         `aioring-${engine}-pi`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: true, latencyStats: true },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: true, latencyStats: true, durable: 'none' },
         `as aioring-${engine}, the file opened with integrity: { format: --integrity, interval: 4096 (512 below 4k) }`,
         ['aioring-pi'],
       ),
   ),
+  // Durable writes, for --rw randwrite/write: RWF_DSYNC on each write against an
+  // ordered batch of the write and an fdatasync.
+  ...ENGINE_NAMES.flatMap((engine) => [
+    new AioringDriver(
+      `aioring-${engine}-dsync`,
+      engine,
+      { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: true, protect: false, durable: 'dsync' },
+      `as aioring-${engine}, every write with { dsync: true } (RWF_DSYNC)`,
+      ['aioring-durable'],
+    ),
+    new AioringDriver(
+      `aioring-${engine}-ordered`,
+      engine,
+      { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: true, protect: false, durable: 'ordered' },
+      `as aioring-${engine}, every write as ring.submit([write, fdatasync], { ordered: true })`,
+      ['aioring-durable'],
+    ),
+  ]),
   new FsPromisesDriver('fs-promises', null, false, 'fs.promises FileHandle.read/write, O_DIRECT, aligned buffers, default UV_THREADPOOL_SIZE'),
   new FsPromisesDriver('fs-promises-uv', 'qd', false, 'as fs-promises with UV_THREADPOOL_SIZE = qd (write fs-promises-uvN for a fixed N)'),
   new FsPromisesDriver('fs-promises-buffered', null, true, 'fs.promises without O_DIRECT; page cache dropped before reading runs'),
@@ -138,6 +156,7 @@ export const DRIVER_GROUPS: Record<string, string> = {
   'aioring-poll': 'aioring-<engine>-poll for every engine: rings that busy-poll',
   'aioring-nopoll': 'aioring-<engine>-nopoll for every engine: rings without adaptive polling (pollBudget: 0)',
   'aioring-pi': 'aioring-<engine>-pi for every engine: protected files (needs --integrity)',
+  'aioring-durable': 'aioring-<engine>-dsync and -ordered for every engine: durable writes, RWF_DSYNC against write + fdatasync ordered',
   fio: 'fio-<engine> for every fio engine',
   append: 'the --rw append drivers: aioring-log, fs-promises-append, fio-append',
   stream: 'with --stream: aioring-stream, fs-stream',
