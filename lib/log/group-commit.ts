@@ -199,7 +199,7 @@ export class GroupCommitter {
     } catch (cleanupError) {
       this.failure = libraryError(
         LibraryCodes.logFailed,
-        `the log cannot be written any more: a group write failed (${describe(error)}) and so did making its remains unreachable (${describe(cleanupError)}); reopen it to recover`,
+        `the log cannot be written any more: a group write failed (${errorCode(error)}) and so did making its remains unreachable (${errorCode(cleanupError)}); reopen it to recover`,
         { op: 'append', path: this.file.path },
       );
       while (this.queued() > 0) for (const record of this.takeGroup()) record.reject(this.failure);
@@ -227,6 +227,7 @@ export class GroupCommitter {
   }
 }
 
-function describe(error: unknown): string {
+// The error's code (ENOSPC, EIO, ...), or its text when it has none.
+function errorCode(error: unknown): string {
   return (error as { code?: string })?.code ?? String(error);
 }
