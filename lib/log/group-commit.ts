@@ -87,12 +87,15 @@ export class GroupCommitter {
     return this.queue.length - this.queueHead;
   }
 
-  private schedule(): void {
+  // Only an idle log waits maxGroupWaitUs for company: appends that queued
+  // while a group was being written have waited for that write already, and go
+  // out the moment it is durable (queuedDuringWrite).
+  private schedule(queuedDuringWrite = false): void {
     if (this.writing || this.scheduled || this.queued() === 0) return;
     this.scheduled = true;
     // setImmediate rather than a microtask: the appends that the previous
     // group's acknowledgements set off (their awaits resume as microtasks) join this group.
-    if (this.options.maxGroupWaitUs === 0 || this.queuedBytes >= this.options.maxGroupBytes) {
+    if (queuedDuringWrite || this.options.maxGroupWaitUs === 0 || this.queuedBytes >= this.options.maxGroupBytes) {
       setImmediate(() => this.writeGroup());
     } else {
       this.waitStarted = process.hrtime.bigint();
@@ -222,7 +225,7 @@ export class GroupCommitter {
 
   private finishGroup(): void {
     this.writing = false;
-    if (this.queued() > 0) this.schedule();
+    if (this.queued() > 0) this.schedule(true);
     else for (const resolve of this.idle.splice(0)) resolve();
   }
 }
