@@ -1,12 +1,14 @@
 // Shapes shared by the parent (planning, running, reporting) and the forked
 // child that runs one trial. Everything here crosses the IPC channel as JSON.
+import type { EngineName } from '../../dist/lib/types';
 
 /** 'append': durable records appended by concurrent appenders (--appenders = qd, --record-size = bs). */
 export type RwMode = 'randread' | 'randwrite' | 'read' | 'write' | 'randrw' | 'append';
 export const RW_MODES: readonly RwMode[] = ['randread', 'randwrite', 'read', 'write', 'randrw', 'append'];
 
-export type EngineName = 'libaio' | 'io_uring' | 'threadpool';
-export const ENGINE_NAMES: readonly EngineName[] = ['libaio', 'io_uring', 'threadpool'];
+// The library's own engine names (lib/native-contract.ts, which a test holds to native code's).
+export type { EngineName };
+export { engineNames as ENGINE_NAMES } from '../../dist/lib/native-contract';
 
 export type FioEngine = 'libaio' | 'io_uring' | 'psync';
 

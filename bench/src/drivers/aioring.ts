@@ -25,6 +25,12 @@ export interface AioringStyle {
   latencyStats: boolean;
   /** Opens the target with ring.open's integrity option (--integrity's format, trailer layout). */
   protect: boolean;
+  /**
+   * How each write is made durable: not at all ('none'), RWF_DSYNC ('dsync'), or
+   * as an ordered batch of the write then fdatasync ('ordered'), the pattern
+   * ring.submit(ops, { ordered: true }) exists for.
+   */
+  durable: 'none' | 'dsync' | 'ordered';
 }
 
 /** aioring on one engine: per-op promises or ring.submit() batches, optionally registered buffers or busy polling. */
@@ -40,6 +46,7 @@ export class AioringDriver implements Driver {
   readonly pollBudget: number | undefined;
   readonly latencyStats: boolean;
   readonly protect: boolean;
+  readonly durable: AioringStyle['durable'];
 
   constructor(
     readonly id: string,
@@ -54,6 +61,7 @@ export class AioringDriver implements Driver {
     this.pollBudget = style.pollBudget;
     this.latencyStats = style.latencyStats;
     this.protect = style.protect;
+    this.durable = style.durable;
     this.family = style.batch ? ('aioring-batch' as const) : ('aioring' as const);
   }
 
@@ -82,6 +90,7 @@ export class AioringDriver implements Driver {
       pollBudget: this.pollBudget,
       latencyStats: this.latencyStats,
       protect: this.protect,
+      durable: this.durable,
     });
   }
 }
@@ -120,10 +129,7 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
     if (batch) await runBatches(ctx, ring, file);
     else {
       const f = file;
-      await runPerOpWorkers(ctx, {
-        read: (buf, position) => f.read(buf, position),
-        write: (buf, position) => f.write(buf, position),
-      });
+      await runPerOpWorkers(ctx, { read: (buf, position) => f.read(buf, position), write: durableWrite(ring, f, style.durable) });
     }
     if (!spec.direct && ring.bufferedEngine && ring.bufferedEngine !== ring.engine) {
       notes.push(`buffered files run on ${ring.bufferedEngine}, not ${ring.engine} (library policy)`);
@@ -145,6 +151,17 @@ async function runAioringTrial(workerContext: WorkerContext, style: AioringStyle
     await ring.close().catch(() => undefined);
   }
   return { notes, extra };
+}
+
+function durableWrite(ring: RingT, file: FileT, durable: AioringStyle['durable']): (buf: Buffer, position: number) => Promise<number> {
+  if (durable === 'none') return (buf, position) => file.write(buf, position);
+  if (durable === 'dsync') return (buf, position) => file.write(buf, position, { dsync: true });
+  return async (buf, position) => {
+    const [written, synced] = await ring.submit([{ op: 'write', file, buffer: buf, position }, { op: 'fdatasync', file }], { ordered: true });
+    if (typeof written !== 'number') throw written;
+    if (typeof synced !== 'number') throw synced;
+    return written;
+  };
 }
 
 /**

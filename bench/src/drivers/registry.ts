@@ -2,7 +2,7 @@
 // this loads no library: drivers load what they measure inside run(), in the
 // trial's child process.
 
-import type { EngineName, FioEngine } from '../types';
+import { ENGINE_NAMES, type FioEngine } from '../types';
 import { AioringDriver } from './aioring';
 import { AioringLogDriver } from './aioring-log';
 import type { Driver } from './driver';
@@ -14,28 +14,27 @@ import { AioringStreamDriver, FsStreamDriver } from './streams';
 
 export type { Driver, DriverFamily } from './driver';
 
-const ENGINES: EngineName[] = ['libaio', 'io_uring', 'threadpool'];
 const FIO_ENGINES: FioEngine[] = ['libaio', 'io_uring', 'psync'];
 const BUSY_POLL_US = 500;
 const MAX_UV_THREADS = 1024;
 
 export const DRIVERS: readonly Driver[] = [
-  ...ENGINES.map(
+  ...ENGINE_NAMES.map(
     (engine) =>
       new AioringDriver(
         `aioring-${engine}`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: false, latencyStats: true },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: false, latencyStats: true, durable: 'none' },
         `aioring, ${engine} engine, one promise per op (qd workers each awaiting file.read/write)`,
         ['aioring'],
       ),
   ),
-  ...ENGINES.map(
+  ...ENGINE_NAMES.map(
     (engine) =>
       new AioringDriver(
         `aioring-${engine}-batch`,
         engine,
-        { batch: true, fixedBuffers: false, busyPollUs: 0, protect: false, latencyStats: true },
+        { batch: true, fixedBuffers: false, busyPollUs: 0, protect: false, latencyStats: true, durable: 'none' },
         `aioring, ${engine} engine, ring.submit() batches refilled as they complete`,
         ['aioring-batch'],
       ),
@@ -45,36 +44,36 @@ export const DRIVERS: readonly Driver[] = [
   new AioringDriver(
     'aioring-io_uring-fixed',
     'io_uring',
-    { batch: false, fixedBuffers: true, busyPollUs: 0, protect: false, latencyStats: true },
+    { batch: false, fixedBuffers: true, busyPollUs: 0, protect: false, latencyStats: true, durable: 'none' },
     'as aioring-io_uring, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
   new AioringDriver(
     'aioring-io_uring-batch-fixed',
     'io_uring',
-    { batch: true, fixedBuffers: true, busyPollUs: 0, protect: false, latencyStats: true },
+    { batch: true, fixedBuffers: true, busyPollUs: 0, protect: false, latencyStats: true, durable: 'none' },
     'as aioring-io_uring-batch, buffers from ring.registerBuffers(): READ_FIXED/WRITE_FIXED',
     ['aioring-fixed'],
   ),
   // The same rings with adaptive polling off, to show what it brings.
-  ...ENGINES.map(
+  ...ENGINE_NAMES.map(
     (engine) =>
       new AioringDriver(
         `aioring-${engine}-nopoll`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0, pollBudget: 0, latencyStats: true, protect: false },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, pollBudget: 0, latencyStats: true, protect: false, durable: 'none' },
         `as aioring-${engine}, on a ring made with pollBudget: 0 (no adaptive polling)`,
         ['aioring-nopoll'],
       ),
   ),
   // Busy polling spins instead of sleeping between completions; 500 us covers
   // the time the project's disk takes to return a burst at QD 32.
-  ...ENGINES.map(
+  ...ENGINE_NAMES.map(
     (engine) =>
       new AioringDriver(
         `aioring-${engine}-poll`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US, protect: false, latencyStats: true },
+        { batch: false, fixedBuffers: false, busyPollUs: BUSY_POLL_US, protect: false, latencyStats: true, durable: 'none' },
         `as aioring-${engine}, on a ring made with busyPollUs: ${BUSY_POLL_US} (spins for completions)`,
         ['aioring-poll'],
       ),
@@ -83,22 +82,40 @@ export const DRIVERS: readonly Driver[] = [
   new AioringDriver(
     'aioring-io_uring-nolatency',
     'io_uring',
-    { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: false, protect: false },
+    { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: false, protect: false, durable: 'none' },
     'as aioring-io_uring, on a ring made with latencyStats: false (stats().latencyUs not recorded)',
     [],
   ),
   // Protected files: the same per-op workload on a file opened with ring.open's
   // integrity option, so every write fills its trailers and every read is checked.
-  ...ENGINES.map(
+  ...ENGINE_NAMES.map(
     (engine) =>
       new AioringDriver(
         `aioring-${engine}-pi`,
         engine,
-        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: true, latencyStats: true },
+        { batch: false, fixedBuffers: false, busyPollUs: 0, protect: true, latencyStats: true, durable: 'none' },
         `as aioring-${engine}, the file opened with integrity: { format: --integrity, interval: 4096 (512 below 4k) }`,
         ['aioring-pi'],
       ),
   ),
+  // Durable writes, for --rw randwrite/write: RWF_DSYNC on each write against an
+  // ordered batch of the write and an fdatasync.
+  ...ENGINE_NAMES.flatMap((engine) => [
+    new AioringDriver(
+      `aioring-${engine}-dsync`,
+      engine,
+      { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: true, protect: false, durable: 'dsync' },
+      `as aioring-${engine}, every write with { dsync: true } (RWF_DSYNC)`,
+      ['aioring-durable'],
+    ),
+    new AioringDriver(
+      `aioring-${engine}-ordered`,
+      engine,
+      { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: true, protect: false, durable: 'ordered' },
+      `as aioring-${engine}, every write as ring.submit([write, fdatasync], { ordered: true })`,
+      ['aioring-durable'],
+    ),
+  ]),
   new FsPromisesDriver('fs-promises', null, false, 'fs.promises FileHandle.read/write, O_DIRECT, aligned buffers, default UV_THREADPOOL_SIZE'),
   new FsPromisesDriver('fs-promises-uv', 'qd', false, 'as fs-promises with UV_THREADPOOL_SIZE = qd (write fs-promises-uvN for a fixed N)'),
   new FsPromisesDriver('fs-promises-buffered', null, true, 'fs.promises without O_DIRECT; page cache dropped before reading runs'),
@@ -139,6 +156,7 @@ export const DRIVER_GROUPS: Record<string, string> = {
   'aioring-poll': 'aioring-<engine>-poll for every engine: rings that busy-poll',
   'aioring-nopoll': 'aioring-<engine>-nopoll for every engine: rings without adaptive polling (pollBudget: 0)',
   'aioring-pi': 'aioring-<engine>-pi for every engine: protected files (needs --integrity)',
+  'aioring-durable': 'aioring-<engine>-dsync and -ordered for every engine: durable writes, RWF_DSYNC against write + fdatasync ordered',
   fio: 'fio-<engine> for every fio engine',
   append: 'the --rw append drivers: aioring-log, fs-promises-append, fio-append',
   stream: 'with --stream: aioring-stream, fs-stream',
