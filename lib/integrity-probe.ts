@@ -2,6 +2,7 @@
 // information (FS_IOC_GETLBMD_CAP, 6.17+) and whether io_uring here can hand
 // PI to it (IORING_FEAT_RW_ATTR, 6.14+), with the reason whenever not.
 import * as fs from 'node:fs';
+import { constants } from 'node:os';
 import * as util from 'node:util';
 import { fromNodeError } from './errors';
 import { native } from './native';
@@ -34,8 +35,8 @@ function refusalReason(errno: number, blockDevice: boolean, kernelIntegrity: boo
     return 'this kernel has no block-layer integrity (built without CONFIG_BLK_DEV_INTEGRITY: no /sys/block/<disk>/integrity), so it can neither report nor pass protection information';
   }
   if (!blockDevice) return 'not a block device: protection information belongs to block devices (the file system answered the ioctl with ENOTTY)';
-  if (errno === 25) return 'this kernel does not know FS_IOC_GETLBMD_CAP (it arrived in Linux 6.17)';
-  if (errno === 95) return 'the kernel refused FS_IOC_GETLBMD_CAP as unsupported (EOPNOTSUPP): no block-layer integrity for this device';
+  if (errno === constants.errno.ENOTTY) return 'this kernel does not know FS_IOC_GETLBMD_CAP (it arrived in Linux 6.17)';
+  if (errno === constants.errno.EOPNOTSUPP) return 'the kernel refused FS_IOC_GETLBMD_CAP as unsupported (EOPNOTSUPP): no block-layer integrity for this device';
   return 'the kernel refused FS_IOC_GETLBMD_CAP';
 }
 

@@ -1,6 +1,6 @@
 // Protection information in separate buffers (DIX style): generateProtection
 // and verifyProtection over whole intervals, checked here and run natively.
-import { type OperationContext, integrityError, invalidArgValue } from './errors';
+import { type OperationContext, integrityError, invalidArgType, invalidArgValue } from './errors';
 import type { IntegrityFault } from './types';
 import { native, type NativeIntegrityFault, type NativeProtectionProfile } from './native';
 import { ProtectionFormats, tupleBytes } from './native-contract';
@@ -31,16 +31,29 @@ export function checkRefTag(name: string, value: unknown): number {
   return value === undefined ? 0 : checkInteger(name, value, 0, Number.MAX_SAFE_INTEGER);
 }
 
+function checkInterval(name: string, value: unknown): ProtectionInterval {
+  if (!protectionIntervals.includes(value as ProtectionInterval)) {
+    throw invalidArgValue(`The "${name}" option must be 512 or 4096. Received ${String(value)}`, RangeError);
+  }
+  return value as ProtectionInterval;
+}
+
+/** Throws unless `tuples` holds exactly one tuple for each of `count` intervals. */
+function checkTupleCount(description: string, tuples: ArrayBufferView, count: number, profile: Pick<ProtectionProfile, 'format' | 'tupleBytes'>): void {
+  if (tuples.byteLength === count * profile.tupleBytes) return;
+  throw invalidArgValue(
+    `${description} is ${tuples.byteLength} bytes; ${count} interval(s) of ${profile.format} need exactly ` +
+      `${count * profile.tupleBytes} (${profile.tupleBytes} per interval)`,
+    RangeError,
+  );
+}
+
 function checkProtectionOptions(value: unknown): ProtectionProfile & { refTag: number } {
   const options = checkOptions('options', value, optionKeys.protection);
   const format = checkFormat('options.format', options.format);
-  const interval = options.interval;
-  if (!protectionIntervals.includes(interval as ProtectionInterval)) {
-    throw invalidArgValue(`The "options.interval" option must be 512 or 4096. Received ${String(interval)}`, RangeError);
-  }
   return {
     format,
-    interval: interval as number,
+    interval: checkInterval('options.interval', options.interval),
     tupleBytes: tupleBytes[format],
     appTag: checkAppTag('options.appTag', options.appTag),
     refTag: checkRefTag('options.refTag', options.refTag),
@@ -58,13 +71,7 @@ function checkBuffers(data: unknown, pi: unknown, profile: ProtectionProfile): n
     );
   }
   const count = view.byteLength / profile.interval;
-  if (tuples.byteLength !== count * profile.tupleBytes) {
-    throw invalidArgValue(
-      `The "pi" argument is ${tuples.byteLength} bytes; ${count} interval(s) of ${profile.format} need exactly ` +
-        `${count * profile.tupleBytes} (${profile.tupleBytes} per interval)`,
-      RangeError,
-    );
-  }
+  checkTupleCount('The "pi" argument', tuples, count, profile);
   return count;
 }
 
@@ -112,14 +119,11 @@ export function checkFileIntegrity(value: unknown): Omit<FileProtection, 'kernel
   if (value === undefined) return undefined;
   const options = checkOptions('integrity', value, optionKeys.fileIntegrity);
   const format = checkFormat('integrity.format', options.format);
-  const interval = options.interval;
-  if (!protectionIntervals.includes(interval as ProtectionInterval)) {
-    throw invalidArgValue(`The "integrity.interval" option must be 512 or 4096. Received ${String(interval)}`, RangeError);
-  }
+  const interval = checkInterval('integrity.interval', options.interval);
   const layout = options.layout === undefined ? 'trailer' : checkOneOf('integrity.layout', options.layout, protectionLayouts);
   return {
     format,
-    interval: interval as number,
+    interval,
     tupleBytes: tupleBytes[format],
     appTag: checkAppTag('integrity.appTag', options.appTag),
     refTagSeed: checkRefTag('integrity.refTagSeed', options.refTagSeed),
@@ -149,19 +153,9 @@ export function checkTransferTuples(protection: FileProtection | undefined, pi: 
     );
   }
   if (pi === undefined) {
-    throw Object.assign(
-      new TypeError('The "pi" option is required: this file was opened with integrity: { layout: \'separate\' }'),
-      { code: 'ERR_INVALID_ARG_TYPE' },
-    );
+    throw invalidArgType('The "pi" option is required: this file was opened with integrity: { layout: \'separate\' }');
   }
   const tuples = checkView('pi', pi);
-  const needed = (length / protection.interval) * protection.tupleBytes;
-  if (tuples.byteLength !== needed) {
-    throw invalidArgValue(
-      `The "pi" option is ${tuples.byteLength} bytes; ${length / protection.interval} interval(s) of ${protection.format} ` +
-        `need exactly ${needed} (${protection.tupleBytes} per interval)`,
-      RangeError,
-    );
-  }
+  checkTupleCount('The "pi" option', tuples, length / protection.interval, protection);
   return tuples;
 }

@@ -9,7 +9,8 @@ export const maxTransferBytes = 0x7ffff000;
 /** The kernel's IOV_MAX: the most buffers one vectored request may carry. */
 export const maxVectorBuffers = 1024;
 
-function describe(value: unknown): string {
+/** How a value is named in a "Received ..." message, as Node's own argument errors name it. */
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;

@@ -324,15 +324,18 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return kStatusOk;
   }
 
-  // A completed read of a protected file: its result, or kCompletionIntegrityFault.
+  // A completed read of a protected file: the bytes of the whole intervals it
+  // returned, every one checked, or kCompletionIntegrityFault. A read cut short
+  // inside an interval (the file ends there) does not count that interval's
+  // bytes: without its tuple they cannot be vouched for.
   int32_t verifyCompletion(uint32_t slot, int32_t result) {
     slotVerifies_[slot] = 0;
     if (result <= 0) return result;
+    const integrity::ProtectedTransfer& transfer = slotTransfers_[slot];
+    const int32_t whole = result - result % static_cast<int32_t>(transfer.profile.interval);
     std::vector<integrity::Fault>& faults = slotFaults_[slot];
     faults.clear();
-    if (integrity::verifyFor(slotTransfers_[slot], slotRequests_[slot], static_cast<size_t>(result), &faults)) {
-      return result;
-    }
+    if (integrity::verifyFor(transfer, slotRequests_[slot], static_cast<size_t>(whole), &faults)) return whole;
     return kCompletionIntegrityFault;
   }
 

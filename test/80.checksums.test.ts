@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { crc16t10dif, crc32c, crc64nvme } from '../lib/index';
 import { native } from '../lib/native';
@@ -40,6 +41,19 @@ describe('checksums', () => {
     expect(crc32c(check)).toBe(0xe3069283);
     expect(crc64nvme(check)).toBe(0xae8b14860a799888n);
     expect(crc64nvme(check, 0n)).toBe(0xae8b14860a799888n);
+  });
+
+  it('choose the instruction paths exactly where this CPU has them, the tables elsewhere', () => {
+    const cpuFlags = new Set(
+      (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '').trim().split(/\s+/),
+    );
+    const x86 = process.arch === 'x64';
+    const carrylessMultiply = x86 && cpuFlags.has('pclmulqdq') && cpuFlags.has('ssse3');
+    expect(native.checksumHardware).toEqual({
+      crc16t10dif: carrylessMultiply,
+      crc32c: x86 && cpuFlags.has('sse4_2'),
+      crc64nvme: carrylessMultiply,
+    });
   });
 
   it('give the initial value for empty data', () => {

@@ -148,6 +148,19 @@ describe.each(availableEngines)('engine %s', (engine) => {
       expect((await reader.scrub()).faults).toEqual([]);
       await reader.close();
     });
+
+    it('a read cut short inside an interval (the file ends there) resolves with the checked whole intervals only', async () => {
+      const target = newPath();
+      const file = await ring.open(target, { write: true, create: true, integrity: { format: 't10dif', interval: 4096, appTag, refTagSeed } });
+      await file.write(random.fill(allocAligned(8192)), 0);
+      const stored = plainRead(target, 0, 8192);
+      fs.truncateSync(target, 4096 + 1024);
+      const back = allocAligned(8192);
+      expect(await file.read(back, 0)).toBe(4096);
+      expect(firstDifference(back.subarray(0, 4096), stored.subarray(0, 4096))).toBe(-1);
+      expect(await file.read(back.subarray(0, 4096), 4096)).toBe(0);
+      await file.close();
+    });
   });
 });
 

@@ -1,10 +1,10 @@
 // The log object ring.openLog resolves to: append, read, close, and what
 // recovery found when it was opened.
-import { LibraryCodes, closedError, invalidArgType, libraryError, outOfRange } from '../errors';
+import { LibraryCodes, closedError, libraryError, outOfRange } from '../errors';
 import type { AioFile } from '../file';
 import type { LogReadOptions } from '../types';
 import { optionKeys } from '../option-keys';
-import { checkOptions, maxTransferBytes } from '../validate';
+import { checkOptions, checkView, describe, maxTransferBytes } from '../validate';
 import { FileWindow } from './window';
 import { type LogHeader, decodeFrame, frameBytes, frameChecksum } from './format';
 import type { GroupCommitter } from './group-commit';
@@ -71,8 +71,10 @@ export class AioLog {
    * Records are durable, and acknowledged, in LSN order.
    */
   append(data: ArrayBufferView): Promise<bigint> {
-    if (!ArrayBuffer.isView(data)) {
-      return Promise.reject(invalidArgType(`The "data" argument must be a Buffer, TypedArray or DataView. Received ${describeValue(data)}`));
+    try {
+      checkView('data', data);
+    } catch (error) {
+      return Promise.reject(error);
     }
     const limit = Math.min(this.options.maxRecordBytes, maxTransferBytes);
     if (data.byteLength === 0 || data.byteLength > limit) {
@@ -163,11 +165,5 @@ function readFrom(options: LogReadOptions | undefined, firstLsn: bigint): bigint
   if (from === undefined) return firstLsn;
   if (typeof from === 'number' && Number.isSafeInteger(from) && from >= 0) return BigInt(from);
   if (typeof from === 'bigint' && from >= 0n) return from;
-  throw outOfRange(`The "from" option must be a non-negative LSN (bigint or safe integer). Received ${describeValue(from)}`);
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
-  return `type ${typeof value} (${String(value)})`;
+  throw outOfRange(`The "from" option must be a non-negative LSN (bigint or safe integer). Received ${describe(from)}`);
 }

@@ -191,7 +191,8 @@ export class AioWriteStream extends Writable {
           return;
         }
         const next = alignDown(done, this.layout.unit);
-        if (next > from) {
+        // Once the stream has failed or been destroyed nothing more is written.
+        if (next > from && this.failure === undefined && !this.destroyed) {
           this.writePart(chunk, buffer, next);
           return;
         }
