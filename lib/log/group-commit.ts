@@ -134,12 +134,15 @@ export class GroupCommitter {
     return this.stagedEnd - this.stagedHead;
   }
 
-  private schedule(): void {
+  // Only an idle log waits maxGroupWaitUs for company: appends that queued
+  // while a group was being written have waited for that write already, and go
+  // out the moment it is durable (queuedDuringWrite).
+  private schedule(queuedDuringWrite = false): void {
     if (this.writing || this.scheduled || this.queued() === 0) return;
     this.scheduled = true;
     // setImmediate rather than a microtask: the appends that the previous
     // group's acknowledgements set off (their awaits resume as microtasks) join this group.
-    if (this.options.maxGroupWaitUs === 0 || this.queuedBytes() >= this.options.maxGroupBytes) {
+    if (queuedDuringWrite || this.options.maxGroupWaitUs === 0 || this.queuedBytes() >= this.options.maxGroupBytes) {
       setImmediate(() => this.writeGroup());
     } else {
       this.waitStarted = process.hrtime.bigint();
@@ -257,7 +260,7 @@ export class GroupCommitter {
     } catch (cleanupError) {
       this.failure = libraryError(
         LibraryCodes.logFailed,
-        `the log cannot be written any more: a group write failed (${describe(error)}) and so did making its remains unreachable (${describe(cleanupError)}); reopen it to recover`,
+        `the log cannot be written any more: a group write failed (${errorCode(error)}) and so did making its remains unreachable (${errorCode(cleanupError)}); reopen it to recover`,
         { op: 'append', path: this.file.path },
       );
       while (this.queued() > 0) for (const refuse of this.takeGroup().refuse) refuse(this.failure);
@@ -281,11 +284,12 @@ export class GroupCommitter {
 
   private finishGroup(): void {
     this.writing = false;
-    if (this.queued() > 0) this.schedule();
+    if (this.queued() > 0) this.schedule(true);
     else for (const resolve of this.idle.splice(0)) resolve();
   }
 }
 
-function describe(error: unknown): string {
+// The error's code (ENOSPC, EIO, ...), or its text when it has none.
+function errorCode(error: unknown): string {
   return (error as { code?: string })?.code ?? String(error);
 }

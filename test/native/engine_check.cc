@@ -670,8 +670,8 @@ void checkAdaptivePoller() {
       budgeted.submitted(0, OpCode::kRead, t);
       const int64_t asked = t + 90 * us;
       const int64_t planned = budgeted.plan(asked);
-      // Worst case for the budget: every spin runs to its end, finding nothing.
-      if (planned > 0) budgeted.spun(planned, false);
+      // Worst case for the budget: every spin runs to its end.
+      if (planned > 0) budgeted.spun(planned, true);
       t = std::max(asked + planned, t + 100 * us);
       budgeted.completed(0, t);
     }
@@ -680,9 +680,32 @@ void checkAdaptivePoller() {
           (unsigned long long)budgeted.spentNs(), allowed);
     CHECK(double(budgeted.spentNs()) >= 0.8 * fraction * double(t - start), "budget %.2f: spun only %llu ns in %lld ns",
           fraction, (unsigned long long)budgeted.spentNs(), (long long)(t - start));
-    CHECK(budgeted.hits() == 0 && budgeted.polls() > 0, "budget %.2f: %llu polls, %llu hits", fraction,
+    CHECK(budgeted.hits() == budgeted.polls() && budgeted.polls() > 0, "budget %.2f: %llu polls, %llu hits", fraction,
           (unsigned long long)budgeted.polls(), (unsigned long long)budgeted.hits());
   }
+
+  // Spins that keep finding nothing back off to one eligible wake-up in 64;
+  // one that finds a completion brings polling back at once.
+  AdaptivePoller missing(kDepth, 1.0);
+  t = 0;
+  teachReads(missing, t);
+  missing.submitted(0, OpCode::kRead, t);
+  uint32_t planned = 0;
+  for (int i = 0; i < 6400; ++i) {
+    t += 300 * us;
+    const int64_t spinNs = missing.plan(t);
+    if (spinNs > 0) {
+      ++planned;
+      missing.spun(spinNs, false);
+    }
+  }
+  const uint32_t most = AdaptivePoller::kMissesBeforeBackoff + 2 + 4 + 8 + 16 + 32 + 6400 / 64;
+  CHECK(planned >= 100 && planned <= most, "polls that all missed: %u of 6400 wake-ups polled (at most %u)", planned, most);
+  int64_t again = 0;
+  for (int i = 0; i < 64 && again == 0; ++i) again = missing.plan(t);
+  CHECK(again > 0, "a backed-off poller never polled again");
+  missing.spun(again, true);
+  CHECK(missing.plan(t) > 0 && missing.plan(t) > 0, "a poll that found a completion did not end the back-off");
 }
 
 // The binding's delivery decisions (delivery.h): callback sizes, the
