@@ -38,8 +38,14 @@ export class KvStore {
   static async open(path) {
     const store = new KvStore();
     store.#ring = new Ring();
-    store.#log = await store.#ring.openLog(path, { create: true, preallocateBytes: 4 * 1024 * 1024 });
-    for await (const { lsn, data } of store.#log.read()) store.#apply(lsn, decode(data));
+    try {
+      store.#log = await store.#ring.openLog(path, { create: true, preallocateBytes: 4 * 1024 * 1024 });
+      for await (const { lsn, data } of store.#log.read()) store.#apply(lsn, decode(data));
+    } catch (error) {
+      await store.#log?.close();
+      await store.#ring.close();
+      throw error;
+    }
     return store;
   }
 

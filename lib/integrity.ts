@@ -16,18 +16,18 @@ import type {
 import { checkInteger, checkOneOf, checkOptions, checkView } from './validate';
 
 export const protectionFormats = Object.keys(ProtectionFormats) as ProtectionFormat[];
-export const protectionIntervals: readonly ProtectionInterval[] = [512, 4096];
-export const protectionLayouts: readonly ProtectionLayout[] = ['trailer', 'separate'];
+const protectionIntervals: readonly ProtectionInterval[] = [512, 4096];
+const protectionLayouts: readonly ProtectionLayout[] = ['trailer', 'separate'];
 
-export function checkFormat(name: string, value: unknown): ProtectionFormat {
+function checkFormat(name: string, value: unknown): ProtectionFormat {
   return checkOneOf(name, value, protectionFormats);
 }
 
-export function checkAppTag(name: string, value: unknown): number {
+function checkAppTag(name: string, value: unknown): number {
   return value === undefined ? 0 : checkInteger(name, value, 0, 0xffff);
 }
 
-export function checkRefTag(name: string, value: unknown): number {
+function checkRefTag(name: string, value: unknown): number {
   return value === undefined ? 0 : checkInteger(name, value, 0, Number.MAX_SAFE_INTEGER);
 }
 

@@ -112,6 +112,8 @@ export interface NativeAddon {
   crc16t10dif(data: ArrayBufferView, seed: number): number;
   crc32c(data: ArrayBufferView, seed: number): number;
   crc64nvme(data: ArrayBufferView, seed: bigint): bigint;
+  /** Fills in the frames of `count` log records laid from `start`, whose length fields and data are in place; the offset past them, or 0 if a length runs past the view. */
+  frameLogRecords(group: ArrayBufferView, start: number, count: number, fileId: number, session: number, firstLsnLow: number, firstLsnHigh: number): number;
   /** One named implementation (see NativeChecksumPath); null when this CPU lacks the hardware one. */
   checksumByPath(
     algorithm: NativeChecksumAlgorithm,

@@ -99,6 +99,11 @@ int64_t AdaptivePoller::plan(int64_t nowNs) {
   if (likelyUntilNs == 0 || likelyFromNs - nowNs > kLeadNs) return 0;
   const int64_t spinNs = std::min(kMaxSpinNs, std::max(kMinSpinNs, likelyUntilNs - nowNs));
   if (budget_.availableNs(nowNs) < spinNs) return 0;
+  if (missesInRow_ >= kMissesBeforeBackoff) {
+    const uint32_t shift = std::min(missesInRow_ - kMissesBeforeBackoff + 1, kMaxBackoffShift);
+    if (++skipped_ < (1u << shift)) return 0;
+    skipped_ = 0;
+  }
   return spinNs;
 }
 
@@ -106,7 +111,12 @@ void AdaptivePoller::spun(int64_t spunNs, bool found) {
   if (spunNs < 0) spunNs = 0;
   budget_.spend(spunNs);
   ++polls_;
-  if (found) ++hits_;
+  if (found) {
+    ++hits_;
+    missesInRow_ = 0;
+  } else if (missesInRow_ < kMissesBeforeBackoff + kMaxBackoffShift) {
+    ++missesInRow_;
+  }
   spentNs_ += static_cast<uint64_t>(spunNs);
 }
 

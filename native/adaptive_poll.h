@@ -15,6 +15,11 @@
 // (at least kMinSpinNs when it is already overdue), never longer than
 // kMaxSpinNs in one go, so a loop turn is held at most that long. Before
 // then the loop sleeps and the eventfd wakes it as without polling.
+// Where that prediction fails (a device that returns a deep queue in bursts
+// leaves the oldest request always overdue and the ring between bursts), the
+// spins find nothing: after kMissesBeforeBackoff misses in a row the ring
+// polls only one eligible wake-up in 2, then 4, ... up to 2^kMaxBackoffShift,
+// until a poll finds a completion again.
 // Every spin is paid from a token bucket filled at `fraction` of wall time
 // and holding at most fraction x kBudgetWindowNs; a spin the bucket cannot pay
 // for in full does not start. Over any interval T the ring spins at most
@@ -83,6 +88,8 @@ class AdaptivePoller {
   static constexpr int64_t kLeadNs = 50'000;
   static constexpr int64_t kMinSpinNs = 20'000;
   static constexpr int64_t kMaxSpinNs = 200'000;
+  static constexpr uint32_t kMissesBeforeBackoff = 4;
+  static constexpr uint32_t kMaxBackoffShift = 6;
 
   // `depth` slots, numbered as Request::slot; a budget of 0 turns polling off.
   AdaptivePoller(uint32_t depth, double budget);
@@ -114,6 +121,8 @@ class AdaptivePoller {
   uint32_t inFlight_ = 0;
   ServiceEstimate estimates_[kServiceKinds];
   PollBudget budget_;
+  uint32_t missesInRow_ = 0;
+  uint32_t skipped_ = 0;
   uint64_t polls_ = 0;
   uint64_t hits_ = 0;
   uint64_t spentNs_ = 0;

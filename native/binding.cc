@@ -25,6 +25,7 @@
 #include "integrity/kernel_pi.h"
 #include "integrity/protected_io.h"
 #include "integrity/protection.h"
+#include "log/frame.h"
 #include "contract.h"
 #include "delivery.h"
 #include "device.h"
@@ -878,6 +879,32 @@ napi_value Crc32C(napi_env env, napi_callback_info info) {
   return numberChecksum(env, info, checksum::crc32c);
 }
 
+// frameLogRecords(buffer, start, count, fileId, session, firstLsnLow, firstLsnHigh):
+// fills in the frames of a group whose lengths and data are already in place
+// (lib/log/group-commit.ts). Returns the offset past the last record, or 0 if
+// a length runs past the buffer.
+napi_value FrameLogRecords(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  const uint8_t* bytes = nullptr;
+  size_t length = 0;
+  uint32_t numbers[6] = {};
+  bool ok = napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) == napi_ok && argc == 7 &&
+            viewBytes(env, argv[0], &bytes, &length);
+  for (size_t i = 0; ok && i < 6; i++) ok = napi_get_value_uint32(env, argv[i + 1], &numbers[i]) == napi_ok;
+  if (!ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
+                          "frameLogRecords arguments: (ArrayBufferView, start, count, fileId, session, lsnLow, lsnHigh)");
+    return nullptr;
+  }
+  const uint64_t firstLsn = static_cast<uint64_t>(numbers[5]) << 32 | numbers[4];
+  const size_t end = logformat::frameRecords(const_cast<uint8_t*>(bytes), length, numbers[0], numbers[1], numbers[2],
+                                             numbers[3], firstLsn);
+  napi_value result;
+  napi_create_double(env, static_cast<double>(end), &result);
+  return result;
+}
+
 napi_value Crc64Nvme(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -1024,7 +1051,8 @@ Napi::Value QueryUringAttributes(const Napi::CallbackInfo& info) {
 
 void exportChecksums(Napi::Env env, Napi::Object exports) {
   const std::pair<const char*, napi_callback> functions[] = {
-      {"crc16t10dif", Crc16T10Dif}, {"crc32c", Crc32C}, {"crc64nvme", Crc64Nvme}};
+      {"crc16t10dif", Crc16T10Dif}, {"crc32c", Crc32C}, {"crc64nvme", Crc64Nvme},
+      {"frameLogRecords", FrameLogRecords}};
   for (const auto& [name, callback] : functions) {
     napi_value function;
     napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &function);

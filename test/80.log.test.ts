@@ -110,6 +110,23 @@ describe.each(availableEngines)('openLog on %s', (engine) => {
     });
   });
 
+  it('writes the appends that queued during a group as soon as it is durable, without waiting maxGroupWaitUs again', async () => {
+    await withRing(engine, async (ring) => {
+      const log = await ring.openLog(freshPath(), { ...small, maxGroupBytes: 4096, maxGroupWaitUs: 1_000_000 });
+      // A full group is written without waiting; one turn of the event loop later its write is in flight.
+      const first = log.append(recordFor(0, 4096));
+      await new Promise((resolve) => setImmediate(resolve));
+      const second = log.append(recordFor(1, 10));
+      expect(await first).toBe(1n);
+      const firstDurable = performance.now();
+      expect(await second).toBe(2n);
+      // Waiting again would take the full second; the write alone takes a small part of it.
+      expect(performance.now() - firstDurable).toBeLessThan(900);
+      expect(log.stats().groups).toBe(2);
+      await log.close();
+    });
+  });
+
   it('reads every record back byte for byte, from any LSN, before and after reopening', async () => {
     await withRing(engine, async (ring) => {
       const file = freshPath();

@@ -70,20 +70,14 @@ export function frameChecksum(fileId: number, frame: Buffer, data: Uint8Array): 
 }
 
 /**
- * Writes one framed record at `at` in `target`; returns the offset just past
- * it. `lsn` is a number here (exact below 2^53) because this runs once per
- * record on the append path; the checksum is one call over the frame's fields
- * and the data, which lie back to back (the same value frameChecksum computes
- * in two steps).
+ * Fills in the frames of `count` records laid back to back from `start` in
+ * `group`, each frame's length field and data already in place: their LSNs
+ * (from `firstLsn`), session and checksums, in one native call. Returns the
+ * offset just past the last record.
  */
-export function encodeRecord(target: Buffer, at: number, fileId: number, session: number, lsn: number, data: Uint8Array): number {
-  const end = at + frameBytes + data.byteLength;
-  target.writeUInt32LE(data.byteLength, at + 4);
-  target.writeUInt32LE(lsn % 0x1_0000_0000, at + 8);
-  target.writeUInt32LE(Math.floor(lsn / 0x1_0000_0000), at + 12);
-  target.writeUInt32LE(session, at + 16);
-  target.set(data, at + frameBytes);
-  target.writeUInt32LE(native.crc32c(target.subarray(at + 4, end), fileId), at);
+export function frameRecords(group: Buffer, start: number, count: number, fileId: number, session: number, firstLsn: bigint): number {
+  const end = native.frameLogRecords(group, start, count, fileId, session, Number(firstLsn & 0xffff_ffffn), Number(firstLsn >> 32n));
+  if (end === 0) throw new Error(`log group framing ran past its buffer (${count} records from offset ${start})`);
   return end;
 }
 

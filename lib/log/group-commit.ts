@@ -1,21 +1,29 @@
 // Group commit, pipelined: one group is written at a time, and the appends
 // that arrive while it is being written queue up as the next group, which is
-// written the moment the previous one is durable. A group is one write
+// written the moment the previous one is durable. A queued record waits in a
+// staging buffer already laid out as its frame (length and data), so a group
+// is one copy into the write buffer and one native call that fills in every
+// frame's LSN, session and checksum. A group is one write
 // starting at the block that holds the log's end: that block's acknowledged
 // bytes (kept in memory) are rewritten unchanged, then the group's records,
 // then zeros to the next block boundary.
 import { allocAligned } from '../buffers';
 import { AioError, LibraryCodes, libraryError, systemError } from '../errors';
 import type { AioFile } from '../file';
-import { type LogHeader, alignDown, alignUp, encodeRecord, frameBytes } from './format';
+import { type LogHeader, alignDown, alignUp, frameBytes, frameRecords } from './format';
 import type { ResolvedLogOptions } from './options';
 import type { Preallocator } from './preallocator';
 import { type LogMark, markSpacing } from './recovery';
 
-interface PendingAppend {
-  data: Uint8Array;
-  resolve: (lsn: bigint) => void;
-  reject: (error: unknown) => void;
+type Acknowledge = (lsn: bigint) => void;
+type Refuse = (error: unknown) => void;
+
+/** The appends of one group, in LSN order. */
+interface TakenGroup {
+  count: number;
+  bytes: number;
+  acknowledge: Acknowledge[];
+  refuse: Refuse[];
 }
 
 export interface GroupCommitState {
@@ -39,9 +47,16 @@ export class GroupCommitter {
   nextLsn: bigint;
   readonly marks: LogMark[];
   readonly stats: GroupCommitStats = { groups: 0, records: 0 };
-  private readonly queue: PendingAppend[] = [];
+  // The queue: parallel arrays from queueHead on, and the frames' bytes in
+  // staging[stagedHead, stagedEnd).
+  private acknowledge: Acknowledge[] = [];
+  private refuse: Refuse[] = [];
+  private frameSizes: number[] = [];
   private queueHead = 0;
-  private queuedBytes = 0;
+  private staging: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
+  private stagingView = new DataView(this.staging.buffer, this.staging.byteOffset, this.staging.byteLength);
+  private stagedHead = 0;
+  private stagedEnd = 0;
   private writing = false;
   private scheduled = false;
   private waitStarted = 0n;
@@ -67,14 +82,42 @@ export class GroupCommitter {
     state.tail.copy(this.buffer, 0);
   }
 
-  /** Queues a record (already checked and copied); resolves with its LSN once it is durable. */
+  /**
+   * Queues a record (already checked), copying it, so its buffer may be reused
+   * at once; resolves with its LSN once it is durable.
+   */
   append(data: Uint8Array): Promise<bigint> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ data, resolve, reject });
-      this.queuedBytes += frameBytes + data.byteLength;
-      this.schedule();
-    });
+    const size = frameBytes + data.byteLength;
+    if (this.stagedEnd + size > this.staging.length) this.makeRoom(size);
+    const at = this.stagedEnd;
+    this.stagingView.setUint32(at + 4, data.byteLength, true);
+    this.staging.set(data, at + frameBytes);
+    this.stagedEnd = at + size;
+    this.frameSizes.push(size);
+    const acknowledged = new Promise<bigint>(this.enqueue);
+    this.schedule();
+    return acknowledged;
+  }
+
+  // One executor for every append's promise, rather than a closure each.
+  private readonly enqueue = (acknowledge: Acknowledge, refuse: Refuse): void => {
+    this.acknowledge.push(acknowledge);
+    this.refuse.push(refuse);
+  };
+
+  private makeRoom(size: number): void {
+    const live = this.stagedEnd - this.stagedHead;
+    if (live + size > this.staging.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(2 * this.staging.length, live + size));
+      this.staging.copy(larger, 0, this.stagedHead, this.stagedEnd);
+      this.staging = larger;
+      this.stagingView = new DataView(larger.buffer, larger.byteOffset, larger.byteLength);
+    } else {
+      this.staging.copyWithin(0, this.stagedHead, this.stagedEnd);
+    }
+    this.stagedHead = 0;
+    this.stagedEnd = live;
   }
 
   /** Resolves once every queued append has settled. */
@@ -84,15 +127,22 @@ export class GroupCommitter {
   }
 
   private queued(): number {
-    return this.queue.length - this.queueHead;
+    return this.acknowledge.length - this.queueHead;
   }
 
-  private schedule(): void {
+  private queuedBytes(): number {
+    return this.stagedEnd - this.stagedHead;
+  }
+
+  // Only an idle log waits maxGroupWaitUs for company: appends that queued
+  // while a group was being written have waited for that write already, and go
+  // out the moment it is durable (queuedDuringWrite).
+  private schedule(queuedDuringWrite = false): void {
     if (this.writing || this.scheduled || this.queued() === 0) return;
     this.scheduled = true;
     // setImmediate rather than a microtask: the appends that the previous
     // group's acknowledgements set off (their awaits resume as microtasks) join this group.
-    if (this.options.maxGroupWaitUs === 0 || this.queuedBytes >= this.options.maxGroupBytes) {
+    if (queuedDuringWrite || this.options.maxGroupWaitUs === 0 || this.queuedBytes() >= this.options.maxGroupBytes) {
       setImmediate(() => this.writeGroup());
     } else {
       this.waitStarted = process.hrtime.bigint();
@@ -103,25 +153,36 @@ export class GroupCommitter {
   private waitForMore(): void {
     const waitedUs = Number((process.hrtime.bigint() - this.waitStarted) / 1000n);
     const leftUs = this.options.maxGroupWaitUs - waitedUs;
-    if (leftUs <= 0 || this.queuedBytes >= this.options.maxGroupBytes) setImmediate(() => this.writeGroup());
+    if (leftUs <= 0 || this.queuedBytes() >= this.options.maxGroupBytes) setImmediate(() => this.writeGroup());
     else if (leftUs >= 1000) setTimeout(() => this.waitForMore(), Math.floor(leftUs / 1000));
     else setImmediate(() => this.waitForMore());
   }
 
-  private takeGroup(): PendingAppend[] {
-    const group: PendingAppend[] = [];
+  /** Takes the next group off the queue, moving the staging head past its frames. */
+  private takeGroup(): TakenGroup {
+    const head = this.queueHead;
+    let count = 0;
     let bytes = 0;
-    while (this.queueHead < this.queue.length) {
-      const next = this.queue[this.queueHead]!;
-      const size = frameBytes + next.data.byteLength;
-      if (group.length > 0 && bytes + size > this.options.maxGroupBytes) break;
-      group.push(next);
+    while (head + count < this.frameSizes.length) {
+      const size = this.frameSizes[head + count]!;
+      if (count > 0 && bytes + size > this.options.maxGroupBytes) break;
       bytes += size;
-      this.queueHead++;
+      count++;
     }
-    this.queuedBytes -= bytes;
-    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue.splice(0, this.queueHead);
+    const group: TakenGroup = {
+      count,
+      bytes,
+      acknowledge: this.acknowledge.slice(head, head + count),
+      refuse: this.refuse.slice(head, head + count),
+    };
+    this.queueHead = head + count;
+    this.stagedHead += bytes;
+    if (this.queueHead === this.frameSizes.length) {
+      this.acknowledge.length = this.refuse.length = this.frameSizes.length = this.queueHead = 0;
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.frameSizes.length) {
+      this.acknowledge.splice(0, this.queueHead);
+      this.refuse.splice(0, this.queueHead);
+      this.frameSizes.splice(0, this.queueHead);
       this.queueHead = 0;
     }
     return group;
@@ -131,22 +192,21 @@ export class GroupCommitter {
     this.scheduled = false;
     if (this.writing || this.queued() === 0) return;
     this.writing = true;
-    const group = this.takeGroup();
     const position = alignDown(this.end, this.unit);
     const tailBytes = this.end - position;
-    let groupBytes = 0;
-    for (const record of group) groupBytes += frameBytes + record.data.byteLength;
-    const newEnd = this.end + groupBytes;
+    const stagedAt = this.stagedHead;
+    const group = this.takeGroup();
+    const newEnd = this.end + group.bytes;
     const length = alignUp(newEnd, this.unit) - position;
     if (length > this.buffer.length) {
       const larger = allocAligned(length, this.memAlign);
       this.buffer.copy(larger, 0, 0, tailBytes);
       this.buffer = larger;
     }
-    let at = tailBytes;
-    const firstLsn = Number(this.nextLsn);
-    let lsn = firstLsn;
-    for (const record of group) at = encodeRecord(this.buffer, at, this.header.fileId, this.header.session, lsn++, record.data);
+    this.staging.copy(this.buffer, tailBytes, stagedAt, stagedAt + group.bytes);
+    if (this.stagedHead === this.stagedEnd) this.stagedHead = this.stagedEnd = 0;
+    const firstLsn = this.nextLsn;
+    const at = frameRecords(this.buffer, tailBytes, group.count, this.header.fileId, this.header.session, firstLsn);
     this.buffer.fill(0, at, length);
 
     try {
@@ -157,16 +217,17 @@ export class GroupCommitter {
       return;
     }
     this.stats.groups++;
-    this.stats.records += group.length;
+    this.stats.records += group.count;
     const last = this.marks[this.marks.length - 1];
     if (!last || this.end - last.position >= markSpacing) this.marks.push({ position: this.end, lsn: this.nextLsn });
     this.space.written(position + length);
     this.end = newEnd;
     const newTailStart = alignDown(newEnd, this.unit) - position;
     this.buffer.copy(this.buffer, 0, newTailStart, newEnd - position);
-    this.nextLsn = BigInt(lsn);
-    let acknowledged = firstLsn;
-    for (const record of group) record.resolve(BigInt(acknowledged++));
+    this.nextLsn = firstLsn + BigInt(group.count);
+    const acknowledge = group.acknowledge;
+    let lsn = firstLsn;
+    for (let i = 0; i < acknowledge.length; i++, lsn++) acknowledge[i]!(lsn);
     this.space.ahead(this.end);
     this.finishGroup();
   }
@@ -190,19 +251,20 @@ export class GroupCommitter {
   // after them. And the next group rewrites from the same place with the same
   // LSNs, so a new session number first goes to the header: recovery then
   // refuses the old session's stray records that may follow the new ones.
-  private async groupFailed(group: PendingAppend[], error: unknown, position: number, tailBytes: number): Promise<void> {
+  private async groupFailed(group: TakenGroup, error: unknown, position: number, tailBytes: number): Promise<void> {
     this.stats.groups++;
-    for (const record of group) record.reject(error);
+    for (const refuse of group.refuse) refuse(error);
     try {
       await this.cutAfterEnd(position, tailBytes);
       await this.bumpSession();
     } catch (cleanupError) {
       this.failure = libraryError(
         LibraryCodes.logFailed,
-        `the log cannot be written any more: a group write failed (${describe(error)}) and so did making its remains unreachable (${describe(cleanupError)}); reopen it to recover`,
+        `the log cannot be written any more: a group write failed (${errorCode(error)}) and so did making its remains unreachable (${errorCode(cleanupError)}); reopen it to recover`,
         { op: 'append', path: this.file.path },
       );
-      while (this.queued() > 0) for (const record of this.takeGroup()) record.reject(this.failure);
+      while (this.queued() > 0) for (const refuse of this.takeGroup().refuse) refuse(this.failure);
+      this.stagedHead = this.stagedEnd = 0;
     }
     this.finishGroup();
   }
@@ -222,11 +284,12 @@ export class GroupCommitter {
 
   private finishGroup(): void {
     this.writing = false;
-    if (this.queued() > 0) this.schedule();
+    if (this.queued() > 0) this.schedule(true);
     else for (const resolve of this.idle.splice(0)) resolve();
   }
 }
 
-function describe(error: unknown): string {
+// The error's code (ENOSPC, EIO, ...), or its text when it has none.
+function errorCode(error: unknown): string {
   return (error as { code?: string })?.code ?? String(error);
 }

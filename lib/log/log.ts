@@ -89,11 +89,7 @@ export class AioLog {
         }),
       );
     }
-    // A copy, so the caller may reuse its buffer as soon as append() returns
-    // (from Buffer's pool: a new ArrayBuffer per record costs more than the record).
-    const copy = Buffer.allocUnsafe(data.byteLength);
-    copy.set(data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    return this.committer.append(copy);
+    return this.committer.append(data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 
   /**

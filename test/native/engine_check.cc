@@ -9,7 +9,7 @@
 // engine_check), or by hand (one command):
 //   g++ -std=c++17 -O1 -g -fsanitize=address,undefined -fno-exceptions -Wall -Wextra -Inative
 //       test/native/engine_check.cc native/{aio,pool}_engine.cc native/uring_{setup,register,submit,reap}.cc
-//       native/{delivery,adaptive_poll,probe}.cc native/integrity/*.cc native/checksum/*.cc -lpthread -o /tmp/engine_check
+//       native/{delivery,adaptive_poll,probe}.cc native/integrity/*.cc native/checksum/*.cc native/log/*.cc -lpthread -o /tmp/engine_check
 // Options: --engine NAME (libaio, io_uring, threadpool; repeatable), --dir DIR
 // (where the scratch file goes; default $TMPDIR or /tmp; must allow O_DIRECT).
 //
@@ -38,10 +38,12 @@
 #include <linux/io_uring.h>
 
 #include "adaptive_poll.h"
+#include "checksum/checksum.h"
 #include "delivery.h"
 #include "engine.h"
 #include "event_notifier.h"
 #include "fixed_buffer_index.h"
+#include "log/frame.h"
 #include "probe.h"
 #include "uring_engine.h"
 
@@ -668,8 +670,8 @@ void checkAdaptivePoller() {
       budgeted.submitted(0, OpCode::kRead, t);
       const int64_t asked = t + 90 * us;
       const int64_t planned = budgeted.plan(asked);
-      // Worst case for the budget: every spin runs to its end, finding nothing.
-      if (planned > 0) budgeted.spun(planned, false);
+      // Worst case for the budget: every spin runs to its end.
+      if (planned > 0) budgeted.spun(planned, true);
       t = std::max(asked + planned, t + 100 * us);
       budgeted.completed(0, t);
     }
@@ -678,9 +680,32 @@ void checkAdaptivePoller() {
           (unsigned long long)budgeted.spentNs(), allowed);
     CHECK(double(budgeted.spentNs()) >= 0.8 * fraction * double(t - start), "budget %.2f: spun only %llu ns in %lld ns",
           fraction, (unsigned long long)budgeted.spentNs(), (long long)(t - start));
-    CHECK(budgeted.hits() == 0 && budgeted.polls() > 0, "budget %.2f: %llu polls, %llu hits", fraction,
+    CHECK(budgeted.hits() == budgeted.polls() && budgeted.polls() > 0, "budget %.2f: %llu polls, %llu hits", fraction,
           (unsigned long long)budgeted.polls(), (unsigned long long)budgeted.hits());
   }
+
+  // Spins that keep finding nothing back off to one eligible wake-up in 64;
+  // one that finds a completion brings polling back at once.
+  AdaptivePoller missing(kDepth, 1.0);
+  t = 0;
+  teachReads(missing, t);
+  missing.submitted(0, OpCode::kRead, t);
+  uint32_t planned = 0;
+  for (int i = 0; i < 6400; ++i) {
+    t += 300 * us;
+    const int64_t spinNs = missing.plan(t);
+    if (spinNs > 0) {
+      ++planned;
+      missing.spun(spinNs, false);
+    }
+  }
+  const uint32_t most = AdaptivePoller::kMissesBeforeBackoff + 2 + 4 + 8 + 16 + 32 + 6400 / 64;
+  CHECK(planned >= 100 && planned <= most, "polls that all missed: %u of 6400 wake-ups polled (at most %u)", planned, most);
+  int64_t again = 0;
+  for (int i = 0; i < 64 && again == 0; ++i) again = missing.plan(t);
+  CHECK(again > 0, "a backed-off poller never polled again");
+  missing.spun(again, true);
+  CHECK(missing.plan(t) > 0 && missing.plan(t) > 0, "a poll that found a completion did not end the back-off");
 }
 
 // The binding's delivery decisions (delivery.h): callback sizes, the
@@ -986,6 +1011,39 @@ bool checkEngine(EngineKind kind, const char* name, const std::string& dir) {
 
 }  // namespace
 
+// Log group framing (native/log/frame.h): each frame's fields, and a
+// checksum computed here by the portable table path over the same bytes; a
+// length running past the buffer stops it with 0.
+void checkLogFraming() {
+  constexpr size_t kStart = 7;
+  const uint32_t lengths[] = {3, 100, 1};
+  uint8_t buffer[200] = {};
+  size_t at = kStart;
+  for (const uint32_t length : lengths) {
+    std::memcpy(buffer + at + 4, &length, 4);
+    std::memset(buffer + at + aioring::logformat::kFrameBytes, 0x40 + static_cast<int>(length), length);
+    at += aioring::logformat::kFrameBytes + length;
+  }
+  const uint64_t firstLsn = 0x1'0000'0005ULL;
+  const size_t end = aioring::logformat::frameRecords(buffer, sizeof buffer, kStart, 3, 0xabcdef01u, 9, firstLsn);
+  CHECK(end == at, "framing ended at %zu, not %zu", end, at);
+  at = kStart;
+  for (uint32_t i = 0; i < 3; i++) {
+    uint32_t crc, session;
+    uint64_t lsn, expected = 0;
+    std::memcpy(&crc, buffer + at, 4);
+    std::memcpy(&lsn, buffer + at + 8, 8);
+    std::memcpy(&session, buffer + at + 16, 4);
+    aioring::checksum::computeByPath(aioring::checksum::Algorithm::kCrc32C, aioring::checksum::Path::kTable,
+                                     buffer + at + 4, 16 + lengths[i], 0xabcdef01u, &expected);
+    CHECK(lsn == firstLsn + i && session == 9, "record %u: lsn %llu session %u", i, (unsigned long long)lsn, session);
+    CHECK(crc == expected, "record %u: crc %08x, expected %08llx", i, crc, (unsigned long long)expected);
+    at += aioring::logformat::kFrameBytes + lengths[i];
+  }
+  CHECK(aioring::logformat::frameRecords(buffer, end - 1, kStart, 3, 1, 1, 1) == 0, "a last record running past the buffer was framed");
+  CHECK(aioring::logformat::frameRecords(buffer, end, kStart, 4, 1, 1, 1) == 0, "a frame header past the buffer was framed");
+}
+
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::string dir = scratchDir(argc, argv);
@@ -995,6 +1053,8 @@ int main(int argc, char** argv) {
   checkAdaptivePoller();
   currentEngine = "delivery";
   checkDelivery();
+  currentEngine = "log framing";
+  checkLogFraming();
   int ran = 0;
   for (const auto& e : aioring::kEngineKindNames) {
     if (!engineWanted(argc, argv, e.name)) continue;
