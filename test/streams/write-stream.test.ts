@@ -234,15 +234,41 @@ describe.each(availableEngines)('engine %s', (engine) => {
 
     it('destroy() and an aborted signal stop it, and close waits for the writes in flight', async () => {
       const file = await ring.open(newPath(), { write: true, create: true });
+      // The writes go to the device at once, but the stream hears of none of
+      // them until destroy() has been called: on a fast device a delivery can
+      // otherwise finish the whole buffer before the test gets to run, and
+      // then there is nothing in flight to wait for.
+      const original = file.write.bind(file);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let firstIssued!: () => void;
+      const issued = new Promise<void>((resolve) => (firstIssued = resolve));
+      file.write = (buffer, position, options) => {
+        firstIssued();
+        return original(buffer, position, options).then(
+          async (bytes) => {
+            await held;
+            return bytes;
+          },
+          async (error: unknown) => {
+            await held;
+            throw error;
+          },
+        );
+      };
       const tracker = trackRequests(file, 'write');
       const stream = file.createWriteStream({ chunkSize: 64 * KiB });
       let inFlightAtClose = -1;
       stream.once('close', () => (inFlightAtClose = tracker.inflight()));
       stream.write(Buffer.alloc(32 * MiB, 7));
-      for (let turn = 0; turn < 1000 && tracker.inflight() === 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+      await issued;
       expect(tracker.inflight()).toBeGreaterThan(0);
       const issuedAtDestroy = tracker.requests.length;
       stream.destroy();
+      // While its writes are held, the stream must not report itself closed.
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(stream.closed).toBe(false);
+      release();
       await closed(stream);
       expect(inFlightAtClose).toBe(0);
       expect(tracker.requests.length).toBe(issuedAtDestroy);
@@ -264,6 +290,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
       await closed(aborted);
       expect(tracker.inflight()).toBe(0);
       tracker.restore();
+      file.write = original;
       await file.close();
     });
 
