@@ -93,11 +93,3 @@ export interface FrameFields {
 export function decodeFrame(frame: Buffer): FrameFields {
   return { crc: frame.readUInt32LE(0), length: frame.readUInt32LE(4), lsn: frame.readBigUInt64LE(8), session: frame.readUInt32LE(16) };
 }
-
-export function alignDown(value: number, unit: number): number {
-  return value - (value % unit);
-}
-
-export function alignUp(value: number, unit: number): number {
-  return alignDown(value + unit - 1, unit);
-}

@@ -10,7 +10,8 @@
 import { allocAligned } from '../buffers';
 import { AioError, LibraryCodes, libraryError, systemError } from '../errors';
 import type { AioFile } from '../file';
-import { type LogHeader, alignDown, alignUp, frameBytes, frameRecords } from './format';
+import { alignDown, alignUp } from '../align';
+import { type LogHeader, frameBytes, frameRecords } from './format';
 import type { ResolvedLogOptions } from './options';
 import type { Preallocator } from './preallocator';
 import { type LogMark, markSpacing } from './recovery';

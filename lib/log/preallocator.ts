@@ -7,7 +7,7 @@
 // itself reports whether the space exists.
 import type { AioFile } from '../file';
 import { allocAligned } from '../buffers';
-import { alignUp } from './format';
+import { alignUp } from '../align';
 
 const zeroWriteBytes = 1024 * 1024;
 const zeroWritesInFlight = 4;

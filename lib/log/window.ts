@@ -4,7 +4,7 @@
 // straddle two reads. A view it returns is valid until the next call.
 import { allocAligned } from '../buffers';
 import type { AioFile } from '../file';
-import { alignDown, alignUp } from './format';
+import { alignDown, alignUp } from '../align';
 
 export class FileWindow {
   private buffer: Buffer;

@@ -23,15 +23,6 @@ export function blockLayout(file: StreamedFile): BlockLayout {
   };
 }
 
-export function alignDown(value: number, unit: number): number {
-  return value - (value % unit);
-}
-
-export function alignUp(value: number, unit: number): number {
-  const rest = value % unit;
-  return rest === 0 ? value : value + unit - rest;
-}
-
 export function allocFor(layout: BlockLayout, size: number): Buffer {
   return allocAligned(size, layout.memAlign);
 }

@@ -9,7 +9,8 @@ import { optionKeys } from '../option-keys';
 import type { ReadStreamOptions } from '../types';
 import type { StreamedFile } from './streamed-file';
 import { checkInteger, checkOptions, checkPosition } from '../validate';
-import { type BlockLayout, KiB, MiB, alignDown, alignUp, allocFor, blockLayout } from './layout';
+import { alignDown, alignUp } from '../align';
+import { type BlockLayout, KiB, MiB, allocFor, blockLayout } from './layout';
 
 export const defaultMaxReadAhead = 8 * MiB;
 export const maxReadAheadLimit = 64 * MiB;

@@ -9,7 +9,8 @@ import { AioError, systemError } from '../errors';
 import { optionKeys } from '../option-keys';
 import { checkInteger, checkOneOf, checkOptions, checkPosition } from '../validate';
 import type { FlushMode, WriteStreamOptions } from '../types';
-import { type BlockLayout, MiB, alignDown, alignUp, allocFor, blockLayout } from './layout';
+import { alignDown, alignUp } from '../align';
+import { type BlockLayout, MiB, allocFor, blockLayout } from './layout';
 import type { StreamedFile } from './streamed-file';
 
 export const defaultChunkSize = MiB;
