@@ -50,8 +50,8 @@ async function main() {
   await Promise.all(workers);
   await ring.close();
   console.log(
-    `${ring.engine} ${mode} qd ${qd} latency ${latencyArg}: ${Math.round(ops / elapsed)} IOPS, user ${(cpu.user / ops).toFixed(2)} µs/op, ` +
-      `system ${(cpu.system / ops).toFixed(2)} µs/op, ${(syscalls / ops).toFixed(3)} aioring syscalls/op`,
+    `${ring.engine} ${mode} qd ${qd}: ${Math.round(ops / elapsed)} IOPS, user ${(cpu.user / ops).toFixed(2)} µs/op, ` +
+      `system ${(cpu.system / ops).toFixed(2)} µs/op, ${(syscalls / ops).toFixed(3)} aioring syscalls/op${latencyArg === 'off' ? ', latencyStats off' : ''}`,
   );
 }
 
