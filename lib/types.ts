@@ -329,6 +329,13 @@ export interface RingStats {
   /** Of those, the ones the engine did stop: they completed with ECANCELED instead of transferring. */
   cancelsHonoured: number;
   /**
+   * fsync/fdatasync requests that made no call of their own: each joined a
+   * call another request on the same file had asked for and that had not yet
+   * started (see README "Sync coalescing"). `submitted`, `completed` and
+   * `latencyUs.sync` count the calls, not the requests.
+   */
+  syncsCoalesced: number;
+  /**
    * Per kind of request, microseconds from its submission to the engine until
    * its completion reached JS (time waiting in JS for a slot is not included):
    * count, mean, p50, p99, p999 and max, from fixed-memory log-linear
