@@ -21,6 +21,8 @@ export interface EngineBinding {
   unregisterFile(fd: number): void;
   /** Asks the engine to stop the request in flight in `slot`; a CancelOutcome. Its completion still arrives. */
   cancel(slot: number): number;
+  /** Whether RequestFlags.linkNext chains run in the kernel (io_uring). */
+  linksInKernel(): boolean;
   /** Reads and writes on `fd` are protected from now on: tuples generated before writes, checked as reads complete. */
   setProtection(fd: number, ...args: [...NativeProtectionProfile, kernelChecks: boolean]): void;
   /** After fd's last request has settled, before it is closed. */
@@ -34,6 +36,7 @@ export interface NativeCounters {
   syscalls: number;
   fixedBufferOps: number;
   fixedFileOps: number;
+  linkTimeouts: number;
   busyPolls: number;
   busyPollHits: number;
   adaptivePolls: number;

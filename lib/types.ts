@@ -329,6 +329,18 @@ export interface RingStats {
   /** Of those, the ones the engine did stop: they completed with ECANCELED instead of transferring. */
   cancelsHonoured: number;
   /**
+   * io_uring: requests whose timeoutMs went to the kernel with them, as a
+   * linked IORING_OP_LINK_TIMEOUT carrying the time left at submission. Always
+   * 0 on libaio and thread-pool rings, whose deadlines are timers in JS.
+   */
+  linkTimeouts: number;
+  /**
+   * Of those, the ones whose kernel timer fired first: they rejected with
+   * ERR_AIO_TIMEOUT and count in cancelled and cancelsAsked too.
+   */
+  linkTimeoutsFired: number;
+
+  /**
    * Per kind of request, microseconds from its submission to the engine until
    * its completion reached JS (time waiting in JS for a slot is not included):
    * count, mean, p50, p99, p999 and max, from fixed-memory log-linear
