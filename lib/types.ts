@@ -436,6 +436,13 @@ export interface LogOptions {
   mode?: number;
 }
 
+/**
+ * log.append()'s options. An abort or deadline before the record joins a
+ * group removes it unwritten; once its group is being written the append still
+ * rejects at once, but the record may become durable (see README "Log").
+ */
+export type LogAppendOptions = CancelOptions;
+
 /** log.read()'s options. */
 export interface LogReadOptions {
   /** The first LSN to return (default: the log's first record). */

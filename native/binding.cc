@@ -25,6 +25,7 @@
 #include "integrity/kernel_pi.h"
 #include "integrity/protected_io.h"
 #include "integrity/protection.h"
+#include "log/file_lock.h"
 #include "log/frame.h"
 #include "contract.h"
 #include "delivery.h"
@@ -1139,6 +1140,16 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// lockLog(fd) -> 0, EAGAIN (another open file holds the log), or the errno;
+// unlockLog(fd) -> 0 or the errno. See log/file_lock.h.
+Napi::Value LockLog(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), logformat::lockExclusive(info[0].As<Napi::Number>().Int32Value()));
+}
+
+Napi::Value UnlockLog(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), logformat::unlock(info[0].As<Napi::Number>().Int32Value()));
+}
+
 // contract.h's values, with engine.h's op codes and flags and probe.h's engine
 // names, for test/25.contract.test.ts to hold lib/native-contract.ts to.
 Napi::Object contractObject(Napi::Env env) {
@@ -1227,6 +1238,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attachLoopDevice", Napi::Function::New(env, AttachLoopDevice));
   exports.Set("setBlockDeviceReadOnly", Napi::Function::New(env, SetBlockDeviceReadOnly));
   exports.Set("allocate", Napi::Function::New(env, Allocate));
+  exports.Set("lockLog", Napi::Function::New(env, LockLog));
+  exports.Set("unlockLog", Napi::Function::New(env, UnlockLog));
   exports.Set("contract", contractObject(env));
   exportChecksums(env, exports);
   exports.Set("generateProtection", Napi::Function::New(env, GenerateProtection));

@@ -43,6 +43,7 @@
 #include "engine.h"
 #include "event_notifier.h"
 #include "fixed_buffer_index.h"
+#include "log/file_lock.h"
 #include "log/frame.h"
 #include "probe.h"
 #include "uring_engine.h"
@@ -1125,6 +1126,26 @@ void checkLogFraming() {
   CHECK(aioring::logformat::frameRecords(buffer, end, kStart, 4, 1, 1, 1) == 0, "a frame header past the buffer was framed");
 }
 
+// The log's single-writer lock (native/log/file_lock.h): two opens of one
+// file in this one process conflict, and unlocking or closing the holder frees it.
+void checkLogLock(const std::string& dir) {
+  std::string path = dir + "/engine_check_lock.XXXXXX";
+  const int first = mkstemp(path.data());
+  CHECK(first >= 0, "mkstemp: errno %d", errno);
+  if (first < 0) return;
+  const int second = open(path.c_str(), O_RDWR);
+  CHECK(aioring::logformat::lockExclusive(first) == 0, "the first open could not take the lock");
+  CHECK(aioring::logformat::lockExclusive(first) == 0, "the holder could not take its own lock again");
+  CHECK(aioring::logformat::lockExclusive(second) == EAGAIN, "a second open of the same file took the held lock");
+  CHECK(aioring::logformat::unlock(first) == 0, "unlock failed");
+  CHECK(aioring::logformat::lockExclusive(second) == 0, "the lock was not free after unlock");
+  close(second);
+  CHECK(aioring::logformat::lockExclusive(first) == 0, "the lock was not free after its holder closed");
+  CHECK(aioring::logformat::lockExclusive(-1) == EBADF, "a bad descriptor did not give EBADF");
+  close(first);
+  unlink(path.c_str());
+}
+
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::string dir = scratchDir(argc, argv);
@@ -1136,6 +1157,8 @@ int main(int argc, char** argv) {
   checkDelivery();
   currentEngine = "log framing";
   checkLogFraming();
+  currentEngine = "log lock";
+  checkLogLock(dir);
   int ran = 0;
   for (const auto& e : aioring::kEngineKindNames) {
     if (!engineWanted(argc, argv, e.name)) continue;
