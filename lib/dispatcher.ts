@@ -23,6 +23,7 @@ import {
   recordBytes,
   recordDoubles,
   recordInts,
+  recordDeadlineDouble,
   recordPositionDouble,
 } from './native-contract';
 import { LatencyRecorder } from './latency';
@@ -130,6 +131,8 @@ export interface DispatcherOptions {
 
 export class Dispatcher {
   readonly engine: EngineName;
+  /** Whether RequestFlags.linkNext chains run in the kernel (io_uring), with no turn through JS between their requests. */
+  readonly linksInKernel: boolean;
   private readonly binding: EngineBinding;
   readonly depth: number;
   private readonly records: Int32Array;
@@ -164,6 +167,7 @@ export class Dispatcher {
     cancelsAsked: 0,
     cancelsHonoured: 0,
     syncsCoalesced: 0,
+    linkTimeoutsFired: 0,
   };
   private readonly flushBound = () => this.flush();
   private readonly syncs = new SyncCoalescer<IoRequest, IoRequest>({
@@ -202,6 +206,7 @@ export class Dispatcher {
     this.engine = engine;
     this.depth = depth;
     this.binding = binding;
+    this.linksInKernel = binding.linksInKernel();
     this.records = new Int32Array(submissions);
     this.positions = new Float64Array(submissions);
     this.completions = new Int32Array(completions);
@@ -405,6 +410,8 @@ export class Dispatcher {
     records[base + RecordField.memAlign] = request.target.memAlign;
     records[base + RecordField.status] = RecordStatus.ok;
     this.positions[index * recordDoubles + recordPositionDouble] = request.position;
+    const guard = request.control === undefined ? undefined : request.control.guard;
+    this.positions[index * recordDoubles + recordDeadlineDouble] = guard === undefined ? 0 : guard.deadline;
   }
 
   private flush(): void {
@@ -434,7 +441,12 @@ export class Dispatcher {
         this.counters.submitted++;
         this.submittedAt[slot] = now;
         const control = this.slotRequest[slot]!.control;
-        if (control !== undefined) control.state = RequestState.inFlight;
+        if (control !== undefined) {
+          control.state = RequestState.inFlight;
+          if (control.guard !== undefined && this.records[index * recordInts + RecordField.deadlineInKernel] === 1) {
+            control.guard.kernelTakesDeadline();
+          }
+        }
       } else {
         this.finish(slot, rejectionFor(status!, this.slotRequest[slot]!));
       }
@@ -497,6 +509,10 @@ export class Dispatcher {
       const slot = completions[i * completionInts + CompletionField.slot]!;
       const result = completions[i * completionInts + CompletionField.result]!;
       const request = this.slotRequest[slot]!;
+      if (result === CompletionResult.deadlinePassed) {
+        this.deadlinePassed(request);
+        continue;
+      }
       this.inflight--;
       this.counters.completed++;
       if (latencyStats) this.latency.record(request.op, (now - this.submittedAt[slot]!) * 1e6);
@@ -514,6 +530,21 @@ export class Dispatcher {
     }
     this.admitWaiting();
     if (this.batch.count > 0) this.scheduleFlush();
+    this.notifyIfIdle();
+  }
+
+  // The kernel's timer for the request's deadline fired and asked the kernel
+  // to cancel it: reject now; the slot and its buffers stay until the
+  // request's own completion, which says whether the cancel was honoured.
+  private deadlinePassed(request: IoRequest): void {
+    const control = request.control!;
+    if (control.abandoned || control.state === RequestState.settled) return;
+    this.counters.cancelled++;
+    this.counters.cancelsAsked++;
+    this.counters.linkTimeoutsFired++;
+    control.abandoned = true;
+    control.cancelAsked = true;
+    settleOutcome(request, control.guard!.timedOut());
     this.notifyIfIdle();
   }
 
