@@ -25,10 +25,12 @@ import {
   recordBytes,
   recordDoubles,
   recordInts,
+  recordDeadlineDouble,
   recordPositionDouble,
 } from './native-contract';
 import { LatencyRecorder } from './latency';
 import { PendingBatch } from './pending-batch';
+import { SyncCoalescer } from './sync-coalescer';
 import type { EngineName, FileProtection, RingStats } from './types';
 
 /** What a request needs to know about the file it targets. */
@@ -77,6 +79,8 @@ export const enum RequestState {
   /** Handed to the engine; only its completion frees the slot. */
   inFlight,
   settled,
+  /** A sync in a group of its file's syncs, which one call settles (see lib/sync-coalescer.ts). */
+  grouped,
 }
 
 export interface RequestControl {
@@ -129,6 +133,8 @@ export interface DispatcherOptions {
 
 export class Dispatcher {
   readonly engine: EngineName;
+  /** Whether RequestFlags.linkNext chains run in the kernel (io_uring), with no turn through JS between their requests. */
+  readonly linksInKernel: boolean;
   private readonly binding: EngineBinding;
   readonly depth: number;
   private readonly records: Int32Array;
@@ -161,8 +167,15 @@ export class Dispatcher {
     cancelled: 0,
     cancelsAsked: 0,
     cancelsHonoured: 0,
+    syncsCoalesced: 0,
+    linkTimeoutsFired: 0,
   };
   private readonly flushBound = () => this.flush();
+  private readonly syncs = new SyncCoalescer<IoRequest, IoRequest>({
+    issue: (first, op, done) => this.issueSync(first, op, done),
+    started: (call) => call.control!.state === RequestState.inFlight || call.control!.state === RequestState.settled,
+    settle: (member, outcome) => settle(member, memberOutcome(outcome as number | AioError, member, this.engine)),
+  });
 
   static open(
     engine: EngineName,
@@ -195,6 +208,7 @@ export class Dispatcher {
     this.engine = engine;
     this.depth = depth;
     this.binding = binding;
+    this.linksInKernel = binding.linksInKernel();
     this.records = new Int32Array(submissions);
     this.positions = new Float64Array(submissions);
     this.completions = new Int32Array(completions);
@@ -206,8 +220,21 @@ export class Dispatcher {
     this.batch = new PendingBatch(depth);
   }
 
-  /** Queues a request whose settlement (resolve/reject or batch) is already set. */
+  /**
+   * Queues a request whose settlement (resolve/reject or batch) is already
+   * set. A sync joins its file's group of syncs, which makes one call for all.
+   */
   enqueue(request: IoRequest): void {
+    if ((request.op === OpCodes.fsync || request.op === OpCodes.fdatasync) && !this.closed) {
+      if (request.control !== undefined) request.control.state = RequestState.grouped;
+      if (this.syncs.add(request)) this.counters.syncsCoalesced++;
+      return;
+    }
+    this.admit(request);
+  }
+
+  /** Queues a request for the engine: in a slot if one is free, else in the waiting queue. */
+  private admit(request: IoRequest): void {
     if (this.closed) {
       settle(request, ringClosed(request));
       return;
@@ -243,7 +270,11 @@ export class Dispatcher {
     const control = request.control!;
     if (control.state === RequestState.settled || control.abandoned) return;
     this.counters.cancelled++;
-    if (control.state === RequestState.waiting) {
+    if (control.state === RequestState.grouped) {
+      // The group's call goes on for its other members.
+      this.syncs.leave(request);
+      settle(request, error);
+    } else if (control.state === RequestState.waiting) {
       const at = this.waiting.indexOf(request, this.waitingHead);
       if (at >= 0) this.waiting.splice(at, 1);
       settle(request, error);
@@ -381,6 +412,8 @@ export class Dispatcher {
     records[base + RecordField.memAlign] = request.target.memAlign;
     records[base + RecordField.status] = RecordStatus.ok;
     this.positions[index * recordDoubles + recordPositionDouble] = request.position;
+    const guard = request.control === undefined ? undefined : request.control.guard;
+    this.positions[index * recordDoubles + recordDeadlineDouble] = guard === undefined ? 0 : guard.deadline;
   }
 
   private flush(): void {
@@ -407,7 +440,12 @@ export class Dispatcher {
         this.inflight++;
         this.counters.submitted++;
         const control = this.slotRequest[slot]!.control;
-        if (control !== undefined) control.state = RequestState.inFlight;
+        if (control !== undefined) {
+          control.state = RequestState.inFlight;
+          if (control.guard !== undefined && this.records[index * recordInts + RecordField.deadlineInKernel] === 1) {
+            control.guard.kernelTakesDeadline();
+          }
+        }
       } else {
         this.finish(slot, rejectionFor(status!, this.slotRequest[slot]!));
       }
@@ -446,11 +484,12 @@ export class Dispatcher {
   }
 
   private failInflight(errorFor: (request: IoRequest) => AioError): void {
-    for (let slot = 0; slot < this.depth; slot++) {
-      const request = this.slotRequest[slot];
-      if (request === undefined) continue;
+    // Taken before any settles: a settled sync group issues its next call into a free slot, which is not in flight.
+    const inflight: number[] = [];
+    for (let slot = 0; slot < this.depth; slot++) if (this.slotRequest[slot] !== undefined) inflight.push(slot);
+    for (const slot of inflight) {
       this.inflight--;
-      this.finish(slot, errorFor(request));
+      this.finish(slot, errorFor(this.slotRequest[slot]!));
     }
   }
 
@@ -468,6 +507,10 @@ export class Dispatcher {
       const slot = completions[i * completionInts + CompletionField.slot]!;
       const result = completions[i * completionInts + CompletionField.result]!;
       const request = this.slotRequest[slot]!;
+      if (result === CompletionResult.deadlinePassed) {
+        this.deadlinePassed(request);
+        continue;
+      }
       this.inflight--;
       this.counters.completed++;
       // Native code timed it with the clock readings it takes anyway (contract.h).
@@ -486,6 +529,21 @@ export class Dispatcher {
     }
     this.admitWaiting();
     if (this.batch.count > 0) this.scheduleFlush();
+    this.notifyIfIdle();
+  }
+
+  // The kernel's timer for the request's deadline fired and asked the kernel
+  // to cancel it: reject now; the slot and its buffers stay until the
+  // request's own completion, which says whether the cancel was honoured.
+  private deadlinePassed(request: IoRequest): void {
+    const control = request.control!;
+    if (control.abandoned || control.state === RequestState.settled) return;
+    this.counters.cancelled++;
+    this.counters.cancelsAsked++;
+    this.counters.linkTimeoutsFired++;
+    control.abandoned = true;
+    control.cancelAsked = true;
+    settleOutcome(request, control.guard!.timedOut());
     this.notifyIfIdle();
   }
 
@@ -528,6 +586,29 @@ export class Dispatcher {
     else settle(request, outcome);
   }
 
+  // The one call a sync group makes. Its target stands for the file but counts
+  // nothing: each member was counted on the file, and settles on its own.
+  private issueSync(first: IoRequest, op: number, done: (outcome: number | AioError) => void): IoRequest {
+    const file = first.target;
+    const call: IoRequest = {
+      target: { fd: file.fd, path: file.path, memAlign: file.memAlign, writable: file.writable, integrity: file.integrity, requestSettled: ignore },
+      op,
+      buffers: undefined,
+      position: 0,
+      length: 0,
+      dsync: false,
+      atomic: false,
+      pi: undefined,
+      resolve: done,
+      reject: done,
+      batch: undefined,
+      index: 0,
+      control: newControl(),
+    };
+    this.admit(call);
+    return call;
+  }
+
   private notifyIfIdle(): void {
     if (this.idleWaiters.length === 0 || !this.idle()) return;
     const waiters = this.idleWaiters;
@@ -558,6 +639,14 @@ function settleOutcome(request: IoRequest, outcome: number | AioError): void {
   } else {
     request.reject!(outcome);
   }
+}
+
+function ignore(): void {}
+
+/** A group call's outcome as one member sees it: an error names the member's own op. */
+function memberOutcome(outcome: number | AioError, member: IoRequest, engine: EngineName): number | AioError {
+  if (typeof outcome === 'number' || outcome.errno === undefined) return outcome;
+  return systemError(outcome.errno, outcome.syscall ?? opNames[member.op]!, context(member, engine));
 }
 
 function context(request: IoRequest, engine?: string) {

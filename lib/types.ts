@@ -331,6 +331,25 @@ export interface RingStats {
   /** Of those, the ones the engine did stop: they completed with ECANCELED instead of transferring. */
   cancelsHonoured: number;
   /**
+   * fsync/fdatasync requests that made no call of their own: each joined a
+   * call another request on the same file had asked for and that had not yet
+   * started (see README "Sync coalescing"). `submitted`, `completed` and
+   * `latencyUs.sync` count the calls, not the requests.
+   */
+  syncsCoalesced: number;
+  /**
+   * io_uring: requests whose timeoutMs went to the kernel with them, as a
+   * linked IORING_OP_LINK_TIMEOUT carrying the time left at submission. Always
+   * 0 on libaio and thread-pool rings, whose deadlines are timers in JS.
+   */
+  linkTimeouts: number;
+  /**
+   * Of those, the ones whose kernel timer fired first: they rejected with
+   * ERR_AIO_TIMEOUT and count in cancelled and cancelsAsked too.
+   */
+  linkTimeoutsFired: number;
+
+  /**
    * Per kind of request, microseconds from its submission to the engine until
    * its completion reached JS (time waiting in JS for a slot is not included):
    * count, mean, p50, p99, p999 and max, from fixed-memory log-linear
@@ -425,6 +444,13 @@ export interface LogOptions {
   /** Permission bits for a created file. Default 0o644. */
   mode?: number;
 }
+
+/**
+ * log.append()'s options. An abort or deadline before the record joins a
+ * group removes it unwritten; once its group is being written the append still
+ * rejects at once, but the record may become durable (see README "Log").
+ */
+export type LogAppendOptions = CancelOptions;
 
 /** log.read()'s options. */
 export interface LogReadOptions {

@@ -25,6 +25,7 @@
 #include "integrity/kernel_pi.h"
 #include "integrity/protected_io.h"
 #include "integrity/protection.h"
+#include "log/file_lock.h"
 #include "log/frame.h"
 #include "contract.h"
 #include "delivery.h"
@@ -49,6 +50,14 @@ void countFork() { forkGeneration.fetch_add(1, std::memory_order_relaxed); }
 
 bool isAligned(const void* address, int32_t alignment) {
   return alignment <= 1 || (reinterpret_cast<uintptr_t>(address) % static_cast<uint32_t>(alignment)) == 0;
+}
+
+// A record's deadline (milliseconds on the uv_hrtime() clock) as nanoseconds
+// left after `nowNs`; one when it has already passed, so that the kernel
+// cancels at once rather than never.
+uint64_t remainingNs(double deadlineMs, uint64_t nowNs) {
+  const double deadlineNs = deadlineMs * 1e6;
+  return deadlineNs > static_cast<double>(nowNs) + 1 ? static_cast<uint64_t>(deadlineNs - static_cast<double>(nowNs)) : 1;
 }
 
 size_t elementBytes(napi_typedarray_type type) {
@@ -120,6 +129,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
                         InstanceMethod<&EngineBinding::RegisterFile>("registerFile"),
                         InstanceMethod<&EngineBinding::UnregisterFile>("unregisterFile"),
                         InstanceMethod<&EngineBinding::Cancel>("cancel"),
+                        InstanceMethod<&EngineBinding::LinksInKernel>("linksInKernel"),
                         InstanceMethod<&EngineBinding::SetProtection>("setProtection"),
                         InstanceMethod<&EngineBinding::ClearProtection>("clearProtection"),
                         InstanceMethod<&EngineBinding::TakeIntegrityFaults>("takeIntegrityFaults")});
@@ -201,19 +211,39 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     if (count > depth_) count = depth_;
     uint32_t nextBuffer = 0;
     uint32_t valid = 0;
+    uint64_t nowNs = 0;
+    // A kernel chain (kFlagLinkNext) stops at a refused record: the valid
+    // request before it ends the chain, and the records after it in the chain
+    // are not started, as the kernel would have cancelled them.
+    bool previousLinks = false;
+    bool chainBroken = false;
     for (uint32_t index = 0; index < count; ++index) {
       auto* record = reinterpret_cast<SubmissionRecord*>(submissionBytes_ + index * kRecordBytes);
       Request& request = requests_[valid];
       record->status = describe(env, *record, buffers, &nextBuffer, &request);
+      record->deadlineInKernel = 0;
       napi_value tuples = nullptr;
       if ((record->flags & kFlagProtectionTuples) && napi_get_element(env, buffers, nextBuffer++, &tuples) != napi_ok) {
         tuples = nullptr;
       }
+      if (chainBroken) record->status = kStatusNotStarted;
       if (record->status == kStatusOk && record->slot >= 0) {
         slotVerifies_[request.slot] = 0;
         if (!protectedFiles_.empty()) record->status = protect(env, tuples, request);
       }
-      if (record->status == kStatusOk) requestRecords_[valid++] = index;
+      const bool linksNext = (record->flags & kFlagLinkNext) != 0;
+      if (record->status == kStatusOk) {
+        if (record->deadline > 0) {
+          if (nowNs == 0) nowNs = uv_hrtime();
+          request.timeoutNs = remainingNs(record->deadline, nowNs);
+        }
+        requestRecords_[valid++] = index;
+        previousLinks = linksNext;
+      } else {
+        if (previousLinks) requests_[valid - 1].flags &= ~kFlagLinkNext;
+        previousLinks = false;
+        chainBroken = linksNext;
+      }
     }
 
     uint32_t readyBefore = engine_->readyCount();
@@ -226,6 +256,9 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
       slotRequests_[request.slot] = request;
       slotSubmittedNs_[request.slot] = submittedNs;
       if (adaptive) poller_.submitted(request.slot, request.op, submittedNs);
+      if (request.timeoutNs > 0 && engine_->deadlineArmed(request.slot)) {
+        reinterpret_cast<SubmissionRecord*>(submissionBytes_ + requestRecords_[i] * kRecordBytes)->deadlineInKernel = 1;
+      }
     }
     if (accepted > 0) {
       uint32_t readyAfter = engine_->readyCount();
@@ -253,6 +286,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     request->iovcnt = 0;
     request->fixedBuffer = -1;
     request->piAttribute = nullptr;
+    request->timeoutNs = 0;
     switch (request->op) {
       case OpCode::kRead:
       case OpCode::kWrite: {
@@ -373,13 +407,14 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return info.Env().Undefined();
   }
 
-  // () -> { syscalls, fixedBufferOps, fixedFileOps, busyPolls, busyPollHits }
+  // () -> { syscalls, fixedBufferOps, fixedFileOps, linkTimeouts, busyPolls, busyPollHits, ... }
   Napi::Value Counters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object counters = Napi::Object::New(env);
     counters.Set("syscalls", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->syscalls()) : 0));
     counters.Set("fixedBufferOps", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->fixedBufferOps()) : 0));
     counters.Set("fixedFileOps", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->fixedFileOps()) : 0));
+    counters.Set("linkTimeouts", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->linkTimeouts()) : 0));
     counters.Set("busyPolls", Napi::Number::New(env, static_cast<double>(busyPolls_)));
     counters.Set("busyPollHits", Napi::Number::New(env, static_cast<double>(busyPollHits_)));
     counters.Set("adaptivePolls", Napi::Number::New(env, static_cast<double>(poller_.polls())));
@@ -509,6 +544,11 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return Napi::Number::New(info.Env(), static_cast<int32_t>(outcome));
   }
 
+  // () -> whether kFlagLinkNext chains run in the kernel (Engine::linksInKernel)
+  Napi::Value LinksInKernel(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), engine_ && engine_->linksInKernel());
+  }
+
   bool forked() const { return forkGeneration.load(std::memory_order_relaxed) != forkGeneration_; }
 
   static void OnReadable(uv_poll_t* handle, int status, int) {
@@ -561,6 +601,11 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
       int64_t reapedNs = 0;
       for (uint32_t i = 0; i < count; ++i) {
         const uint32_t slot = completions_[i].slot;
+        // News of a kernel deadline, not the request's end: the slot stays busy.
+        if (completions_[i].result == kResultDeadlinePassed) {
+          completionRecords_[i] = CompletionRecord{static_cast<int32_t>(slot), kCompletionDeadlinePassed, 0};
+          continue;
+        }
         int64_t latencyNs = 0;
         if (timed) {
           if (seenReady > 0) {
@@ -1114,6 +1159,16 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// lockLog(fd) -> 0, EAGAIN (another open file holds the log), or the errno;
+// unlockLog(fd) -> 0 or the errno. See log/file_lock.h.
+Napi::Value LockLog(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), logformat::lockExclusive(info[0].As<Napi::Number>().Int32Value()));
+}
+
+Napi::Value UnlockLog(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), logformat::unlock(info[0].As<Napi::Number>().Int32Value()));
+}
+
 // contract.h's values, with engine.h's op codes and flags and probe.h's engine
 // names, for test/25.contract.test.ts to hold lib/native-contract.ts to.
 Napi::Object contractObject(Napi::Env env) {
@@ -1132,6 +1187,7 @@ Napi::Object contractObject(Napi::Env env) {
   Napi::Object flags = Napi::Object::New(env);
   flags.Set("dsync", kFlagDsync);
   flags.Set("atomic", kFlagAtomic);
+  flags.Set("linkNext", kFlagLinkNext);
   flags.Set("protectionTuples", kFlagProtectionTuples);
   contract.Set("flags", flags);
   contract.Set("recordBytes", kRecordBytes);
@@ -1143,12 +1199,15 @@ Napi::Object contractObject(Napi::Env env) {
   offsets.Set("length", static_cast<uint32_t>(offsetof(SubmissionRecord, length)));
   offsets.Set("memAlign", static_cast<uint32_t>(offsetof(SubmissionRecord, memAlign)));
   offsets.Set("status", static_cast<uint32_t>(offsetof(SubmissionRecord, status)));
+  offsets.Set("deadlineInKernel", static_cast<uint32_t>(offsetof(SubmissionRecord, deadlineInKernel)));
   offsets.Set("position", static_cast<uint32_t>(offsetof(SubmissionRecord, position)));
+  offsets.Set("deadline", static_cast<uint32_t>(offsetof(SubmissionRecord, deadline)));
   contract.Set("recordOffsets", offsets);
   Napi::Object statuses = Napi::Object::New(env);
   statuses.Set("ok", static_cast<int32_t>(kStatusOk));
   statuses.Set("misaligned", static_cast<int32_t>(kStatusMisaligned));
   statuses.Set("tooSmall", static_cast<int32_t>(kStatusTooSmall));
+  statuses.Set("notStarted", static_cast<int32_t>(kStatusNotStarted));
   contract.Set("recordStatuses", statuses);
   contract.Set("completionBytes", kCompletionBytes);
   Napi::Object completionOffsets = Napi::Object::New(env);
@@ -1162,6 +1221,7 @@ Napi::Object contractObject(Napi::Env env) {
   contract.Set("submitAnswers", answers);
   Napi::Object completionResults = Napi::Object::New(env);
   completionResults.Set("integrityFault", kCompletionIntegrityFault);
+  completionResults.Set("deadlinePassed", kCompletionDeadlinePassed);
   contract.Set("completionResults", completionResults);
   Napi::Object cancelOutcomes = Napi::Object::New(env);
   cancelOutcomes.Set("notAsked", static_cast<int32_t>(CancelOutcome::kNotAsked));
@@ -1202,6 +1262,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attachLoopDevice", Napi::Function::New(env, AttachLoopDevice));
   exports.Set("setBlockDeviceReadOnly", Napi::Function::New(env, SetBlockDeviceReadOnly));
   exports.Set("allocate", Napi::Function::New(env, Allocate));
+  exports.Set("lockLog", Napi::Function::New(env, LockLog));
+  exports.Set("unlockLog", Napi::Function::New(env, UnlockLog));
   exports.Set("contract", contractObject(env));
   exportChecksums(env, exports);
   exports.Set("generateProtection", Napi::Function::New(env, GenerateProtection));

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "engine.h"
+
 namespace aioring {
 
 // One request as JS writes it. Passing requests through shared memory costs no
@@ -22,15 +24,22 @@ struct SubmissionRecord {
   int32_t length;    // bytes for read/write, buffer count for readv/writev
   int32_t memAlign;  // required buffer address alignment for this file
   int32_t status;    // written back by native code: RecordStatus
-  int32_t reserved;
+  // Written back by native code: 1 when the engine took the deadline into the
+  // kernel (Engine::deadlineArmed), so JS need not time the request itself.
+  int32_t deadlineInKernel;
   double position;
+  // When the request is to be cancelled, in milliseconds on libuv's
+  // uv_hrtime() clock (CLOCK_MONOTONIC; process.hrtime() in JS); 0 for never.
+  double deadline;
 };
-constexpr uint32_t kRecordBytes = 40;
+constexpr uint32_t kRecordBytes = 48;
 static_assert(sizeof(SubmissionRecord) == kRecordBytes, "the record size is part of the contract");
 static_assert(offsetof(SubmissionRecord, position) % sizeof(double) == 0, "JS reads the position as a Float64Array element");
+static_assert(offsetof(SubmissionRecord, deadline) % sizeof(double) == 0, "JS writes the deadline as a Float64Array element");
 
-// Why a record was refused before it reached the engine.
-enum RecordStatus : int32_t { kStatusOk = 0, kStatusMisaligned = 1, kStatusTooSmall = 2 };
+// Why a record was refused before it reached the engine. kStatusNotStarted:
+// a record of a kernel chain (kFlagLinkNext) behind one that was refused.
+enum RecordStatus : int32_t { kStatusOk = 0, kStatusMisaligned = 1, kStatusTooSmall = 2, kStatusNotStarted = 3 };
 
 // One completion as JS reads it: the record's slot, bytes or -errno, and the
 // nanoseconds from its submission to its reaping (0 when the binding does not
@@ -53,6 +62,10 @@ constexpr uint32_t kFlagProtectionTuples = 1u << 8;
 // A completion's result for a read whose data failed its protection check; the
 // binding's takeIntegrityFaults(slot) then says how.
 constexpr int32_t kCompletionIntegrityFault = INT32_MIN;
+
+// A completion's result that is no request's end: the slot's deadline passed in
+// the kernel, which was asked to cancel the request; its own completion follows.
+constexpr int32_t kCompletionDeadlinePassed = kResultDeadlinePassed;
 
 // submit()'s answers that are not a count of consumed records.
 constexpr int32_t kSubmitClosed = -1;

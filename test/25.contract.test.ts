@@ -24,6 +24,7 @@ import {
   recordBytes,
   recordDoubles,
   recordInts,
+  recordDeadlineDouble,
   recordPositionDouble,
   tupleBytes,
 } from '../lib/native-contract';
@@ -48,7 +49,7 @@ describe('the JS <-> native contract', () => {
     expect(recordInts * 4).toBe(contract.recordBytes);
     expect(recordDoubles * 8).toBe(contract.recordBytes);
     const offsets = Object.fromEntries(Object.entries(RecordField).map(([field, index]) => [field, index * 4]));
-    expect({ ...offsets, position: recordPositionDouble * 8 }).toEqual(contract.recordOffsets);
+    expect({ ...offsets, position: recordPositionDouble * 8, deadline: recordDeadlineDouble * 8 }).toEqual(contract.recordOffsets);
   });
 
   it('reads record statuses, completion records and submit answers as native code writes them', () => {

@@ -259,6 +259,79 @@ describe.runIf(availableEngines.includes('io_uring'))('io_uring: in flight', () 
     }
   });
 
+  it('timeoutMs goes to the kernel as IORING_OP_LINK_TIMEOUT: its timer rejects the read; a request done in time leaves nothing behind', async () => {
+    const file = await ring.open(fifo, { write: true, direct: false });
+    const writer = fs.openSync(fifo, 'r+');
+    try {
+      const before = ring.stats();
+      const buffer = filled(4096, 0xaa);
+      await expect(file.read(buffer, 0, { timeoutMs: 30 })).rejects.toMatchObject({ code: 'ERR_AIO_TIMEOUT', op: 'read', path: fifo });
+      const timedOut = ring.stats();
+      expect(timedOut.linkTimeouts - before.linkTimeouts).toBe(1);
+      expect(timedOut.linkTimeoutsFired - before.linkTimeoutsFired).toBe(1);
+      expect(timedOut.cancelled - before.cancelled).toBe(1);
+      expect(timedOut.cancelsAsked - before.cancelsAsked).toBe(1);
+      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(ring.stats().cancelsHonoured - before.cancelsHonoured).toBe(1);
+      // The kernel's cancel took the read before it took any data: the next read gets all of it.
+      fs.writeSync(writer, Buffer.alloc(4096, 0x3c));
+      expect(buffer.every((byte) => byte === 0xaa)).toBe(true);
+      const next = allocAligned(4096);
+      expect(await file.read(next, 0, { timeoutMs: 60_000 })).toBe(4096);
+      expect(next.every((byte) => byte === 0x3c)).toBe(true);
+      const after = ring.stats();
+      expect(after.linkTimeouts - before.linkTimeouts).toBe(2);
+      expect(after.linkTimeoutsFired - before.linkTimeoutsFired).toBe(1);
+      expect(after.cancelled - before.cancelled).toBe(1);
+      expect(after.completed - before.completed).toBe(2);
+    } finally {
+      fs.closeSync(writer);
+      await file.close();
+    }
+  });
+
+  it('a full ring of requests with deadlines reaches the kernel at once: the ring has room for each request and its timeout', async () => {
+    const file = await ring.open(fifo, { write: true, direct: false });
+    try {
+      const before = ring.stats();
+      const reads = Array.from({ length: 4 }, () => file.read(allocAligned(4096), 0, { timeoutMs: 40 }));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(ring.stats().inflight).toBe(4);
+      expect(ring.stats().linkTimeouts - before.linkTimeouts).toBe(4);
+      for (const outcome of await Promise.allSettled(reads)) {
+        expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_AIO_TIMEOUT' });
+      }
+      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const after = ring.stats();
+      expect(after.linkTimeoutsFired - before.linkTimeoutsFired).toBe(4);
+      expect(after.cancelsHonoured - before.cancelsHonoured).toBe(4);
+    } finally {
+      await file.close();
+    }
+  });
+
+  it('a request still waiting in JS for a slot when its deadline passes times out in JS and never reaches the kernel', async () => {
+    const file = await ring.open(fifo, { write: true, direct: false });
+    try {
+      const controller = new AbortController();
+      const holders = Array.from({ length: 4 }, () => file.read(allocAligned(4096), 0, { signal: controller.signal }));
+      await new Promise((resolve) => setImmediate(resolve));
+      const before = ring.stats();
+      expect(before.inflight).toBe(4);
+      await expect(file.read(allocAligned(4096), 0, { timeoutMs: 20 })).rejects.toMatchObject({ code: 'ERR_AIO_TIMEOUT' });
+      const after = ring.stats();
+      expect(after.submitted - before.submitted).toBe(0);
+      expect(after.linkTimeouts - before.linkTimeouts).toBe(0);
+      expect(after.cancelled - before.cancelled).toBe(1);
+      expect(after.cancelsAsked - before.cancelsAsked).toBe(0);
+      controller.abort();
+      for (const outcome of await Promise.allSettled(holders)) expect(outcome.status).toBe('rejected');
+      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    } finally {
+      await file.close();
+    }
+  });
+
   it('close() waits for the kernel to let go of an abandoned request', async () => {
     const file = await ring.open(fifo, { write: true, direct: false });
     const controller = new AbortController();

@@ -46,6 +46,46 @@ describe.skipIf(skipReason !== undefined)('on a throttled loop device', () => {
     await device?.close();
   });
 
+  describe.runIf(availableEngines.includes('io_uring'))('io_uring: deadlines in the kernel', () => {
+    it("the linked timeout rejects while the read is on the device; the ring's one slot is reused only after the read's own completion", async () => {
+      const ring = new Ring({ engine: 'io_uring', depth: 1 });
+      try {
+        const file = await ring.open(device.path);
+        // The throttle lets its first slice through at once: read until one waits.
+        let late: Buffer | undefined;
+        for (let i = 0; i < 16 && late === undefined; i++) {
+          const buffer = allocAligned(block).fill(canary);
+          try {
+            await file.read(buffer, i * block, { timeoutMs: 5 });
+          } catch (error) {
+            expect(error).toMatchObject({ code: 'ERR_AIO_TIMEOUT', op: 'read' });
+            late = buffer;
+          }
+        }
+        expect(late).toBeDefined();
+        // Rejected with the read still in the kernel, its slot (the only one) still taken.
+        const rejected = ring.stats();
+        expect(rejected.inflight).toBe(1);
+        expect(rejected.linkTimeoutsFired).toBe(1);
+        expect(rejected.cancelsAsked).toBe(1);
+        const next = allocAligned(block).fill(canary);
+        const reading = file.read(next, 0);
+        expect(ring.stats().queued).toBe(1);
+        expect(ring.stats().submitted).toBe(rejected.submitted);
+        expect(await reading).toBe(block);
+        expect(next.every((byte) => byte === pattern)).toBe(true);
+        // The late read either landed in its own pinned buffer or was cancelled; nothing in between.
+        const stats = ring.stats();
+        if (stats.cancelsHonoured === 0) expect(late!.every((byte) => byte === pattern)).toBe(true);
+        else expect(late!.every((byte) => byte === canary)).toBe(true);
+        expect(stats.completed).toBe(rejected.completed + 2);
+        await file.close();
+      } finally {
+        await ring.close();
+      }
+    });
+  });
+
   describe.each(availableEngines)('engine %s', (engine) => {
     it('timeoutMs rejects with ERR_AIO_TIMEOUT while the read is in flight; the late data lands only in the pinned buffer', async () => {
       const ring = new Ring({ engine, depth: 8 });
