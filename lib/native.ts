@@ -36,6 +36,7 @@ export interface NativeCounters {
   syscalls: number;
   fixedBufferOps: number;
   fixedFileOps: number;
+  linkedSubmits: number;
   linkTimeouts: number;
   busyPolls: number;
   busyPollHits: number;
