@@ -28,6 +28,7 @@ import {
 } from './native-contract';
 import { LatencyRecorder } from './latency';
 import { PendingBatch } from './pending-batch';
+import { SyncCoalescer } from './sync-coalescer';
 import type { EngineName, FileProtection, RingStats } from './types';
 
 /** What a request needs to know about the file it targets. */
@@ -78,6 +79,8 @@ export const enum RequestState {
   /** Handed to the engine; only its completion frees the slot. */
   inFlight,
   settled,
+  /** A sync in a group of its file's syncs, which one call settles (see lib/sync-coalescer.ts). */
+  grouped,
 }
 
 export interface RequestControl {
@@ -165,9 +168,15 @@ export class Dispatcher {
     cancelled: 0,
     cancelsAsked: 0,
     cancelsHonoured: 0,
+    syncsCoalesced: 0,
     linkTimeoutsFired: 0,
   };
   private readonly flushBound = () => this.flush();
+  private readonly syncs = new SyncCoalescer<IoRequest, IoRequest>({
+    issue: (first, op, done) => this.issueSync(first, op, done),
+    started: (call) => call.control!.state === RequestState.inFlight || call.control!.state === RequestState.settled,
+    settle: (member, outcome) => settle(member, memberOutcome(outcome as number | AioError, member, this.engine)),
+  });
 
   static open(
     engine: EngineName,
@@ -211,8 +220,21 @@ export class Dispatcher {
     this.batch = new PendingBatch(depth);
   }
 
-  /** Queues a request whose settlement (resolve/reject or batch) is already set. */
+  /**
+   * Queues a request whose settlement (resolve/reject or batch) is already
+   * set. A sync joins its file's group of syncs, which makes one call for all.
+   */
   enqueue(request: IoRequest): void {
+    if ((request.op === OpCodes.fsync || request.op === OpCodes.fdatasync) && !this.closed) {
+      if (request.control !== undefined) request.control.state = RequestState.grouped;
+      if (this.syncs.add(request)) this.counters.syncsCoalesced++;
+      return;
+    }
+    this.admit(request);
+  }
+
+  /** Queues a request for the engine: in a slot if one is free, else in the waiting queue. */
+  private admit(request: IoRequest): void {
     if (this.closed) {
       settle(request, ringClosed(request));
       return;
@@ -272,7 +294,11 @@ export class Dispatcher {
     const control = request.control!;
     if (control.state === RequestState.settled || control.abandoned) return;
     this.counters.cancelled++;
-    if (control.state === RequestState.waiting) {
+    if (control.state === RequestState.grouped) {
+      // The group's call goes on for its other members.
+      this.syncs.leave(request);
+      settle(request, error);
+    } else if (control.state === RequestState.waiting) {
       const at = this.waiting.indexOf(request, this.waitingHead);
       if (at >= 0) this.waiting.splice(at, 1);
       settle(request, error);
@@ -517,11 +543,12 @@ export class Dispatcher {
   }
 
   private failInflight(errorFor: (request: IoRequest) => AioError): void {
-    for (let slot = 0; slot < this.depth; slot++) {
-      const request = this.slotRequest[slot];
-      if (request === undefined) continue;
+    // Taken before any settles: a settled sync group issues its next call into a free slot, which is not in flight.
+    const inflight: number[] = [];
+    for (let slot = 0; slot < this.depth; slot++) if (this.slotRequest[slot] !== undefined) inflight.push(slot);
+    for (const slot of inflight) {
       this.inflight--;
-      this.finish(slot, errorFor(request));
+      this.finish(slot, errorFor(this.slotRequest[slot]!));
     }
   }
 
@@ -618,6 +645,30 @@ export class Dispatcher {
     else settle(request, outcome);
   }
 
+  // The one call a sync group makes. Its target stands for the file but counts
+  // nothing: each member was counted on the file, and settles on its own.
+  private issueSync(first: IoRequest, op: number, done: (outcome: number | AioError) => void): IoRequest {
+    const file = first.target;
+    const call: IoRequest = {
+      target: { fd: file.fd, path: file.path, memAlign: file.memAlign, writable: file.writable, integrity: file.integrity, requestSettled: ignore },
+      op,
+      buffers: undefined,
+      position: 0,
+      length: 0,
+      dsync: false,
+      atomic: false,
+      linkNext: false,
+      pi: undefined,
+      resolve: done,
+      reject: done,
+      batch: undefined,
+      index: 0,
+      control: newControl(),
+    };
+    this.admit(call);
+    return call;
+  }
+
   private notifyIfIdle(): void {
     if (this.idleWaiters.length === 0 || !this.idle()) return;
     const waiters = this.idleWaiters;
@@ -648,6 +699,14 @@ function settleOutcome(request: IoRequest, outcome: number | AioError): void {
   } else {
     request.reject!(outcome);
   }
+}
+
+function ignore(): void {}
+
+/** A group call's outcome as one member sees it: an error names the member's own op. */
+function memberOutcome(outcome: number | AioError, member: IoRequest, engine: EngineName): number | AioError {
+  if (typeof outcome === 'number' || outcome.errno === undefined) return outcome;
+  return systemError(outcome.errno, outcome.syscall ?? opNames[member.op]!, context(member, engine));
 }
 
 function context(request: IoRequest, engine?: string) {

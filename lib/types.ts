@@ -329,6 +329,13 @@ export interface RingStats {
   /** Of those, the ones the engine did stop: they completed with ECANCELED instead of transferring. */
   cancelsHonoured: number;
   /**
+   * fsync/fdatasync requests that made no call of their own: each joined a
+   * call another request on the same file had asked for and that had not yet
+   * started (see README "Sync coalescing"). `submitted`, `completed` and
+   * `latencyUs.sync` count the calls, not the requests.
+   */
+  syncsCoalesced: number;
+  /**
    * io_uring: requests whose timeoutMs went to the kernel with them, as a
    * linked IORING_OP_LINK_TIMEOUT carrying the time left at submission. Always
    * 0 on libaio and thread-pool rings, whose deadlines are timers in JS.
