@@ -38,6 +38,7 @@ export interface NativeCounters {
   syscalls: number;
   fixedBufferOps: number;
   fixedFileOps: number;
+  linkedSubmits: number;
   linkTimeouts: number;
   busyPolls: number;
   busyPollHits: number;

@@ -348,6 +348,12 @@ export interface RingStats {
    * ERR_AIO_TIMEOUT and count in cancelled and cancelsAsked too.
    */
   linkTimeoutsFired: number;
+  /**
+   * io_uring: entries of ordered batches submitted linked to the next entry
+   * (IOSQE_IO_LINK), which the kernel then starts with no turn through JS.
+   * Always 0 on libaio and thread-pool rings, where JS holds each entry back.
+   */
+  linkedSubmits: number;
 
   /**
    * Per kind of request, microseconds from its submission to the engine until

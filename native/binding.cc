@@ -407,13 +407,14 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return info.Env().Undefined();
   }
 
-  // () -> { syscalls, fixedBufferOps, fixedFileOps, linkTimeouts, busyPolls, busyPollHits, ... }
+  // () -> { syscalls, fixedBufferOps, fixedFileOps, linkedSubmits, linkTimeouts, busyPolls, busyPollHits, ... }
   Napi::Value Counters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object counters = Napi::Object::New(env);
     counters.Set("syscalls", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->syscalls()) : 0));
     counters.Set("fixedBufferOps", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->fixedBufferOps()) : 0));
     counters.Set("fixedFileOps", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->fixedFileOps()) : 0));
+    counters.Set("linkedSubmits", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->linkedOps()) : 0));
     counters.Set("linkTimeouts", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->linkTimeouts()) : 0));
     counters.Set("busyPolls", Napi::Number::New(env, static_cast<double>(busyPolls_)));
     counters.Set("busyPollHits", Napi::Number::New(env, static_cast<double>(busyPollHits_)));
