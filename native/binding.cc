@@ -246,7 +246,9 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
       }
     }
 
-    uint32_t readyBefore = engine_->readyCount();
+    const uint32_t readyBefore = engine_->readyCount();
+    const uint32_t inFlightBefore = engine_->inFlight();
+    const uint32_t pendingBefore = inFlightBefore > readyBefore ? inFlightBefore - readyBefore : 0;
     uint32_t accepted = engine_->submit(requests_.data(), valid);
     const bool adaptive = adaptivePolling();
     const int64_t submittedNs = (adaptive || latencyTiming_) && accepted > 0 ? monotonicNs() : 0;
@@ -261,9 +263,8 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
       }
     }
     if (accepted > 0) {
-      uint32_t readyAfter = engine_->readyCount();
-      uint32_t completedInline = readyAfter > readyBefore ? readyAfter - readyBefore : 0;
-      completionsPerCallback_ = completionsPerCallback(depth_, accepted, completedInline);
+      const uint32_t finishedInline = completedInline(readyBefore, engine_->readyCount(), pendingBefore);
+      completionsPerCallback_ = completionsPerCallback(depth_, accepted, finishedInline);
     }
     holdWhileBusy();
     // Records the engine did not take (it was full) are resubmitted by JS later;

@@ -722,6 +722,12 @@ void checkDelivery() {
   CHECK(aioring::completionsPerCallback(128, 10, 5) == 128, "half completed inline did not take a whole ring per callback");
   CHECK(aioring::completionsPerCallback(128, 10, 4) == 16, "fewer than half inline did not use the device's size");
   CHECK(aioring::completionsPerCallback(128, 10, 0) == 16, "none inline did not use the device's size");
+  // Completions that land during the call are inline only beyond what was already in flight.
+  CHECK(aioring::completedInline(0, 4, 0) == 4, "four new completions with nothing pending were not inline");
+  CHECK(aioring::completedInline(2, 6, 0) == 4, "completions ready before the call were counted as inline");
+  CHECK(aioring::completedInline(0, 4, 28) == 0, "a device's completions of earlier requests were taken for inline ones");
+  CHECK(aioring::completedInline(1, 8, 3) == 4, "only what the earlier requests cannot account for is inline");
+  CHECK(aioring::completedInline(5, 3, 0) == 0, "fewer ready after the call than before gave a count");
 
   // The budget: max(depth, kMinCompletionsPerWake).
   WakeUp small(1, false);
