@@ -18,7 +18,9 @@ import {
   RequestFlags,
   SubmitAnswer,
   completionBytes,
+  completionDoubles,
   completionInts,
+  completionLatencyDouble,
   opNames,
   recordBytes,
   recordDoubles,
@@ -58,6 +60,8 @@ export interface IoRequest {
   dsync: boolean;
   /** RWF_ATOMIC: the write lands whole or not at all. */
   atomic: boolean;
+  /** Part of a kernel chain, linked to the request placed after it (see Dispatcher.enqueueChain). */
+  linkNext: boolean;
   /** Protection tuples, for a protected file's separate layout. */
   pi: ArrayBufferView | undefined;
   resolve: ((bytes: number) => void) | undefined;
@@ -138,12 +142,11 @@ export class Dispatcher {
   private readonly records: Int32Array;
   private readonly positions: Float64Array;
   private readonly completions: Int32Array;
+  private readonly completionLatencies: Float64Array;
 
   private readonly freeSlots: Int32Array;
   private freeCount: number;
   private readonly slotRequest: Array<IoRequest | undefined>;
-  /** performance.now() when each slot's request was handed to the engine. */
-  private readonly submittedAt: Float64Array;
   readonly latency = new LatencyRecorder();
   // The engine's own counts at the last resetCounts(), which it cannot zero itself.
   private nativeBaseline: NativeCounters | undefined;
@@ -188,6 +191,7 @@ export class Dispatcher {
     if (!('submit' in opened)) return opened;
     opened.setBusyPoll(busyPollUs);
     opened.setPollBudget(pollBudget);
+    opened.setLatencyTiming(latencyStats);
     dispatcher = new Dispatcher(engine, depth, latencyStats, opened, submissions, completions, onComplete);
     return dispatcher;
   }
@@ -210,11 +214,11 @@ export class Dispatcher {
     this.records = new Int32Array(submissions);
     this.positions = new Float64Array(submissions);
     this.completions = new Int32Array(completions);
+    this.completionLatencies = new Float64Array(completions);
     this.freeSlots = new Int32Array(depth);
     for (let i = 0; i < depth; i++) this.freeSlots[i] = depth - 1 - i;
     this.freeCount = depth;
     this.slotRequest = new Array(depth).fill(undefined);
-    this.submittedAt = new Float64Array(depth);
     this.batch = new PendingBatch(depth);
   }
 
@@ -248,6 +252,30 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * How many requests a kernel chain could take now (see enqueueChain): the
+   * free slots, when the engine runs chains in the kernel and no request waits
+   * for a slot ahead of them; else 0.
+   */
+  chainRoom(): number {
+    return this.linksInKernel && !this.closed && this.waitingHead === this.waiting.length ? this.freeCount : 0;
+  }
+
+  /**
+   * Places at most chainRoom() requests as one kernel chain (IOSQE_IO_LINK):
+   * the engine starts each only once the one before has completed in full,
+   * with no turn through JS; an error or a short transfer completes the rest
+   * with ECANCELED. They go in consecutive records of one flush, and the
+   * engine takes a chain whole or not at all.
+   */
+  enqueueChain(requests: readonly IoRequest[]): void {
+    for (let i = 0; i < requests.length; i++) {
+      const request = requests[i]!;
+      request.linkNext = i + 1 < requests.length;
+      this.place(request);
+    }
+  }
+
   /** Queues a request and returns the promise of its byte count. */
   request(request: IoRequest): Promise<number> {
     const promise = new Promise<number>(captureResolvers);
@@ -278,7 +306,10 @@ export class Dispatcher {
       settle(request, error);
     } else if (control.state === RequestState.batched) {
       const slots = this.batch.takeSlots();
-      for (const slot of slots) if (slot !== control.slot) this.appendToBatch(slot, this.slotRequest[slot]!);
+      for (const slot of slots) {
+        if (slot !== control.slot) this.appendToBatch(slot, this.slotRequest[slot]!);
+        else if (!request.linkNext) this.endChainAtLast();
+      }
       this.finish(control.slot, error);
       this.admitWaiting();
     } else {
@@ -380,6 +411,17 @@ export class Dispatcher {
     this.scheduleFlush();
   }
 
+  // The last record of a kernel chain left the batch: the one before it, if
+  // it linked to it (chains lie in consecutive records), now ends the chain.
+  private endChainAtLast(): void {
+    const last = this.batch.count - 1;
+    if (last < 0) return;
+    const request = this.slotRequest[this.batch.slots[last]!]!;
+    if (!request.linkNext) return;
+    request.linkNext = false;
+    this.records[last * recordInts + RecordField.flags]! &= ~RequestFlags.linkNext;
+  }
+
   /** Writes the slot's record after the batch's last one and lines up its buffers. */
   private appendToBatch(slot: number, request: IoRequest): void {
     this.writeRecord(this.batch.count, slot, request);
@@ -405,6 +447,7 @@ export class Dispatcher {
     records[base + RecordField.flags] =
       (request.dsync ? RequestFlags.dsync : 0) |
       (request.atomic ? RequestFlags.atomic : 0) |
+      (request.linkNext ? RequestFlags.linkNext : 0) |
       (request.pi !== undefined ? RequestFlags.protectionTuples : 0);
     records[base + RecordField.length] = Array.isArray(request.buffers) ? request.buffers.length : request.length;
     records[base + RecordField.memAlign] = request.target.memAlign;
@@ -431,15 +474,12 @@ export class Dispatcher {
       return;
     }
     if (consumed > 0) this.idleRetries = 0;
-    // One clock reading per flush and per completion callback, not per request.
-    const now = consumed > 0 && this.latencyStats ? performance.now() : 0;
     for (let index = 0; index < consumed; index++) {
       const slot = this.batch.slots[index]!;
       const status = this.records[index * recordInts + RecordField.status];
       if (status === RecordStatus.ok) {
         this.inflight++;
         this.counters.submitted++;
-        this.submittedAt[slot] = now;
         const control = this.slotRequest[slot]!.control;
         if (control !== undefined) {
           control.state = RequestState.inFlight;
@@ -462,10 +502,27 @@ export class Dispatcher {
   }
 
   // The engine was full (EAGAIN, or a full submission queue). What it did not
-  // take stays in its slots and goes again once completions make room.
+  // take stays in its slots and goes again once completions make room. The
+  // engine takes kernel chains whole, but the kernel itself can stop inside
+  // one when it runs out of memory: the part it took runs as a chain, and the
+  // rest, which must not start before that part has completed, fails with
+  // EAGAIN (an ordered batch then names it as where the chain broke).
   private keepUnsubmitted(consumed: number): void {
+    const base = (consumed - 1) * recordInts;
+    let cut =
+      consumed > 0 &&
+      this.records[base + RecordField.status] === RecordStatus.ok &&
+      (this.records[base + RecordField.flags]! & RequestFlags.linkNext) !== 0;
     const remaining = this.batch.takeSlots(consumed);
-    for (const slot of remaining) this.appendToBatch(slot, this.slotRequest[slot]!);
+    for (const slot of remaining) {
+      const request = this.slotRequest[slot]!;
+      if (cut) {
+        cut = request.linkNext;
+        this.finish(slot, systemErrorFor(this.engine)(request));
+      } else {
+        this.appendToBatch(slot, request);
+      }
+    }
     if (this.inflight > 0) return; // a completion will make room and flush again
     if (this.idleRetries >= maxIdleRetries) {
       this.failBatch(systemErrorFor(this.engine));
@@ -504,7 +561,6 @@ export class Dispatcher {
   private onComplete(count: number): void {
     const completions = this.completions;
     const latencyStats = this.latencyStats;
-    const now = latencyStats ? performance.now() : 0;
     for (let i = 0; i < count; i++) {
       const slot = completions[i * completionInts + CompletionField.slot]!;
       const result = completions[i * completionInts + CompletionField.result]!;
@@ -515,7 +571,8 @@ export class Dispatcher {
       }
       this.inflight--;
       this.counters.completed++;
-      if (latencyStats) this.latency.record(request.op, (now - this.submittedAt[slot]!) * 1e6);
+      // Native code timed it with the clock readings it takes anyway (contract.h).
+      if (latencyStats) this.latency.record(request.op, this.completionLatencies[i * completionDoubles + completionLatencyDouble]!);
       if (request.control !== undefined && request.control.abandoned) {
         this.release(slot, request, result);
       } else if (result >= 0) {
@@ -599,6 +656,7 @@ export class Dispatcher {
       length: 0,
       dsync: false,
       atomic: false,
+      linkNext: false,
       pi: undefined,
       resolve: done,
       reject: done,
@@ -699,6 +757,11 @@ function rejectionFor(status: number, request: IoRequest): AioError {
       `buffer memory must start on a ${request.target.memAlign}-byte boundary for direct I/O on this file; allocate it with allocAligned()`,
       context(request),
     );
+  }
+  if (status === RecordStatus.notStarted) {
+    const error = systemError(ecanceled, opNames[request.op]!, context(request));
+    error.message += ': not started because an op before it in its kernel chain was refused';
+    return error;
   }
   return libraryError(LibraryCodes.buffer, 'buffer is smaller than the transfer, empty, or detached', context(request));
 }

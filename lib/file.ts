@@ -441,6 +441,7 @@ function newRequest(
     length,
     dsync,
     atomic: false,
+    linkNext: false,
     pi,
     resolve: undefined,
     reject: undefined,

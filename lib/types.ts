@@ -54,9 +54,11 @@ export interface RingOptions {
    */
   strictBuffers?: boolean;
   /**
-   * Record each request's latency for stats().latencyUs: two clock readings
-   * per flush and per completion callback, and one histogram update per
-   * request. false leaves latencyUs empty. Default true.
+   * Record each request's latency for stats().latencyUs, from its submission
+   * to its reaping: native code reads the clock once per submission call and
+   * once per wake-up (the readings adaptive polling takes anyway), and JS
+   * makes one histogram update per request. false leaves latencyUs empty.
+   * Default true.
    */
   latencyStats?: boolean;
 }
@@ -346,6 +348,12 @@ export interface RingStats {
    * ERR_AIO_TIMEOUT and count in cancelled and cancelsAsked too.
    */
   linkTimeoutsFired: number;
+  /**
+   * io_uring: entries of ordered batches submitted linked to the next entry
+   * (IOSQE_IO_LINK), which the kernel then starts with no turn through JS.
+   * Always 0 on libaio and thread-pool rings, where JS holds each entry back.
+   */
+  linkedSubmits: number;
 
   /**
    * Per kind of request, microseconds from its submission to the engine until
