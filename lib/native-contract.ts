@@ -1,7 +1,7 @@
 // The contract between lib/ and the addon that no function signature carries:
 // engine names, op codes, request flags, the submission record JS writes into
 // memory shared with native code, the statuses native code writes back, the
-// completion pairs it hands over, and submit()'s answers that are not a count.
+// completion records it hands over, and submit()'s answers that are not a count.
 // It mirrors native/contract.h, native/engine.h and native/probe.h; the addon
 // exports its values as `contract` and test/25.contract.test.ts compares them.
 
@@ -46,10 +46,16 @@ export const recordDoubles = recordBytes / 8;
  */
 export const RecordStatus = { ok: 0, misaligned: 1, tooSmall: 2, notStarted: 3 } as const;
 
-/** Bytes of one completion pair, and its int32 fields: the record's slot, then its byte count or -errno. */
-export const completionBytes = 8;
+/**
+ * Bytes of one completion record, and its int32 fields: the record's slot,
+ * then its byte count or -errno.
+ */
+export const completionBytes = 16;
 export const completionInts = completionBytes / 4;
 export const CompletionField = { slot: 0, result: 1 } as const;
+/** The record's nanoseconds from submission to reaping (0 untimed), as an element of a Float64Array over the same memory. */
+export const completionLatencyDouble = 1;
+export const completionDoubles = completionBytes / 8;
 
 /** submit()'s answers that are not a count of consumed records (registerBuffers() uses them too). */
 export const SubmitAnswer = { closed: -1, forked: -2 } as const;

@@ -15,6 +15,8 @@ export interface EngineBinding {
   setBusyPoll(microseconds: number): void;
   /** Adaptive polling's share of a core, 0 to 1; 0 is off. */
   setPollBudget(fraction: number): void;
+  /** Whether completions carry their latency (completionLatencyDouble); off, they carry 0. */
+  setLatencyTiming(on: boolean): void;
   /** A number is a SubmitAnswer (closed or forked). */
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number;
   registerFile(fd: number): boolean;
@@ -153,6 +155,8 @@ export interface NativeContract {
   recordOffsets: Record<string, number>;
   recordStatuses: Record<string, number>;
   completionBytes: number;
+  /** Byte offset of each CompletionRecord field. */
+  completionOffsets: Record<string, number>;
   submitAnswers: Record<string, number>;
   checksumAlgorithms: Record<string, number>;
   checksumPaths: Record<string, number>;

@@ -54,9 +54,11 @@ export interface RingOptions {
    */
   strictBuffers?: boolean;
   /**
-   * Record each request's latency for stats().latencyUs: two clock readings
-   * per flush and per completion callback, and one histogram update per
-   * request. false leaves latencyUs empty. Default true.
+   * Record each request's latency for stats().latencyUs, from its submission
+   * to its reaping: native code reads the clock once per submission call and
+   * once per wake-up (the readings adaptive polling takes anyway), and JS
+   * makes one histogram update per request. false leaves latencyUs empty.
+   * Default true.
    */
   latencyStats?: boolean;
 }

@@ -124,6 +124,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
                         InstanceMethod<&EngineBinding::Counters>("counters"),
                         InstanceMethod<&EngineBinding::SetBusyPoll>("setBusyPoll"),
                         InstanceMethod<&EngineBinding::SetPollBudget>("setPollBudget"),
+                        InstanceMethod<&EngineBinding::SetLatencyTiming>("setLatencyTiming"),
                         InstanceMethod<&EngineBinding::RegisterBuffers>("registerBuffers"),
                         InstanceMethod<&EngineBinding::RegisterFile>("registerFile"),
                         InstanceMethod<&EngineBinding::UnregisterFile>("unregisterFile"),
@@ -146,6 +147,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
         iovecs_(depth_),
         slotRequests_(depth_),
         slotBusy_(depth_, false),
+        slotSubmittedNs_(depth_, 0),
         adoptedBlocks_(depth_),
         slotVerifies_(depth_, 0),
         slotTransfers_(depth_),
@@ -159,7 +161,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     submissionsRef_ = Napi::Persistent(submissions);
     completionsRef_ = Napi::Persistent(completions);
     submissionBytes_ = static_cast<uint8_t*>(submissions.Data());
-    completionPairs_ = static_cast<CompletionPair*>(completions.Data());
+    completionRecords_ = static_cast<CompletionRecord*>(completions.Data());
     // Weak until something is in flight, so an idle, forgotten binding can be collected.
     onComplete_ = Napi::Reference<Napi::Function>::New(info[4].As<Napi::Function>(), 0);
 
@@ -246,12 +248,14 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
 
     uint32_t readyBefore = engine_->readyCount();
     uint32_t accepted = engine_->submit(requests_.data(), valid);
-    const int64_t submittedNs = adaptivePolling() && accepted > 0 ? monotonicNs() : 0;
+    const bool adaptive = adaptivePolling();
+    const int64_t submittedNs = (adaptive || latencyTiming_) && accepted > 0 ? monotonicNs() : 0;
     for (uint32_t i = 0; i < accepted; ++i) {
       const Request& request = requests_[i];
       slotBusy_[request.slot] = true;
       slotRequests_[request.slot] = request;
-      if (submittedNs) poller_.submitted(request.slot, request.op, submittedNs);
+      slotSubmittedNs_[request.slot] = submittedNs;
+      if (adaptive) poller_.submitted(request.slot, request.op, submittedNs);
       if (request.timeoutNs > 0 && engine_->deadlineArmed(request.slot)) {
         reinterpret_cast<SubmissionRecord*>(submissionBytes_ + requestRecords_[i] * kRecordBytes)->deadlineInKernel = 1;
       }
@@ -433,6 +437,12 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return info.Env().Undefined();
   }
 
+  // (on) -> undefined. Whether completions carry their latency (stats().latencyUs).
+  Napi::Value SetLatencyTiming(const Napi::CallbackInfo& info) {
+    latencyTiming_ = info[0].As<Napi::Boolean>().Value();
+    return info.Env().Undefined();
+  }
+
   // Adaptive polling runs unless it has no budget or busyPollUs replaces it.
   bool adaptivePolling() const { return busyPollNs_ == 0 && poller_.enabled(); }
 
@@ -560,11 +570,13 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     // Adaptive polling learns from each completion the time since its
-    // submission: completions already waiting when the wake-up (or a poll)
-    // began are timed to then, the rest to when they were reaped.
+    // submission, and JS records it as the request's latency: completions
+    // already waiting when the wake-up (or a poll) began are timed to then,
+    // the rest to when they were reaped.
     const bool adaptive = adaptivePolling();
-    int64_t seenNs = adaptive ? monotonicNs() : 0;
-    uint32_t seenReady = adaptive ? engine_->readyCount() : 0;
+    const bool timed = adaptive || latencyTiming_;
+    int64_t seenNs = timed ? monotonicNs() : 0;
+    uint32_t seenReady = timed ? engine_->readyCount() : 0;
     WakeUp wake(depth_, busyPollNs_ > 0 || adaptive);
     while (engine_) {
       if (!wake.mayReap()) {
@@ -592,20 +604,24 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
         const uint32_t slot = completions_[i].slot;
         // News of a kernel deadline, not the request's end: the slot stays busy.
         if (completions_[i].result == kResultDeadlinePassed) {
-          completionPairs_[i] = CompletionPair{static_cast<int32_t>(slot), kCompletionDeadlinePassed};
+          completionRecords_[i] = CompletionRecord{static_cast<int32_t>(slot), kCompletionDeadlinePassed, 0};
           continue;
         }
-        if (adaptive) {
+        int64_t latencyNs = 0;
+        if (timed) {
           if (seenReady > 0) {
             --seenReady;
           } else if (reapedNs == 0) {
             reapedNs = monotonicNs();
           }
-          poller_.completed(slot, reapedNs == 0 ? seenNs : reapedNs);
+          const int64_t completedNs = reapedNs == 0 ? seenNs : reapedNs;
+          if (adaptive) poller_.completed(slot, completedNs);
+          // A request submitted before timing began has no submission time.
+          if (slotSubmittedNs_[slot] != 0) latencyNs = std::max<int64_t>(completedNs - slotSubmittedNs_[slot], 0);
         }
         int32_t result = completions_[i].result;
         if (slotVerifies_[slot]) result = verifyCompletion(slot, result);
-        completionPairs_[i] = CompletionPair{static_cast<int32_t>(slot), result};
+        completionRecords_[i] = CompletionRecord{static_cast<int32_t>(slot), result, static_cast<double>(latencyNs)};
         releaseSlot(slot);
       }
       onComplete_.Value().MakeCallback(Value(), {Napi::Number::New(env, count)}, asyncContext_);
@@ -734,6 +750,8 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   // and the aligned blocks whose free waits for that slot's completion.
   std::vector<Request> slotRequests_;
   std::vector<bool> slotBusy_;
+  // CLOCK_MONOTONIC at each in-flight slot's submission, 0 when not timed.
+  std::vector<int64_t> slotSubmittedNs_;
   std::vector<std::vector<uint8_t*>> adoptedBlocks_;
   // Protected files by descriptor, and for each slot whether its read is to be
   // checked on completion, how, and what the check found.
@@ -750,12 +768,13 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   Napi::Reference<Napi::ArrayBuffer> submissionsRef_;
   Napi::Reference<Napi::ArrayBuffer> completionsRef_;
   uint8_t* submissionBytes_ = nullptr;
-  CompletionPair* completionPairs_ = nullptr;
+  CompletionRecord* completionRecords_ = nullptr;
   Napi::FunctionReference onComplete_;
   uv_poll_t* poll_ = nullptr;
   bool held_ = false;
   uint32_t completionsPerCallback_ = completionsPerCallbackFromDevice(depth_);
   int64_t busyPollNs_ = 0;
+  bool latencyTiming_ = false;
   uint64_t busyPolls_ = 0;
   uint64_t busyPollHits_ = 0;
   uint64_t busyPollSpentNs_ = 0;
@@ -1192,6 +1211,11 @@ Napi::Object contractObject(Napi::Env env) {
   statuses.Set("notStarted", static_cast<int32_t>(kStatusNotStarted));
   contract.Set("recordStatuses", statuses);
   contract.Set("completionBytes", kCompletionBytes);
+  Napi::Object completionOffsets = Napi::Object::New(env);
+  completionOffsets.Set("slot", static_cast<uint32_t>(offsetof(CompletionRecord, slot)));
+  completionOffsets.Set("result", static_cast<uint32_t>(offsetof(CompletionRecord, result)));
+  completionOffsets.Set("latencyNs", static_cast<uint32_t>(offsetof(CompletionRecord, latencyNs)));
+  contract.Set("completionOffsets", completionOffsets);
   Napi::Object answers = Napi::Object::New(env);
   answers.Set("closed", kSubmitClosed);
   answers.Set("forked", kSubmitForked);

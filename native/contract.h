@@ -1,6 +1,6 @@
 // The contract between lib/ and the addon that no function signature carries:
 // the submission record JS writes into memory both sides share, the status
-// native code writes back into it, the completion pairs it hands to JS, and
+// native code writes back into it, the completion records it hands to JS, and
 // submit()'s answers that are not a count. lib/native-contract.ts mirrors every
 // value here; the addon exports them (binding.cc) and test/25.contract.test.ts
 // compares the two. Op codes and request flags are engine.h's, engine names
@@ -41,13 +41,18 @@ static_assert(offsetof(SubmissionRecord, deadline) % sizeof(double) == 0, "JS wr
 // a record of a kernel chain (kFlagLinkNext) behind one that was refused.
 enum RecordStatus : int32_t { kStatusOk = 0, kStatusMisaligned = 1, kStatusTooSmall = 2, kStatusNotStarted = 3 };
 
-// One completion as JS reads it: the record's slot, then bytes or -errno.
-struct CompletionPair {
+// One completion as JS reads it: the record's slot, bytes or -errno, and the
+// nanoseconds from its submission to its reaping (0 when the binding does not
+// time requests). Timing here costs no clock reading of JS's own: the binding
+// reads the clock once per submission call and once per wake-up anyway.
+struct CompletionRecord {
   int32_t slot;
   int32_t result;
+  double latencyNs;
 };
-constexpr uint32_t kCompletionBytes = 8;
-static_assert(sizeof(CompletionPair) == kCompletionBytes, "the completion size is part of the contract");
+constexpr uint32_t kCompletionBytes = 16;
+static_assert(sizeof(CompletionRecord) == kCompletionBytes, "the completion size is part of the contract");
+static_assert(offsetof(CompletionRecord, latencyNs) % sizeof(double) == 0, "JS reads the latency as a Float64Array element");
 
 // A record flag for the binding alone, never an engine: one more buffer
 // follows the request's own in the buffer list, holding its protection tuples

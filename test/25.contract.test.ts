@@ -16,7 +16,9 @@ import {
   RequestFlags,
   SubmitAnswer,
   completionBytes,
+  completionDoubles,
   completionInts,
+  completionLatencyDouble,
   engineNames,
   opNames,
   recordBytes,
@@ -50,11 +52,13 @@ describe('the JS <-> native contract', () => {
     expect({ ...offsets, position: recordPositionDouble * 8, deadline: recordDeadlineDouble * 8 }).toEqual(contract.recordOffsets);
   });
 
-  it('reads record statuses, completion pairs and submit answers as native code writes them', () => {
+  it('reads record statuses, completion records and submit answers as native code writes them', () => {
     expect({ ...RecordStatus }).toEqual(contract.recordStatuses);
     expect(completionBytes).toBe(contract.completionBytes);
     expect(completionInts * 4).toBe(contract.completionBytes);
-    expect(Object.values(CompletionField).sort()).toEqual([0, 1]);
+    expect(completionDoubles * 8).toBe(contract.completionBytes);
+    const offsets = Object.fromEntries(Object.entries(CompletionField).map(([field, index]) => [field, index * 4]));
+    expect({ ...offsets, latencyNs: completionLatencyDouble * 8 }).toEqual(contract.completionOffsets);
     expect({ ...SubmitAnswer }).toEqual(contract.submitAnswers);
   });
 
