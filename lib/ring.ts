@@ -49,6 +49,8 @@ export class Ring {
   private buffered: Selection | undefined;
   private readonly files = new Set<AioFile>();
   private readonly logs = new Set<AioLog>();
+  // The files under logs, which stay open until their log has written its last group.
+  private readonly logFiles = new WeakSet<AioFile>();
   // ring.openLog calls under way, which close() lets finish before it closes the logs.
   private readonly openingLogs = new Set<Promise<AioLog>>();
   private closing: Promise<void> | undefined;
@@ -79,7 +81,7 @@ export class Ring {
 
   /** Opens a file or block device; O_DIRECT unless `direct: false`. */
   open(path: string, options?: OpenOptions): Promise<AioFile> {
-    return this.openFile(path, options, true);
+    return this.openFile(path, options, false);
   }
 
   /**
@@ -89,10 +91,10 @@ export class Ring {
    * must go with the process.
    */
   openLogFile(path: string, options: OpenOptions): Promise<AioFile> {
-    return this.openFile(path, options, false);
+    return this.openFile(path, options, true);
   }
 
-  private async openFile(path: string, options: OpenOptions | undefined, registered: boolean): Promise<AioFile> {
+  private async openFile(path: string, options: OpenOptions | undefined, forLog: boolean): Promise<AioFile> {
     checkString('path', path);
     const opts = checkOptions('options', options, optionKeys.open);
     const write = checkBoolean('write', opts.write, false);
@@ -146,11 +148,12 @@ export class Ring {
       throw invalidArgValue(`${mismatch} ('${path}')`, RangeError);
     }
     const dispatcher = direct ? this.direct : this.bufferedDispatcher();
-    if (registered) dispatcher.registerFile(handle.fd);
+    if (!forLog) dispatcher.registerFile(handle.fd);
     const protection = integrity && Object.freeze({ ...integrity, kernelChecks: this.kernelChecks(handle.fd, path, integrity, info, dispatcher) });
     const access = { writable: write, strictBuffers: this.strictBuffers };
     const file = new AioFile(this, path, handle, access, info, dispatcher, (closed) => this.files.delete(closed), protection);
     this.files.add(file);
+    if (forLog) this.logFiles.add(file);
     return file;
   }
 
@@ -276,11 +279,13 @@ export class Ring {
   private async closeAll(): Promise<void> {
     // The engines are released even if closing some log or file fails; that
     // failure is still reported. Logs first: their last groups need their files.
-    // Closing each log at once makes appends from here on reject.
+    // Closing each log and every other file at once makes appends and
+    // requests from here on reject.
     const closingLogs = [...this.logs].map((log) => log.close());
+    const closingFiles = [...this.files].filter((file) => !this.logFiles.has(file)).map((file) => file.close());
     await Promise.allSettled([...this.openingLogs]);
     const logs = await Promise.allSettled(closingLogs);
-    const files = [...logs, ...(await Promise.allSettled([...this.files].map((file) => file.close())))];
+    const files = [...logs, ...(await Promise.allSettled([...closingFiles, ...[...this.files].map((file) => file.close())]))];
     const dispatchers = new Set([this.direct, this.buffered?.dispatcher]);
     await Promise.all([...dispatchers].map((dispatcher) => dispatcher?.close()));
     this.registration = undefined;

@@ -174,7 +174,11 @@ export interface IntegrityProbe {
 export interface CancelOptions {
   /** Rejects the operation with an AbortError (code ABORT_ERR, cause: the signal's reason) when the signal aborts. */
   signal?: AbortSignal;
-  /** Rejects the operation with ERR_AIO_TIMEOUT if it has not completed after this many milliseconds (1 to 2147483647). */
+  /**
+   * Rejects the operation with ERR_AIO_TIMEOUT if it has not completed after this
+   * many milliseconds (1 to 2147483647). On io_uring a request in flight carries
+   * its deadline into the kernel (IORING_OP_LINK_TIMEOUT); elsewhere a JS timer keeps it.
+   */
   timeoutMs?: number;
 }
 
@@ -183,7 +187,9 @@ export type SyncOptions = CancelOptions;
 export interface SubmitOptions extends CancelOptions {
   /**
    * Run the ops one after another, each only once the one before has
-   * succeeded; a failed or short op cancels the rest (ECANCELED). Default false.
+   * succeeded; a failed or short op cancels the rest (ECANCELED). On io_uring
+   * consecutive reads and writes go to the kernel as one linked chain
+   * (IOSQE_IO_LINK); elsewhere the library holds each op back. Default false.
    */
   ordered?: boolean;
 }

@@ -222,6 +222,24 @@ describe.each(availableEngines)('engine %s', (engine) => {
     await file.close();
   });
 
+  it('a member of a call in flight that is aborted rejects at once, without asking the engine; the call still runs', async () => {
+    const file = await written();
+    const before = ring.stats();
+    const controller = new AbortController();
+    const leaving = file.datasync({ signal: controller.signal });
+    const staying = file.datasync();
+    await flushed();
+    expect(ring.stats().inflight).toBe(1);
+    controller.abort('late');
+    await expect(leaving).rejects.toEqual(abortError('late'));
+    await staying;
+    const after = ring.stats();
+    expect(after.submitted - before.submitted).toBe(1);
+    expect(after.completed - before.completed).toBe(1);
+    expect(after.cancelsAsked - before.cancelsAsked).toBe(0);
+    await file.close();
+  });
+
   it('a member past its timeoutMs rejects with ERR_AIO_TIMEOUT; the others settle with the call', async () => {
     const file = await written();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });

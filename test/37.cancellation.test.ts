@@ -415,6 +415,26 @@ describe.runIf(availableEngines.includes('io_uring'))('io_uring: in flight', () 
     }
   });
 
+  it('a signal on a request whose deadline is in the kernel cancels it; the distant timeout never fires', async () => {
+    const file = await ring.open(fifo, { write: true, direct: false });
+    try {
+      const before = ring.stats();
+      const controller = new AbortController();
+      const reading = file.read(allocAligned(4096), 0, { signal: controller.signal, timeoutMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(ring.stats().linkTimeouts - before.linkTimeouts).toBe(1);
+      controller.abort('stop');
+      await expect(reading).rejects.toEqual(abortError('stop'));
+      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const after = ring.stats();
+      expect(after.linkTimeoutsFired - before.linkTimeoutsFired).toBe(0);
+      expect(after.cancelsAsked - before.cancelsAsked).toBe(1);
+      expect(after.cancelsHonoured - before.cancelsHonoured).toBe(1);
+    } finally {
+      await file.close();
+    }
+  });
+
   it('a full ring of requests with deadlines reaches the kernel at once: the ring has room for each request and its timeout', async () => {
     const file = await ring.open(fifo, { write: true, direct: false });
     try {
