@@ -176,8 +176,9 @@ export interface CancelOptions {
   signal?: AbortSignal;
   /**
    * Rejects the operation with ERR_AIO_TIMEOUT if it has not completed after this
-   * many milliseconds (1 to 2147483647). On io_uring a request in flight carries
-   * its deadline into the kernel (IORING_OP_LINK_TIMEOUT); elsewhere a JS timer keeps it.
+   * many milliseconds (1 to 2147483647). On io_uring a read or write in flight
+   * carries its deadline into the kernel (IORING_OP_LINK_TIMEOUT); elsewhere, and
+   * for syncs (which may share one call), a JS timer keeps it.
    */
   timeoutMs?: number;
 }

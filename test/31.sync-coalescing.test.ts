@@ -242,6 +242,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
 
   it('a member past its timeoutMs rejects with ERR_AIO_TIMEOUT; the others settle with the call', async () => {
     const file = await written();
+    const before = ring.stats();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const first = file.datasync();
     await flushed();
@@ -251,6 +252,8 @@ describe.each(availableEngines)('engine %s', (engine) => {
     await expect(late).rejects.toMatchObject({ code: 'ERR_AIO_TIMEOUT', op: 'fdatasync' });
     vi.useRealTimers();
     await Promise.all([first, partner]);
+    // Kept in JS on every engine: a shared call carries no member's deadline to the kernel.
+    expect(ring.stats().linkTimeouts - before.linkTimeouts).toBe(0);
     await file.close();
   });
 

@@ -86,6 +86,44 @@ describe.skipIf(skipReason !== undefined)('on a throttled loop device', () => {
     });
   });
 
+  describe.runIf(availableEngines.includes('io_uring'))('io_uring: an ordered batch as a kernel chain', () => {
+    it('a batch deadline rejects while the chain is on the device; what reached the disk is a prefix of the chain', async () => {
+      const ring = new Ring({ engine: 'io_uring', depth: 8 });
+      try {
+        const file = await ring.open(device.path, { write: true });
+        // Far from the blocks the other cases read.
+        const first = 1024;
+        const ops = Array.from({ length: 6 }, (_, i) => ({
+          op: 'write' as const,
+          file,
+          buffer: allocAligned(block).fill(0x70 + i),
+          position: (first + i) * block,
+        }));
+        await expect(ring.submit(ops, { ordered: true, timeoutMs: 10 })).rejects.toMatchObject({ code: 'ERR_AIO_TIMEOUT', op: 'submit' });
+        const rejected = ring.stats();
+        expect(rejected.linkedSubmits).toBe(5);
+        expect(rejected.inflight).toBeGreaterThan(0);
+        expect(rejected.cancelled).toBeGreaterThan(0);
+        await drained(ring);
+        // Read back through the ring (O_DIRECT): each block holds its write or the device's old data,
+        // and no write landed unless every write before it in the chain had. A write the device had
+        // started cannot be cancelled, and the ones linked behind it then run too (README).
+        const landed: boolean[] = [];
+        for (let i = 0; i < ops.length; i++) {
+          const back = allocAligned(block);
+          expect(await file.read(back, (first + i) * block)).toBe(block);
+          const wrote = back.every((byte) => byte === 0x70 + i);
+          expect(wrote || back.every((byte) => byte === pattern)).toBe(true);
+          landed.push(wrote);
+        }
+        expect(landed.indexOf(false) === -1 || !landed.slice(landed.indexOf(false)).includes(true)).toBe(true);
+        await file.close();
+      } finally {
+        await ring.close();
+      }
+    });
+  });
+
   describe.each(availableEngines)('engine %s', (engine) => {
     it('timeoutMs rejects with ERR_AIO_TIMEOUT while the read is in flight; the late data lands only in the pinned buffer', async () => {
       const ring = new Ring({ engine, depth: 8 });
