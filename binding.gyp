@@ -20,6 +20,7 @@
         "native/checksum/crc_tables.cc",
         "native/checksum/crc_x86.cc",
         "native/log/frame.cc",
+        "native/log/file_lock.cc",
         "native/integrity/protection.cc",
         "native/integrity/protected_io.cc",
         "native/integrity/kernel_pi.cc"

@@ -2,6 +2,14 @@
 // `ordered` starts each entry only once the one before it has succeeded and
 // cancels the rest of the chain when one fails; `signal` and `timeoutMs`
 // cancel every entry not yet settled and reject the batch as a whole.
+//
+// Where the engine runs chains in the kernel (io_uring), consecutive ordered
+// entries go to it as one linked run, with no turn through JS between them. A
+// run ends before a sync (syncs go through the dispatcher's own path, where
+// concurrent ones on a file can share a call), after an entry on an
+// integrity-protected file (its read is verified after the kernel is done, too
+// late to stop a kernel chain), and at the free slots; the next run starts
+// once the last has completed. Elsewhere the next entry is held back in JS.
 import { AbortError, CancelGuard } from './cancellation';
 import { type BatchState, Dispatcher, type IoRequest, RequestState, newControl } from './dispatcher';
 import { AioError, systemError } from './errors';
@@ -56,18 +64,25 @@ export function runBatch(
         return;
       }
       const dispatcher = dispatcherFor(file);
-      file.requestStarted();
+      track(request, index, dispatcher);
+      dispatcher.enqueue(request);
+    };
+
+    // Makes the request entry `index` of the batch, counted on its file until it settles.
+    const track = (request: IoRequest, index: number, dispatcher: Dispatcher): void => {
+      (request.target as AioFile).requestStarted();
       request.batch = batch;
       request.index = index;
       if (cancellable) {
         request.control = newControl();
         started.push({ request, dispatcher });
       }
-      dispatcher.enqueue(request);
     };
 
-    // Entries after `broken` are never started; each says which entry broke the chain.
-    const cancelRest = (broken: number, cause: AioError | string): void => {
+    // Entries after `broken` never ran; each says which entry broke the chain.
+    // Those up to `settledTo` (a kernel run's) have settled already: their
+    // kernel ECANCELED is replaced; the rest were never started.
+    const cancelRest = (broken: number, cause: AioError | string, settledTo = broken): void => {
       const culprit = prepared[broken]!;
       const what = culprit instanceof AioError ? `ops[${broken}]` : `ops[${broken}] (${describeRequest(culprit)})`;
       const why = typeof cause === 'string' ? cause : `failed with ${cause.code}`;
@@ -79,16 +94,76 @@ export function runBatch(
         Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true });
         results[later] = error;
       }
-      batch.remaining -= count - broken - 1;
+      batch.remaining -= count - settledTo - 1;
+    };
+
+    // What breaks the chain at an entry that settled with `outcome`, if anything.
+    const breakage = (index: number, outcome: number | AioError): AioError | string | undefined => {
+      if (typeof outcome !== 'number') return outcome;
+      const request = prepared[index] as IoRequest;
+      return isShort(request, outcome) ? `transferred ${outcome} of ${request.length} bytes` : undefined;
+    };
+
+    // The kernel run in flight (one at a time: the next starts when it has settled).
+    let runFirst = -1;
+    let runLast = -1;
+    let unsettledInRun = 0;
+
+    // Entries from `index` that can go to the kernel as one chain, or none.
+    const kernelRun = (index: number): IoRequest[] => {
+      const first = prepared[index]!;
+      if (first instanceof AioError || (first.target as AioFile).closed) return [];
+      const dispatcher = dispatcherFor(first.target as AioFile);
+      const room = dispatcher.chainRoom();
+      const run: IoRequest[] = [];
+      for (let at = index; at < count && run.length < room; at++) {
+        const entry = prepared[at]!;
+        if (entry instanceof AioError || isSync(entry)) break;
+        const file = entry.target as AioFile;
+        if (file.closed || dispatcherFor(file) !== dispatcher) break;
+        run.push(entry);
+        if (file.integrity !== undefined) break;
+      }
+      return run.length > 1 ? run : [];
+    };
+
+    const startOrdered = (index: number): void => {
+      const run = kernelRun(index);
+      if (run.length === 0) {
+        start(index);
+        return;
+      }
+      const dispatcher = dispatcherFor(run[0]!.target as AioFile);
+      runFirst = index;
+      runLast = index + run.length - 1;
+      unsettledInRun = run.length;
+      run.forEach((request, offset) => track(request, index + offset, dispatcher));
+      dispatcher.enqueueChain(run);
+    };
+
+    // A kernel run has settled as a whole: the first entry that failed or came
+    // up short broke it (the kernel cancelled the rest), else the next starts.
+    const runSettled = (first: number, last: number): void => {
+      for (let index = first; index <= last; index++) {
+        const cause = breakage(index, results[index]!);
+        if (cause !== undefined) {
+          cancelRest(index, cause, last);
+          return;
+        }
+      }
+      if (last + 1 < count) startOrdered(last + 1);
     };
 
     if (options.ordered) {
       batch.onSettled = (index, outcome) => {
         if (batch.failed) return;
-        const request = prepared[index] as IoRequest;
-        if (typeof outcome !== 'number') cancelRest(index, outcome);
-        else if (isShort(request, outcome)) cancelRest(index, `transferred ${outcome} of ${request.length} bytes`);
-        else if (index + 1 < count) start(index + 1);
+        if (index >= runFirst && index <= runLast) {
+          if (--unsettledInRun === 0) runSettled(runFirst, runLast);
+          return;
+        }
+        const cause = breakage(index, outcome);
+        if (cause !== undefined) cancelRest(index, cause);
+        else if (index + 1 < count) startOrdered(index + 1);
       };
     }
 
@@ -100,7 +175,7 @@ export function runBatch(
       reject(error);
     });
 
-    if (options.ordered) start(0);
+    if (options.ordered) startOrdered(0);
     else for (let index = 0; index < count; index++) start(index);
   });
 }
@@ -108,7 +183,11 @@ export function runBatch(
 // Like io_uring's IOSQE_IO_LINK, a short read or write breaks the chain: what
 // follows may depend on every byte of it.
 function isShort(request: IoRequest, bytes: number): boolean {
-  return request.op !== OpCodes.fsync && request.op !== OpCodes.fdatasync && bytes < request.length;
+  return !isSync(request) && bytes < request.length;
+}
+
+function isSync(request: IoRequest): boolean {
+  return request.op === OpCodes.fsync || request.op === OpCodes.fdatasync;
 }
 
 function describeRequest(request: IoRequest): string {

@@ -49,11 +49,22 @@ export function checkTimeoutMs(name: string, value: unknown): number {
   return value;
 }
 
+/** Milliseconds on process.hrtime()'s clock (libuv's uv_hrtime, CLOCK_MONOTONIC), which native code reads too. */
+export function monotonicMs(): number {
+  const [seconds, nanoseconds] = process.hrtime();
+  return seconds * 1e3 + nanoseconds / 1e6;
+}
+
 /**
  * Watches one operation's signal and deadline. `cancel` runs at most once, with
  * the AbortError or the timeout error; dispose() when the operation settles.
+ * An engine that enforces deadlines in the kernel (io_uring) can take the
+ * deadline over: the guard's timer stops, and the engine reports the deadline
+ * passing (timedOut()).
  */
 export class CancelGuard {
+  /** When the operation times out, in monotonicMs(); 0 without timeoutMs. */
+  readonly deadline: number;
   private timer: NodeJS.Timeout | undefined;
   private listener: (() => void) | undefined;
   private signal: AbortSignal | undefined;
@@ -64,7 +75,12 @@ export class CancelGuard {
     return new CancelGuard(signal, timeoutMs, context, cancel);
   }
 
-  private constructor(signal: AbortSignal | undefined, timeoutMs: number, context: OperationContext, cancel: (error: AioError) => void) {
+  private constructor(
+    signal: AbortSignal | undefined,
+    private readonly timeoutMs: number,
+    private readonly context: OperationContext,
+    cancel: (error: AioError) => void,
+  ) {
     const fire = (error: AioError) => {
       this.dispose();
       cancel(error);
@@ -74,11 +90,24 @@ export class CancelGuard {
       this.listener = () => fire(new AbortError(signal.reason, context));
       signal.addEventListener('abort', this.listener, { once: true });
     }
+    this.deadline = timeoutMs > 0 ? monotonicMs() + timeoutMs : 0;
     if (timeoutMs > 0) {
       this.timer = setTimeout(() => fire(timeoutError(timeoutMs, context)), timeoutMs);
       // A deadline alone must not keep the process alive; the request in flight does.
       this.timer.unref();
     }
+  }
+
+  /** The engine enforces the deadline from now on: stop timing it here. */
+  kernelTakesDeadline(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The engine reported the deadline passing: the error to settle with; the guard is done. */
+  timedOut(): AioError {
+    this.dispose();
+    return timeoutError(this.timeoutMs, this.context);
   }
 
   dispose(): void {

@@ -18,15 +18,19 @@ import {
   RequestFlags,
   SubmitAnswer,
   completionBytes,
+  completionDoubles,
   completionInts,
+  completionLatencyDouble,
   opNames,
   recordBytes,
   recordDoubles,
   recordInts,
+  recordDeadlineDouble,
   recordPositionDouble,
 } from './native-contract';
 import { LatencyRecorder } from './latency';
 import { PendingBatch } from './pending-batch';
+import { SyncCoalescer } from './sync-coalescer';
 import type { EngineName, FileProtection, RingStats } from './types';
 
 /** What a request needs to know about the file it targets. */
@@ -56,6 +60,8 @@ export interface IoRequest {
   dsync: boolean;
   /** RWF_ATOMIC: the write lands whole or not at all. */
   atomic: boolean;
+  /** Part of a kernel chain, linked to the request placed after it (see Dispatcher.enqueueChain). */
+  linkNext: boolean;
   /** Protection tuples, for a protected file's separate layout. */
   pi: ArrayBufferView | undefined;
   resolve: ((bytes: number) => void) | undefined;
@@ -75,6 +81,8 @@ export const enum RequestState {
   /** Handed to the engine; only its completion frees the slot. */
   inFlight,
   settled,
+  /** A sync in a group of its file's syncs, which one call settles (see lib/sync-coalescer.ts). */
+  grouped,
 }
 
 export interface RequestControl {
@@ -127,17 +135,18 @@ export interface DispatcherOptions {
 
 export class Dispatcher {
   readonly engine: EngineName;
+  /** Whether RequestFlags.linkNext chains run in the kernel (io_uring), with no turn through JS between their requests. */
+  readonly linksInKernel: boolean;
   private readonly binding: EngineBinding;
   readonly depth: number;
   private readonly records: Int32Array;
   private readonly positions: Float64Array;
   private readonly completions: Int32Array;
+  private readonly completionLatencies: Float64Array;
 
   private readonly freeSlots: Int32Array;
   private freeCount: number;
   private readonly slotRequest: Array<IoRequest | undefined>;
-  /** performance.now() when each slot's request was handed to the engine. */
-  private readonly submittedAt: Float64Array;
   readonly latency = new LatencyRecorder();
   // The engine's own counts at the last resetCounts(), which it cannot zero itself.
   private nativeBaseline: NativeCounters | undefined;
@@ -160,8 +169,15 @@ export class Dispatcher {
     cancelled: 0,
     cancelsAsked: 0,
     cancelsHonoured: 0,
+    syncsCoalesced: 0,
+    linkTimeoutsFired: 0,
   };
   private readonly flushBound = () => this.flush();
+  private readonly syncs = new SyncCoalescer<IoRequest, IoRequest>({
+    issue: (first, op, done) => this.issueSync(first, op, done),
+    started: (call) => call.control!.state === RequestState.inFlight || call.control!.state === RequestState.settled,
+    settle: (member, outcome) => settle(member, memberOutcome(outcome as number | AioError, member, this.engine)),
+  });
 
   static open(
     engine: EngineName,
@@ -175,6 +191,7 @@ export class Dispatcher {
     if (!('submit' in opened)) return opened;
     opened.setBusyPoll(busyPollUs);
     opened.setPollBudget(pollBudget);
+    opened.setLatencyTiming(latencyStats);
     dispatcher = new Dispatcher(engine, depth, latencyStats, opened, submissions, completions, onComplete);
     return dispatcher;
   }
@@ -193,19 +210,33 @@ export class Dispatcher {
     this.engine = engine;
     this.depth = depth;
     this.binding = binding;
+    this.linksInKernel = binding.linksInKernel();
     this.records = new Int32Array(submissions);
     this.positions = new Float64Array(submissions);
     this.completions = new Int32Array(completions);
+    this.completionLatencies = new Float64Array(completions);
     this.freeSlots = new Int32Array(depth);
     for (let i = 0; i < depth; i++) this.freeSlots[i] = depth - 1 - i;
     this.freeCount = depth;
     this.slotRequest = new Array(depth).fill(undefined);
-    this.submittedAt = new Float64Array(depth);
     this.batch = new PendingBatch(depth);
   }
 
-  /** Queues a request whose settlement (resolve/reject or batch) is already set. */
+  /**
+   * Queues a request whose settlement (resolve/reject or batch) is already
+   * set. A sync joins its file's group of syncs, which makes one call for all.
+   */
   enqueue(request: IoRequest): void {
+    if ((request.op === OpCodes.fsync || request.op === OpCodes.fdatasync) && !this.closed) {
+      if (request.control !== undefined) request.control.state = RequestState.grouped;
+      if (this.syncs.add(request)) this.counters.syncsCoalesced++;
+      return;
+    }
+    this.admit(request);
+  }
+
+  /** Queues a request for the engine: in a slot if one is free, else in the waiting queue. */
+  private admit(request: IoRequest): void {
     if (this.closed) {
       settle(request, ringClosed(request));
       return;
@@ -218,6 +249,30 @@ export class Dispatcher {
       // Waiting requests are normally admitted by completions; the flush still
       // asks native code whether the engine can make any (it cannot in a forked child).
       this.scheduleFlush();
+    }
+  }
+
+  /**
+   * How many requests a kernel chain could take now (see enqueueChain): the
+   * free slots, when the engine runs chains in the kernel and no request waits
+   * for a slot ahead of them; else 0.
+   */
+  chainRoom(): number {
+    return this.linksInKernel && !this.closed && this.waitingHead === this.waiting.length ? this.freeCount : 0;
+  }
+
+  /**
+   * Places at most chainRoom() requests as one kernel chain (IOSQE_IO_LINK):
+   * the engine starts each only once the one before has completed in full,
+   * with no turn through JS; an error or a short transfer completes the rest
+   * with ECANCELED. They go in consecutive records of one flush, and the
+   * engine takes a chain whole or not at all.
+   */
+  enqueueChain(requests: readonly IoRequest[]): void {
+    for (let i = 0; i < requests.length; i++) {
+      const request = requests[i]!;
+      request.linkNext = i + 1 < requests.length;
+      this.place(request);
     }
   }
 
@@ -241,13 +296,20 @@ export class Dispatcher {
     const control = request.control!;
     if (control.state === RequestState.settled || control.abandoned) return;
     this.counters.cancelled++;
-    if (control.state === RequestState.waiting) {
+    if (control.state === RequestState.grouped) {
+      // The group's call goes on for its other members.
+      this.syncs.leave(request);
+      settle(request, error);
+    } else if (control.state === RequestState.waiting) {
       const at = this.waiting.indexOf(request, this.waitingHead);
       if (at >= 0) this.waiting.splice(at, 1);
       settle(request, error);
     } else if (control.state === RequestState.batched) {
       const slots = this.batch.takeSlots();
-      for (const slot of slots) if (slot !== control.slot) this.appendToBatch(slot, this.slotRequest[slot]!);
+      for (const slot of slots) {
+        if (slot !== control.slot) this.appendToBatch(slot, this.slotRequest[slot]!);
+        else if (!request.linkNext) this.endChainAtLast();
+      }
       this.finish(control.slot, error);
       this.admitWaiting();
     } else {
@@ -349,6 +411,17 @@ export class Dispatcher {
     this.scheduleFlush();
   }
 
+  // The last record of a kernel chain left the batch: the one before it, if
+  // it linked to it (chains lie in consecutive records), now ends the chain.
+  private endChainAtLast(): void {
+    const last = this.batch.count - 1;
+    if (last < 0) return;
+    const request = this.slotRequest[this.batch.slots[last]!]!;
+    if (!request.linkNext) return;
+    request.linkNext = false;
+    this.records[last * recordInts + RecordField.flags]! &= ~RequestFlags.linkNext;
+  }
+
   /** Writes the slot's record after the batch's last one and lines up its buffers. */
   private appendToBatch(slot: number, request: IoRequest): void {
     this.writeRecord(this.batch.count, slot, request);
@@ -374,11 +447,14 @@ export class Dispatcher {
     records[base + RecordField.flags] =
       (request.dsync ? RequestFlags.dsync : 0) |
       (request.atomic ? RequestFlags.atomic : 0) |
+      (request.linkNext ? RequestFlags.linkNext : 0) |
       (request.pi !== undefined ? RequestFlags.protectionTuples : 0);
     records[base + RecordField.length] = Array.isArray(request.buffers) ? request.buffers.length : request.length;
     records[base + RecordField.memAlign] = request.target.memAlign;
     records[base + RecordField.status] = RecordStatus.ok;
     this.positions[index * recordDoubles + recordPositionDouble] = request.position;
+    const guard = request.control === undefined ? undefined : request.control.guard;
+    this.positions[index * recordDoubles + recordDeadlineDouble] = guard === undefined ? 0 : guard.deadline;
   }
 
   private flush(): void {
@@ -398,17 +474,19 @@ export class Dispatcher {
       return;
     }
     if (consumed > 0) this.idleRetries = 0;
-    // One clock reading per flush and per completion callback, not per request.
-    const now = consumed > 0 && this.latencyStats ? performance.now() : 0;
     for (let index = 0; index < consumed; index++) {
       const slot = this.batch.slots[index]!;
       const status = this.records[index * recordInts + RecordField.status];
       if (status === RecordStatus.ok) {
         this.inflight++;
         this.counters.submitted++;
-        this.submittedAt[slot] = now;
         const control = this.slotRequest[slot]!.control;
-        if (control !== undefined) control.state = RequestState.inFlight;
+        if (control !== undefined) {
+          control.state = RequestState.inFlight;
+          if (control.guard !== undefined && this.records[index * recordInts + RecordField.deadlineInKernel] === 1) {
+            control.guard.kernelTakesDeadline();
+          }
+        }
       } else {
         this.finish(slot, rejectionFor(status!, this.slotRequest[slot]!));
       }
@@ -424,10 +502,27 @@ export class Dispatcher {
   }
 
   // The engine was full (EAGAIN, or a full submission queue). What it did not
-  // take stays in its slots and goes again once completions make room.
+  // take stays in its slots and goes again once completions make room. The
+  // engine takes kernel chains whole, but the kernel itself can stop inside
+  // one when it runs out of memory: the part it took runs as a chain, and the
+  // rest, which must not start before that part has completed, fails with
+  // EAGAIN (an ordered batch then names it as where the chain broke).
   private keepUnsubmitted(consumed: number): void {
+    const base = (consumed - 1) * recordInts;
+    let cut =
+      consumed > 0 &&
+      this.records[base + RecordField.status] === RecordStatus.ok &&
+      (this.records[base + RecordField.flags]! & RequestFlags.linkNext) !== 0;
     const remaining = this.batch.takeSlots(consumed);
-    for (const slot of remaining) this.appendToBatch(slot, this.slotRequest[slot]!);
+    for (const slot of remaining) {
+      const request = this.slotRequest[slot]!;
+      if (cut) {
+        cut = request.linkNext;
+        this.finish(slot, systemErrorFor(this.engine)(request));
+      } else {
+        this.appendToBatch(slot, request);
+      }
+    }
     if (this.inflight > 0) return; // a completion will make room and flush again
     if (this.idleRetries >= maxIdleRetries) {
       this.failBatch(systemErrorFor(this.engine));
@@ -447,11 +542,12 @@ export class Dispatcher {
   }
 
   private failInflight(errorFor: (request: IoRequest) => AioError): void {
-    for (let slot = 0; slot < this.depth; slot++) {
-      const request = this.slotRequest[slot];
-      if (request === undefined) continue;
+    // Taken before any settles: a settled sync group issues its next call into a free slot, which is not in flight.
+    const inflight: number[] = [];
+    for (let slot = 0; slot < this.depth; slot++) if (this.slotRequest[slot] !== undefined) inflight.push(slot);
+    for (const slot of inflight) {
       this.inflight--;
-      this.finish(slot, errorFor(request));
+      this.finish(slot, errorFor(this.slotRequest[slot]!));
     }
   }
 
@@ -465,14 +561,18 @@ export class Dispatcher {
   private onComplete(count: number): void {
     const completions = this.completions;
     const latencyStats = this.latencyStats;
-    const now = latencyStats ? performance.now() : 0;
     for (let i = 0; i < count; i++) {
       const slot = completions[i * completionInts + CompletionField.slot]!;
       const result = completions[i * completionInts + CompletionField.result]!;
       const request = this.slotRequest[slot]!;
+      if (result === CompletionResult.deadlinePassed) {
+        this.deadlinePassed(request);
+        continue;
+      }
       this.inflight--;
       this.counters.completed++;
-      if (latencyStats) this.latency.record(request.op, (now - this.submittedAt[slot]!) * 1e6);
+      // Native code timed it with the clock readings it takes anyway (contract.h).
+      if (latencyStats) this.latency.record(request.op, this.completionLatencies[i * completionDoubles + completionLatencyDouble]!);
       if (request.control !== undefined && request.control.abandoned) {
         this.release(slot, request, result);
       } else if (result >= 0) {
@@ -487,6 +587,21 @@ export class Dispatcher {
     }
     this.admitWaiting();
     if (this.batch.count > 0) this.scheduleFlush();
+    this.notifyIfIdle();
+  }
+
+  // The kernel's timer for the request's deadline fired and asked the kernel
+  // to cancel it: reject now; the slot and its buffers stay until the
+  // request's own completion, which says whether the cancel was honoured.
+  private deadlinePassed(request: IoRequest): void {
+    const control = request.control!;
+    if (control.abandoned || control.state === RequestState.settled) return;
+    this.counters.cancelled++;
+    this.counters.cancelsAsked++;
+    this.counters.linkTimeoutsFired++;
+    control.abandoned = true;
+    control.cancelAsked = true;
+    settleOutcome(request, control.guard!.timedOut());
     this.notifyIfIdle();
   }
 
@@ -529,6 +644,30 @@ export class Dispatcher {
     else settle(request, outcome);
   }
 
+  // The one call a sync group makes. Its target stands for the file but counts
+  // nothing: each member was counted on the file, and settles on its own.
+  private issueSync(first: IoRequest, op: number, done: (outcome: number | AioError) => void): IoRequest {
+    const file = first.target;
+    const call: IoRequest = {
+      target: { fd: file.fd, path: file.path, memAlign: file.memAlign, writable: file.writable, integrity: file.integrity, requestSettled: ignore },
+      op,
+      buffers: undefined,
+      position: 0,
+      length: 0,
+      dsync: false,
+      atomic: false,
+      linkNext: false,
+      pi: undefined,
+      resolve: done,
+      reject: done,
+      batch: undefined,
+      index: 0,
+      control: newControl(),
+    };
+    this.admit(call);
+    return call;
+  }
+
   private notifyIfIdle(): void {
     if (this.idleWaiters.length === 0 || !this.idle()) return;
     const waiters = this.idleWaiters;
@@ -559,6 +698,14 @@ function settleOutcome(request: IoRequest, outcome: number | AioError): void {
   } else {
     request.reject!(outcome);
   }
+}
+
+function ignore(): void {}
+
+/** A group call's outcome as one member sees it: an error names the member's own op. */
+function memberOutcome(outcome: number | AioError, member: IoRequest, engine: EngineName): number | AioError {
+  if (typeof outcome === 'number' || outcome.errno === undefined) return outcome;
+  return systemError(outcome.errno, outcome.syscall ?? opNames[member.op]!, context(member, engine));
 }
 
 function context(request: IoRequest, engine?: string) {
@@ -610,6 +757,11 @@ function rejectionFor(status: number, request: IoRequest): AioError {
       `buffer memory must start on a ${request.target.memAlign}-byte boundary for direct I/O on this file; allocate it with allocAligned()`,
       context(request),
     );
+  }
+  if (status === RecordStatus.notStarted) {
+    const error = systemError(ecanceled, opNames[request.op]!, context(request));
+    error.message += ': not started because an op before it in its kernel chain was refused';
+    return error;
   }
   return libraryError(LibraryCodes.buffer, 'buffer is smaller than the transfer, empty, or detached', context(request));
 }

@@ -12,6 +12,7 @@ export const LibraryCodes = {
   logReadOnly: 'ERR_AIO_LOG_READ_ONLY',
   logCorrupt: 'ERR_AIO_LOG_CORRUPT',
   logFailed: 'ERR_AIO_LOG_FAILED',
+  logLocked: 'ERR_AIO_LOG_LOCKED',
   buffersRegistered: 'ERR_AIO_BUFFERS_REGISTERED',
   integrity: 'ERR_AIO_INTEGRITY',
   timeout: 'ERR_AIO_TIMEOUT',

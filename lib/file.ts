@@ -4,7 +4,7 @@ import type { BigIntStats, Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { CancelGuard, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
 import { isLibraryMemory } from './buffers';
-import { type Dispatcher, type IoRequest, RequestState, type RequestTarget, newControl, notWritableAdvice } from './dispatcher';
+import { type Dispatcher, type IoRequest, type RequestTarget, newControl, notWritableAdvice } from './dispatcher';
 import { AioError, LibraryCodes, type OperationContext, closedError, fromNodeError, invalidArgType, invalidArgValue, libraryError, systemError } from './errors';
 import { native } from './native';
 import { OpCodes, opNames } from './native-contract';
@@ -341,11 +341,9 @@ export class AioFile implements RequestTarget {
     this.pending++;
     const control = newControl();
     request.control = control;
-    const promise = this.dispatcher.request(request);
-    if (control.state !== RequestState.settled) {
-      control.guard = CancelGuard.arm(signal, timeoutMs, context, (error) => this.dispatcher.withdraw(request, error));
-    }
-    return promise;
+    // Armed before the request is queued, so that its record carries the deadline.
+    control.guard = CancelGuard.arm(signal, timeoutMs, context, (error) => this.dispatcher.withdraw(request, error));
+    return this.dispatcher.request(request);
   }
 
   private transfer(
@@ -443,6 +441,7 @@ function newRequest(
     length,
     dsync,
     atomic: false,
+    linkNext: false,
     pi,
     resolve: undefined,
     reject: undefined,

@@ -30,6 +30,8 @@ export class Histogram {
   readonly relativeError: number;
   private readonly counts: Float64Array;
   private readonly maxValue: number;
+  /** 2^(subBits+1): values below it have a bucket each. */
+  private readonly exactLimit: number;
   private total = 0;
   private sum = 0;
   private minSeen = Number.POSITIVE_INFINITY;
@@ -44,6 +46,7 @@ export class Histogram {
     this.maxExponent = maxExponent;
     this.relativeError = 2 ** -(subBits + 1);
     this.maxValue = 2 ** maxExponent - 1;
+    this.exactLimit = 2 ** (subBits + 1);
     this.counts = new Float64Array(this.indexOf(this.maxValue) + 1);
   }
 
@@ -138,10 +141,16 @@ export class Histogram {
 
   /** Bucket index for an integer value within range. */
   indexOf(v: number): number {
-    const s = this.subBits;
-    if (v < 2 ** (s + 1)) return v;
-    const e = floorLog2(v) - s; // >= 1 here
-    return e * 2 ** s + Math.floor(v / 2 ** e);
+    if (v < this.exactLimit) return v;
+    // Recording is on every request's completion path, so this stays in
+    // integer operations (clz32, shifts) wherever the value fits 32 bits:
+    // `**` and division compile to calls into the math library.
+    if (v < twoTo32) {
+      const e = 31 - Math.clz32(v) - this.subBits; // >= 1 here
+      return (e << this.subBits) + (v >>> e);
+    }
+    const e = floorLog2(v) - this.subBits;
+    return e * 2 ** this.subBits + Math.floor(v / 2 ** e);
   }
 
   /** [lowest value, width] of bucket i. */
@@ -155,9 +164,11 @@ export class Histogram {
   }
 }
 
+const twoTo32 = 0x1_0000_0000;
+
 /** floor(log2(v)) for an integer v >= 1 up to 2^53, exact (no floating-point log). */
 export function floorLog2(v: number): number {
-  if (v < 0x1_0000_0000) return 31 - Math.clz32(v);
-  const high = Math.floor(v / 0x1_0000_0000);
+  if (v < twoTo32) return 31 - Math.clz32(v);
+  const high = Math.floor(v / twoTo32);
   return 63 - Math.clz32(high);
 }

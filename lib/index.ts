@@ -24,6 +24,7 @@ export type {
   LatencyStats,
   LatencySummary,
   LogDurability,
+  LogAppendOptions,
   LogOptions,
   LogReadOptions,
   OpName,

@@ -1,7 +1,7 @@
 // The contract between lib/ and the addon that no function signature carries:
 // engine names, op codes, request flags, the submission record JS writes into
 // memory shared with native code, the statuses native code writes back, the
-// completion pairs it hands over, and submit()'s answers that are not a count.
+// completion records it hands over, and submit()'s answers that are not a count.
 // It mirrors native/contract.h, native/engine.h and native/probe.h; the addon
 // exports its values as `contract` and test/25.contract.test.ts compares them.
 
@@ -15,25 +15,47 @@ export const OpCodes = { read: 0, write: 1, readv: 2, writev: 3, fsync: 4, fdata
 /** Op names by OpCodes value. */
 export const opNames: readonly (OpName & keyof typeof OpCodes)[] = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
 
-/** engine.h's kFlag* bits of a record's `flags`, and contract.h's protectionTuples (one more buffer follows: the request's tuples). */
-export const RequestFlags = { dsync: 1, atomic: 2, protectionTuples: 256 } as const;
+/**
+ * engine.h's kFlag* bits of a record's `flags` (linkNext: the next record starts
+ * only once this one has completed in full, in the kernel), and contract.h's
+ * protectionTuples (one more buffer follows: the request's tuples).
+ */
+export const RequestFlags = { dsync: 1, atomic: 2, linkNext: 4, protectionTuples: 256 } as const;
 
 /** Bytes of one SubmissionRecord. */
-export const recordBytes = 40;
-/** A record seen as an Int32Array: how many elements it spans, and where each int32 field is. */
+export const recordBytes = 48;
+/**
+ * A record seen as an Int32Array: how many elements it spans, and where each
+ * int32 field is. Native code writes `status` and `deadlineInKernel` (1 when
+ * the engine took the record's deadline into the kernel) back.
+ */
 export const recordInts = recordBytes / 4;
-export const RecordField = { slot: 0, fd: 1, op: 2, flags: 3, length: 4, memAlign: 5, status: 6 } as const;
-/** The record's `position` as an element of a Float64Array over the same memory. */
+export const RecordField = { slot: 0, fd: 1, op: 2, flags: 3, length: 4, memAlign: 5, status: 6, deadlineInKernel: 7 } as const;
+/**
+ * The record's `position`, and its `deadline` (milliseconds on process.hrtime()'s
+ * clock, 0 for none), as elements of a Float64Array over the same memory.
+ */
 export const recordPositionDouble = 4;
+export const recordDeadlineDouble = 5;
 export const recordDoubles = recordBytes / 8;
 
-/** What native code writes into a record's `status`: why it refused the record before the engine saw it. */
-export const RecordStatus = { ok: 0, misaligned: 1, tooSmall: 2 } as const;
+/**
+ * What native code writes into a record's `status`: why it refused the record
+ * before the engine saw it. notStarted: it follows a refused record in a
+ * kernel chain (RequestFlags.linkNext).
+ */
+export const RecordStatus = { ok: 0, misaligned: 1, tooSmall: 2, notStarted: 3 } as const;
 
-/** Bytes of one completion pair, and its int32 fields: the record's slot, then its byte count or -errno. */
-export const completionBytes = 8;
+/**
+ * Bytes of one completion record, and its int32 fields: the record's slot,
+ * then its byte count or -errno.
+ */
+export const completionBytes = 16;
 export const completionInts = completionBytes / 4;
 export const CompletionField = { slot: 0, result: 1 } as const;
+/** The record's nanoseconds from submission to reaping (0 untimed), as an element of a Float64Array over the same memory. */
+export const completionLatencyDouble = 1;
+export const completionDoubles = completionBytes / 8;
 
 /** submit()'s answers that are not a count of consumed records (registerBuffers() uses them too). */
 export const SubmitAnswer = { closed: -1, forked: -2 } as const;
@@ -51,5 +73,9 @@ export const tupleBytes = { t10dif: 8, nvme64: 16 } as const;
 /** engine.h's CancelOutcome: what an engine's cancel() of a request in flight managed. */
 export const CancelOutcome = { notAsked: 0, asked: 1, refused: 2 } as const;
 
-/** contract.h's completion results that are neither a byte count nor -errno. */
-export const CompletionResult = { integrityFault: -2147483648 } as const;
+/**
+ * contract.h's completion results that are neither a byte count nor -errno.
+ * deadlinePassed is no request's end: the kernel's timer for the slot's
+ * deadline fired and it was asked to cancel the request, whose own completion follows.
+ */
+export const CompletionResult = { integrityFault: -2147483648, deadlinePassed: -2147483647 } as const;

@@ -15,12 +15,16 @@ export interface EngineBinding {
   setBusyPoll(microseconds: number): void;
   /** Adaptive polling's share of a core, 0 to 1; 0 is off. */
   setPollBudget(fraction: number): void;
+  /** Whether completions carry their latency (completionLatencyDouble); off, they carry 0. */
+  setLatencyTiming(on: boolean): void;
   /** A number is a SubmitAnswer (closed or forked). */
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number;
   registerFile(fd: number): boolean;
   unregisterFile(fd: number): void;
   /** Asks the engine to stop the request in flight in `slot`; a CancelOutcome. Its completion still arrives. */
   cancel(slot: number): number;
+  /** Whether RequestFlags.linkNext chains run in the kernel (io_uring). */
+  linksInKernel(): boolean;
   /** Reads and writes on `fd` are protected from now on: tuples generated before writes, checked as reads complete. */
   setProtection(fd: number, ...args: [...NativeProtectionProfile, kernelChecks: boolean]): void;
   /** After fd's last request has settled, before it is closed. */
@@ -34,6 +38,8 @@ export interface NativeCounters {
   syscalls: number;
   fixedBufferOps: number;
   fixedFileOps: number;
+  linkedSubmits: number;
+  linkTimeouts: number;
   busyPolls: number;
   busyPollHits: number;
   adaptivePolls: number;
@@ -132,6 +138,10 @@ export interface NativeAddon {
   queryUringAttributes(): { errno: number; rwAttributes: boolean };
   /** fallocate(2) on libuv's thread pool; `done` gets 0 or the errno. */
   allocate(fd: number, keepSize: boolean, offset: number, length: number, done: (errno: number) => void): void;
+  /** The log's single-writer lock (an OFD write lock on the whole file, without waiting): 0, EAGAIN when another open file holds it, or the errno. */
+  lockLog(fd: number): number;
+  /** Releases the lock lockLog took on this open file: 0 or the errno. */
+  unlockLog(fd: number): number;
   /** The values lib/native-contract.ts mirrors, as native code has them. */
   readonly contract: NativeContract;
 }
@@ -145,6 +155,8 @@ export interface NativeContract {
   recordOffsets: Record<string, number>;
   recordStatuses: Record<string, number>;
   completionBytes: number;
+  /** Byte offset of each CompletionRecord field. */
+  completionOffsets: Record<string, number>;
   submitAnswers: Record<string, number>;
   checksumAlgorithms: Record<string, number>;
   checksumPaths: Record<string, number>;

@@ -12,6 +12,7 @@ import type {
   AllocateOptions,
   BatchOpOn,
   FileIntegrityOptions,
+  LogAppendOptions,
   LogOptions,
   LogReadOptions,
   OpenOptions,
@@ -56,6 +57,7 @@ const fileIntegrity: KeyTable<FileIntegrityOptions> = { format: true, interval: 
 const readStream: KeyTable<ReadStreamOptions> = { start: true, end: true, highWaterMark: true, maxReadAhead: true, signal: true };
 const writeStream: KeyTable<WriteStreamOptions> = { start: true, chunkSize: true, flush: true, highWaterMark: true, signal: true };
 const logRead: KeyTable<LogReadOptions> = { from: true };
+const logAppend: KeyTable<LogAppendOptions> = { signal: true, timeoutMs: true };
 const log: KeyTable<LogOptions> = {
   create: true,
   readOnly: true,
@@ -117,6 +119,7 @@ export const optionKeys = {
   fileIntegrity: new OptionKeys(fileIntegrity),
   log: new OptionKeys(log),
   logRead: new OptionKeys(logRead),
+  logAppend: new OptionKeys(logAppend),
   readStream: new OptionKeys(readStream),
   writeStream: new OptionKeys(writeStream),
   loopDevice: new OptionKeys(loopDevice),

@@ -48,6 +48,11 @@ export class Ring {
   private readonly direct: Dispatcher;
   private buffered: Selection | undefined;
   private readonly files = new Set<AioFile>();
+  private readonly logs = new Set<AioLog>();
+  // The files under logs, which stay open until their log has written its last group.
+  private readonly logFiles = new WeakSet<AioFile>();
+  // ring.openLog calls under way, which close() lets finish before it closes the logs.
+  private readonly openingLogs = new Set<Promise<AioLog>>();
   private closing: Promise<void> | undefined;
   // Held for as long as the ring is open, as the kernel holds the memory.
   private registration: NativeRegistration | undefined;
@@ -75,7 +80,21 @@ export class Ring {
   }
 
   /** Opens a file or block device; O_DIRECT unless `direct: false`. */
-  async open(path: string, options?: OpenOptions): Promise<AioFile> {
+  open(path: string, options?: OpenOptions): Promise<AioFile> {
+    return this.openFile(path, options, false);
+  }
+
+  /**
+   * @internal A log's file stays out of io_uring's table of registered files:
+   * a table entry keeps the file open until the ring's teardown, which the
+   * kernel finishes only after a killed process is gone, and the log's lock
+   * must go with the process.
+   */
+  openLogFile(path: string, options: OpenOptions): Promise<AioFile> {
+    return this.openFile(path, options, true);
+  }
+
+  private async openFile(path: string, options: OpenOptions | undefined, forLog: boolean): Promise<AioFile> {
     checkString('path', path);
     const opts = checkOptions('options', options, optionKeys.open);
     const write = checkBoolean('write', opts.write, false);
@@ -129,11 +148,12 @@ export class Ring {
       throw invalidArgValue(`${mismatch} ('${path}')`, RangeError);
     }
     const dispatcher = direct ? this.direct : this.bufferedDispatcher();
-    dispatcher.registerFile(handle.fd);
+    if (!forLog) dispatcher.registerFile(handle.fd);
     const protection = integrity && Object.freeze({ ...integrity, kernelChecks: this.kernelChecks(handle.fd, path, integrity, info, dispatcher) });
     const access = { writable: write, strictBuffers: this.strictBuffers };
     const file = new AioFile(this, path, handle, access, info, dispatcher, (closed) => this.files.delete(closed), protection);
     this.files.add(file);
+    if (forLog) this.logFiles.add(file);
     return file;
   }
 
@@ -143,7 +163,27 @@ export class Ring {
    */
   async openLog(path: string, options?: LogOptions): Promise<AioLog> {
     checkString('path', path);
-    return openLog(this, path, options);
+    if (this.closing) throw closedError('ring', { op: 'openLog', path });
+    const opening = this.registerLog(openLog(this, path, options, (closed) => this.logs.delete(closed)), path);
+    this.openingLogs.add(opening);
+    try {
+      return await opening;
+    } finally {
+      this.openingLogs.delete(opening);
+    }
+  }
+
+  private async registerLog(opening: Promise<AioLog>, path: string): Promise<AioLog> {
+    const log = await opening.catch((error: { code?: string }) => {
+      throw this.closing && error.code === LibraryCodes.closed ? closedError('ring', { op: 'openLog', path }) : error;
+    });
+    // close() may have begun while the log was being recovered.
+    if (this.closing) {
+      await log.close();
+      throw closedError('ring', { op: 'openLog', path });
+    }
+    this.logs.add(log);
+    return log;
   }
 
   /**
@@ -227,8 +267,9 @@ export class Ring {
 
   /**
    * Waits for every request already made (queued or in flight), closes every
-   * file opened through the ring, and releases the engine. Later requests
-   * reject with ERR_AIO_CLOSED.
+   * log (as log.close() does: every append already made settles, then its lock
+   * is released) and every file opened through the ring, and releases the
+   * engine. Later requests and appends reject with ERR_AIO_CLOSED.
    */
   close(): Promise<void> {
     if (!this.closing) this.closing = this.closeAll();
@@ -236,9 +277,15 @@ export class Ring {
   }
 
   private async closeAll(): Promise<void> {
-    // The engines are released even if closing some file fails; that failure
-    // is still reported.
-    const files = await Promise.allSettled([...this.files].map((file) => file.close()));
+    // The engines are released even if closing some log or file fails; that
+    // failure is still reported. Logs first: their last groups need their files.
+    // Closing each log and every other file at once makes appends and
+    // requests from here on reject.
+    const closingLogs = [...this.logs].map((log) => log.close());
+    const closingFiles = [...this.files].filter((file) => !this.logFiles.has(file)).map((file) => file.close());
+    await Promise.allSettled([...this.openingLogs]);
+    const logs = await Promise.allSettled(closingLogs);
+    const files = [...logs, ...(await Promise.allSettled([...closingFiles, ...[...this.files].map((file) => file.close())]))];
     const dispatchers = new Set([this.direct, this.buffered?.dispatcher]);
     await Promise.all([...dispatchers].map((dispatcher) => dispatcher?.close()));
     this.registration = undefined;

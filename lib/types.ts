@@ -54,9 +54,11 @@ export interface RingOptions {
    */
   strictBuffers?: boolean;
   /**
-   * Record each request's latency for stats().latencyUs: two clock readings
-   * per flush and per completion callback, and one histogram update per
-   * request. false leaves latencyUs empty. Default true.
+   * Record each request's latency for stats().latencyUs, from its submission
+   * to its reaping: native code reads the clock once per submission call and
+   * once per wake-up (the readings adaptive polling takes anyway), and JS
+   * makes one histogram update per request. false leaves latencyUs empty.
+   * Default true.
    */
   latencyStats?: boolean;
 }
@@ -172,7 +174,12 @@ export interface IntegrityProbe {
 export interface CancelOptions {
   /** Rejects the operation with an AbortError (code ABORT_ERR, cause: the signal's reason) when the signal aborts. */
   signal?: AbortSignal;
-  /** Rejects the operation with ERR_AIO_TIMEOUT if it has not completed after this many milliseconds (1 to 2147483647). */
+  /**
+   * Rejects the operation with ERR_AIO_TIMEOUT if it has not completed after this
+   * many milliseconds (1 to 2147483647). On io_uring a read or write in flight
+   * carries its deadline into the kernel (IORING_OP_LINK_TIMEOUT); elsewhere, and
+   * for syncs (which may share one call), a JS timer keeps it.
+   */
   timeoutMs?: number;
 }
 
@@ -181,7 +188,9 @@ export type SyncOptions = CancelOptions;
 export interface SubmitOptions extends CancelOptions {
   /**
    * Run the ops one after another, each only once the one before has
-   * succeeded; a failed or short op cancels the rest (ECANCELED). Default false.
+   * succeeded; a failed or short op cancels the rest (ECANCELED). On io_uring
+   * consecutive reads and writes go to the kernel as one linked chain
+   * (IOSQE_IO_LINK); elsewhere the library holds each op back. Default false.
    */
   ordered?: boolean;
 }
@@ -329,6 +338,31 @@ export interface RingStats {
   /** Of those, the ones the engine did stop: they completed with ECANCELED instead of transferring. */
   cancelsHonoured: number;
   /**
+   * fsync/fdatasync requests that made no call of their own: each joined a
+   * call another request on the same file had asked for and that had not yet
+   * started (see README "Sync coalescing"). `submitted`, `completed` and
+   * `latencyUs.sync` count the calls, not the requests.
+   */
+  syncsCoalesced: number;
+  /**
+   * io_uring: requests whose timeoutMs went to the kernel with them, as a
+   * linked IORING_OP_LINK_TIMEOUT carrying the time left at submission. Always
+   * 0 on libaio and thread-pool rings, whose deadlines are timers in JS.
+   */
+  linkTimeouts: number;
+  /**
+   * Of those, the ones whose kernel timer fired first: they rejected with
+   * ERR_AIO_TIMEOUT and count in cancelled and cancelsAsked too.
+   */
+  linkTimeoutsFired: number;
+  /**
+   * io_uring: entries of ordered batches submitted linked to the next entry
+   * (IOSQE_IO_LINK), which the kernel then starts with no turn through JS.
+   * Always 0 on libaio and thread-pool rings, where JS holds each entry back.
+   */
+  linkedSubmits: number;
+
+  /**
    * Per kind of request, microseconds from its submission to the engine until
    * its completion reached JS (time waiting in JS for a slot is not included):
    * count, mean, p50, p99, p999 and max, from fixed-memory log-linear
@@ -423,6 +457,13 @@ export interface LogOptions {
   /** Permission bits for a created file. Default 0o644. */
   mode?: number;
 }
+
+/**
+ * log.append()'s options. An abort or deadline before the record joins a
+ * group removes it unwritten; once its group is being written the append still
+ * rejects at once, but the record may become durable (see README "Log").
+ */
+export type LogAppendOptions = CancelOptions;
 
 /** log.read()'s options. */
 export interface LogReadOptions {

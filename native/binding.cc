@@ -25,6 +25,7 @@
 #include "integrity/kernel_pi.h"
 #include "integrity/protected_io.h"
 #include "integrity/protection.h"
+#include "log/file_lock.h"
 #include "log/frame.h"
 #include "contract.h"
 #include "delivery.h"
@@ -49,6 +50,14 @@ void countFork() { forkGeneration.fetch_add(1, std::memory_order_relaxed); }
 
 bool isAligned(const void* address, int32_t alignment) {
   return alignment <= 1 || (reinterpret_cast<uintptr_t>(address) % static_cast<uint32_t>(alignment)) == 0;
+}
+
+// A record's deadline (milliseconds on the uv_hrtime() clock) as nanoseconds
+// left after `nowNs`; one when it has already passed, so that the kernel
+// cancels at once rather than never.
+uint64_t remainingNs(double deadlineMs, uint64_t nowNs) {
+  const double deadlineNs = deadlineMs * 1e6;
+  return deadlineNs > static_cast<double>(nowNs) + 1 ? static_cast<uint64_t>(deadlineNs - static_cast<double>(nowNs)) : 1;
 }
 
 size_t elementBytes(napi_typedarray_type type) {
@@ -115,10 +124,12 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
                         InstanceMethod<&EngineBinding::Counters>("counters"),
                         InstanceMethod<&EngineBinding::SetBusyPoll>("setBusyPoll"),
                         InstanceMethod<&EngineBinding::SetPollBudget>("setPollBudget"),
+                        InstanceMethod<&EngineBinding::SetLatencyTiming>("setLatencyTiming"),
                         InstanceMethod<&EngineBinding::RegisterBuffers>("registerBuffers"),
                         InstanceMethod<&EngineBinding::RegisterFile>("registerFile"),
                         InstanceMethod<&EngineBinding::UnregisterFile>("unregisterFile"),
                         InstanceMethod<&EngineBinding::Cancel>("cancel"),
+                        InstanceMethod<&EngineBinding::LinksInKernel>("linksInKernel"),
                         InstanceMethod<&EngineBinding::SetProtection>("setProtection"),
                         InstanceMethod<&EngineBinding::ClearProtection>("clearProtection"),
                         InstanceMethod<&EngineBinding::TakeIntegrityFaults>("takeIntegrityFaults")});
@@ -136,6 +147,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
         iovecs_(depth_),
         slotRequests_(depth_),
         slotBusy_(depth_, false),
+        slotSubmittedNs_(depth_, 0),
         adoptedBlocks_(depth_),
         slotVerifies_(depth_, 0),
         slotTransfers_(depth_),
@@ -149,7 +161,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     submissionsRef_ = Napi::Persistent(submissions);
     completionsRef_ = Napi::Persistent(completions);
     submissionBytes_ = static_cast<uint8_t*>(submissions.Data());
-    completionPairs_ = static_cast<CompletionPair*>(completions.Data());
+    completionRecords_ = static_cast<CompletionRecord*>(completions.Data());
     // Weak until something is in flight, so an idle, forgotten binding can be collected.
     onComplete_ = Napi::Reference<Napi::Function>::New(info[4].As<Napi::Function>(), 0);
 
@@ -199,34 +211,60 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     if (count > depth_) count = depth_;
     uint32_t nextBuffer = 0;
     uint32_t valid = 0;
+    uint64_t nowNs = 0;
+    // A kernel chain (kFlagLinkNext) stops at a refused record: the valid
+    // request before it ends the chain, and the records after it in the chain
+    // are not started, as the kernel would have cancelled them.
+    bool previousLinks = false;
+    bool chainBroken = false;
     for (uint32_t index = 0; index < count; ++index) {
       auto* record = reinterpret_cast<SubmissionRecord*>(submissionBytes_ + index * kRecordBytes);
       Request& request = requests_[valid];
       record->status = describe(env, *record, buffers, &nextBuffer, &request);
+      record->deadlineInKernel = 0;
       napi_value tuples = nullptr;
       if ((record->flags & kFlagProtectionTuples) && napi_get_element(env, buffers, nextBuffer++, &tuples) != napi_ok) {
         tuples = nullptr;
       }
+      if (chainBroken) record->status = kStatusNotStarted;
       if (record->status == kStatusOk && record->slot >= 0) {
         slotVerifies_[request.slot] = 0;
         if (!protectedFiles_.empty()) record->status = protect(env, tuples, request);
       }
-      if (record->status == kStatusOk) requestRecords_[valid++] = index;
+      const bool linksNext = (record->flags & kFlagLinkNext) != 0;
+      if (record->status == kStatusOk) {
+        if (record->deadline > 0) {
+          if (nowNs == 0) nowNs = uv_hrtime();
+          request.timeoutNs = remainingNs(record->deadline, nowNs);
+        }
+        requestRecords_[valid++] = index;
+        previousLinks = linksNext;
+      } else {
+        if (previousLinks) requests_[valid - 1].flags &= ~kFlagLinkNext;
+        previousLinks = false;
+        chainBroken = linksNext;
+      }
     }
 
-    uint32_t readyBefore = engine_->readyCount();
+    const uint32_t readyBefore = engine_->readyCount();
+    const uint32_t inFlightBefore = engine_->inFlight();
+    const uint32_t pendingBefore = inFlightBefore > readyBefore ? inFlightBefore - readyBefore : 0;
     uint32_t accepted = engine_->submit(requests_.data(), valid);
-    const int64_t submittedNs = adaptivePolling() && accepted > 0 ? monotonicNs() : 0;
+    const bool adaptive = adaptivePolling();
+    const int64_t submittedNs = (adaptive || latencyTiming_) && accepted > 0 ? monotonicNs() : 0;
     for (uint32_t i = 0; i < accepted; ++i) {
       const Request& request = requests_[i];
       slotBusy_[request.slot] = true;
       slotRequests_[request.slot] = request;
-      if (submittedNs) poller_.submitted(request.slot, request.op, submittedNs);
+      slotSubmittedNs_[request.slot] = submittedNs;
+      if (adaptive) poller_.submitted(request.slot, request.op, submittedNs);
+      if (request.timeoutNs > 0 && engine_->deadlineArmed(request.slot)) {
+        reinterpret_cast<SubmissionRecord*>(submissionBytes_ + requestRecords_[i] * kRecordBytes)->deadlineInKernel = 1;
+      }
     }
     if (accepted > 0) {
-      uint32_t readyAfter = engine_->readyCount();
-      uint32_t completedInline = readyAfter > readyBefore ? readyAfter - readyBefore : 0;
-      completionsPerCallback_ = completionsPerCallback(depth_, accepted, completedInline);
+      const uint32_t finishedInline = completedInline(readyBefore, engine_->readyCount(), pendingBefore);
+      completionsPerCallback_ = completionsPerCallback(depth_, accepted, finishedInline);
     }
     holdWhileBusy();
     // Records the engine did not take (it was full) are resubmitted by JS later;
@@ -249,6 +287,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     request->iovcnt = 0;
     request->fixedBuffer = -1;
     request->piAttribute = nullptr;
+    request->timeoutNs = 0;
     switch (request->op) {
       case OpCode::kRead:
       case OpCode::kWrite: {
@@ -369,13 +408,15 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return info.Env().Undefined();
   }
 
-  // () -> { syscalls, fixedBufferOps, fixedFileOps, busyPolls, busyPollHits }
+  // () -> { syscalls, fixedBufferOps, fixedFileOps, linkedSubmits, linkTimeouts, busyPolls, busyPollHits, ... }
   Napi::Value Counters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object counters = Napi::Object::New(env);
     counters.Set("syscalls", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->syscalls()) : 0));
     counters.Set("fixedBufferOps", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->fixedBufferOps()) : 0));
     counters.Set("fixedFileOps", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->fixedFileOps()) : 0));
+    counters.Set("linkedSubmits", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->linkedOps()) : 0));
+    counters.Set("linkTimeouts", Napi::Number::New(env, engine_ ? static_cast<double>(engine_->linkTimeouts()) : 0));
     counters.Set("busyPolls", Napi::Number::New(env, static_cast<double>(busyPolls_)));
     counters.Set("busyPollHits", Napi::Number::New(env, static_cast<double>(busyPollHits_)));
     counters.Set("adaptivePolls", Napi::Number::New(env, static_cast<double>(poller_.polls())));
@@ -394,6 +435,12 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   // (fraction of a core, 0 to 1) -> undefined. 0 turns adaptive polling off.
   Napi::Value SetPollBudget(const Napi::CallbackInfo& info) {
     poller_.setBudget(info[0].As<Napi::Number>().DoubleValue());
+    return info.Env().Undefined();
+  }
+
+  // (on) -> undefined. Whether completions carry their latency (stats().latencyUs).
+  Napi::Value SetLatencyTiming(const Napi::CallbackInfo& info) {
+    latencyTiming_ = info[0].As<Napi::Boolean>().Value();
     return info.Env().Undefined();
   }
 
@@ -499,6 +546,11 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return Napi::Number::New(info.Env(), static_cast<int32_t>(outcome));
   }
 
+  // () -> whether kFlagLinkNext chains run in the kernel (Engine::linksInKernel)
+  Napi::Value LinksInKernel(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), engine_ && engine_->linksInKernel());
+  }
+
   bool forked() const { return forkGeneration.load(std::memory_order_relaxed) != forkGeneration_; }
 
   static void OnReadable(uv_poll_t* handle, int status, int) {
@@ -519,11 +571,13 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     // Adaptive polling learns from each completion the time since its
-    // submission: completions already waiting when the wake-up (or a poll)
-    // began are timed to then, the rest to when they were reaped.
+    // submission, and JS records it as the request's latency: completions
+    // already waiting when the wake-up (or a poll) began are timed to then,
+    // the rest to when they were reaped.
     const bool adaptive = adaptivePolling();
-    int64_t seenNs = adaptive ? monotonicNs() : 0;
-    uint32_t seenReady = adaptive ? engine_->readyCount() : 0;
+    const bool timed = adaptive || latencyTiming_;
+    int64_t seenNs = timed ? monotonicNs() : 0;
+    uint32_t seenReady = timed ? engine_->readyCount() : 0;
     WakeUp wake(depth_, busyPollNs_ > 0 || adaptive);
     while (engine_) {
       if (!wake.mayReap()) {
@@ -549,17 +603,26 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
       int64_t reapedNs = 0;
       for (uint32_t i = 0; i < count; ++i) {
         const uint32_t slot = completions_[i].slot;
-        if (adaptive) {
+        // News of a kernel deadline, not the request's end: the slot stays busy.
+        if (completions_[i].result == kResultDeadlinePassed) {
+          completionRecords_[i] = CompletionRecord{static_cast<int32_t>(slot), kCompletionDeadlinePassed, 0};
+          continue;
+        }
+        int64_t latencyNs = 0;
+        if (timed) {
           if (seenReady > 0) {
             --seenReady;
           } else if (reapedNs == 0) {
             reapedNs = monotonicNs();
           }
-          poller_.completed(slot, reapedNs == 0 ? seenNs : reapedNs);
+          const int64_t completedNs = reapedNs == 0 ? seenNs : reapedNs;
+          if (adaptive) poller_.completed(slot, completedNs);
+          // A request submitted before timing began has no submission time.
+          if (slotSubmittedNs_[slot] != 0) latencyNs = std::max<int64_t>(completedNs - slotSubmittedNs_[slot], 0);
         }
         int32_t result = completions_[i].result;
         if (slotVerifies_[slot]) result = verifyCompletion(slot, result);
-        completionPairs_[i] = CompletionPair{static_cast<int32_t>(slot), result};
+        completionRecords_[i] = CompletionRecord{static_cast<int32_t>(slot), result, static_cast<double>(latencyNs)};
         releaseSlot(slot);
       }
       onComplete_.Value().MakeCallback(Value(), {Napi::Number::New(env, count)}, asyncContext_);
@@ -688,6 +751,8 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   // and the aligned blocks whose free waits for that slot's completion.
   std::vector<Request> slotRequests_;
   std::vector<bool> slotBusy_;
+  // CLOCK_MONOTONIC at each in-flight slot's submission, 0 when not timed.
+  std::vector<int64_t> slotSubmittedNs_;
   std::vector<std::vector<uint8_t*>> adoptedBlocks_;
   // Protected files by descriptor, and for each slot whether its read is to be
   // checked on completion, how, and what the check found.
@@ -704,12 +769,13 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   Napi::Reference<Napi::ArrayBuffer> submissionsRef_;
   Napi::Reference<Napi::ArrayBuffer> completionsRef_;
   uint8_t* submissionBytes_ = nullptr;
-  CompletionPair* completionPairs_ = nullptr;
+  CompletionRecord* completionRecords_ = nullptr;
   Napi::FunctionReference onComplete_;
   uv_poll_t* poll_ = nullptr;
   bool held_ = false;
   uint32_t completionsPerCallback_ = completionsPerCallbackFromDevice(depth_);
   int64_t busyPollNs_ = 0;
+  bool latencyTiming_ = false;
   uint64_t busyPolls_ = 0;
   uint64_t busyPollHits_ = 0;
   uint64_t busyPollSpentNs_ = 0;
@@ -1095,6 +1161,16 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// lockLog(fd) -> 0, EAGAIN (another open file holds the log), or the errno;
+// unlockLog(fd) -> 0 or the errno. See log/file_lock.h.
+Napi::Value LockLog(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), logformat::lockExclusive(info[0].As<Napi::Number>().Int32Value()));
+}
+
+Napi::Value UnlockLog(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), logformat::unlock(info[0].As<Napi::Number>().Int32Value()));
+}
+
 // contract.h's values, with engine.h's op codes and flags and probe.h's engine
 // names, for test/25.contract.test.ts to hold lib/native-contract.ts to.
 Napi::Object contractObject(Napi::Env env) {
@@ -1113,6 +1189,7 @@ Napi::Object contractObject(Napi::Env env) {
   Napi::Object flags = Napi::Object::New(env);
   flags.Set("dsync", kFlagDsync);
   flags.Set("atomic", kFlagAtomic);
+  flags.Set("linkNext", kFlagLinkNext);
   flags.Set("protectionTuples", kFlagProtectionTuples);
   contract.Set("flags", flags);
   contract.Set("recordBytes", kRecordBytes);
@@ -1124,20 +1201,29 @@ Napi::Object contractObject(Napi::Env env) {
   offsets.Set("length", static_cast<uint32_t>(offsetof(SubmissionRecord, length)));
   offsets.Set("memAlign", static_cast<uint32_t>(offsetof(SubmissionRecord, memAlign)));
   offsets.Set("status", static_cast<uint32_t>(offsetof(SubmissionRecord, status)));
+  offsets.Set("deadlineInKernel", static_cast<uint32_t>(offsetof(SubmissionRecord, deadlineInKernel)));
   offsets.Set("position", static_cast<uint32_t>(offsetof(SubmissionRecord, position)));
+  offsets.Set("deadline", static_cast<uint32_t>(offsetof(SubmissionRecord, deadline)));
   contract.Set("recordOffsets", offsets);
   Napi::Object statuses = Napi::Object::New(env);
   statuses.Set("ok", static_cast<int32_t>(kStatusOk));
   statuses.Set("misaligned", static_cast<int32_t>(kStatusMisaligned));
   statuses.Set("tooSmall", static_cast<int32_t>(kStatusTooSmall));
+  statuses.Set("notStarted", static_cast<int32_t>(kStatusNotStarted));
   contract.Set("recordStatuses", statuses);
   contract.Set("completionBytes", kCompletionBytes);
+  Napi::Object completionOffsets = Napi::Object::New(env);
+  completionOffsets.Set("slot", static_cast<uint32_t>(offsetof(CompletionRecord, slot)));
+  completionOffsets.Set("result", static_cast<uint32_t>(offsetof(CompletionRecord, result)));
+  completionOffsets.Set("latencyNs", static_cast<uint32_t>(offsetof(CompletionRecord, latencyNs)));
+  contract.Set("completionOffsets", completionOffsets);
   Napi::Object answers = Napi::Object::New(env);
   answers.Set("closed", kSubmitClosed);
   answers.Set("forked", kSubmitForked);
   contract.Set("submitAnswers", answers);
   Napi::Object completionResults = Napi::Object::New(env);
   completionResults.Set("integrityFault", kCompletionIntegrityFault);
+  completionResults.Set("deadlinePassed", kCompletionDeadlinePassed);
   contract.Set("completionResults", completionResults);
   Napi::Object cancelOutcomes = Napi::Object::New(env);
   cancelOutcomes.Set("notAsked", static_cast<int32_t>(CancelOutcome::kNotAsked));
@@ -1178,6 +1264,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attachLoopDevice", Napi::Function::New(env, AttachLoopDevice));
   exports.Set("setBlockDeviceReadOnly", Napi::Function::New(env, SetBlockDeviceReadOnly));
   exports.Set("allocate", Napi::Function::New(env, Allocate));
+  exports.Set("lockLog", Napi::Function::New(env, LockLog));
+  exports.Set("unlockLog", Napi::Function::New(env, UnlockLog));
   exports.Set("contract", contractObject(env));
   exportChecksums(env, exports);
   exports.Set("generateProtection", Napi::Function::New(env, GenerateProtection));

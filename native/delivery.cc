@@ -8,6 +8,11 @@ uint32_t completionsPerCallback(uint32_t depth, uint32_t accepted, uint32_t comp
   return completedInline * 2 >= accepted ? depth : completionsPerCallbackFromDevice(depth);
 }
 
+uint32_t completedInline(uint32_t readyBefore, uint32_t readyAfter, uint32_t pendingBefore) {
+  const uint64_t accountedFor = static_cast<uint64_t>(readyBefore) + pendingBefore;
+  return readyAfter > accountedFor ? static_cast<uint32_t>(readyAfter - accountedFor) : 0;
+}
+
 WakeStep WakeUp::onEmpty(uint32_t inFlight) {
   if (!drained_) {
     drained_ = true;

@@ -27,6 +27,16 @@ uint32_t completionsPerCallbackFromDevice(uint32_t depth);
 // is waiting), else completionsPerCallbackFromDevice.
 uint32_t completionsPerCallback(uint32_t depth, uint32_t accepted, uint32_t completedInline);
 
+// How many of a submission's requests surely finished inside the submission
+// call, from the engine's ready completions before and after it and the
+// requests that were in flight but not ready before it. Completions of those
+// earlier requests can land during the call too (a fast device's interrupts
+// arrive while io_submit runs), so only what exceeds them counts: a device
+// that finishes writes within a few microseconds must not be taken for the
+// page cache, whose whole-ring callbacks would turn its steady stream of
+// resubmissions into bursts.
+uint32_t completedInline(uint32_t readyBefore, uint32_t readyAfter, uint32_t pendingBefore);
+
 // What a wake-up does once a reap came back empty, or after a busy poll.
 enum class WakeStep {
   kReap,      // reap again

@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +28,16 @@ enum class OpCode : uint8_t {
 // Per-request flags, mapped by each engine onto its own interface.
 constexpr uint32_t kFlagDsync = 1u << 0;   // RWF_DSYNC on this write alone
 constexpr uint32_t kFlagAtomic = 1u << 1;  // RWF_ATOMIC (6.11): the write is never torn
+// The next request in the same submit() call starts only after this one has
+// completed in full; an error or a short transfer completes the rest of the
+// chain with -ECANCELED. Only engines whose linksInKernel() is true honour it,
+// and they take a chain whole or not at all.
+constexpr uint32_t kFlagLinkNext = 1u << 2;
+
+// A Completion with this result is not the request's own: it says that the
+// request's deadline (Request::timeoutNs) passed and the kernel was asked to
+// cancel it. The request's own Completion follows, and only it ends the request.
+constexpr int32_t kResultDeadlinePassed = INT32_MIN + 1;
 
 struct Request {
   uint32_t slot;     // caller's identifier, handed back unchanged in the completion
@@ -48,6 +59,10 @@ struct Request {
   // on rings whose engine reported IORING_FEAT_RW_ATTR, for files on devices
   // that carry PI; it must stay valid until the request completes.
   const integrity::IoUringAttrPi* piAttribute = nullptr;
+  // Nanoseconds from submission after which the request is to be cancelled; 0
+  // for none. Engines whose deadlineArmed() says so enforce it in the kernel
+  // and report it with kResultDeadlinePassed; the others ignore it.
+  uint64_t timeoutNs = 0;
 };
 
 struct Completion {
@@ -126,6 +141,17 @@ class Engine {
     return CancelOutcome::kNotAsked;
   }
 
+  // True when the request just submitted under `slot` carries its timeoutNs
+  // into the kernel, so the caller need not keep a timer of its own for it.
+  virtual bool deadlineArmed(uint32_t slot) const {
+    (void)slot;
+    return false;
+  }
+
+  // True when kFlagLinkNext chains run in the kernel, with no round trip
+  // through the caller between their requests.
+  virtual bool linksInKernel() const { return false; }
+
   // Registered ("fixed") buffers and files let the kernel pin memory and take
   // file references once instead of on every request. Engines without them
   // keep these defaults, and requests simply use plain addresses and fds.
@@ -156,6 +182,11 @@ class Engine {
   // Requests submitted so far using a registered buffer, or a registered file.
   virtual uint64_t fixedBufferOps() const { return 0; }
   virtual uint64_t fixedFileOps() const { return 0; }
+
+  // Requests submitted linked to the next one (kFlagLinkNext, in the kernel),
+  // and requests whose deadline went to the kernel with them.
+  virtual uint64_t linkedOps() const { return 0; }
+  virtual uint64_t linkTimeouts() const { return 0; }
 };
 
 }  // namespace aioring

@@ -105,3 +105,12 @@ inline int rwFlagsFor(uint32_t flags) {
 #ifndef IORING_OP_WRITE
 #define IORING_OP_WRITE 23
 #endif
+#ifndef IOSQE_IO_LINK
+#define IOSQE_IO_LINK (1U << 2)
+#endif
+#ifndef IORING_OP_ASYNC_CANCEL
+#define IORING_OP_ASYNC_CANCEL 14
+#endif
+#ifndef IORING_OP_LINK_TIMEOUT
+#define IORING_OP_LINK_TIMEOUT 15
+#endif

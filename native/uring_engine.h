@@ -35,6 +35,10 @@ class UringEngine final : public Engine {
   uint32_t reap(Completion* out, uint32_t max) override;
   void waitIdle() override;
   uint32_t inFlight() const override { return inFlight_; }
+  bool deadlineArmed(uint32_t slot) const override { return armedFor(slot); }
+  bool linksInKernel() const override { return true; }
+  uint64_t linkedOps() const override { return linkedOps_; }
+  uint64_t linkTimeouts() const override { return linkTimeouts_; }
   uint64_t syscalls() const override { return syscalls_; }
   uint32_t readyCount() const override { return completionsReady(); }
   bool completionsWaiting() const override { return completionsReady() > 0 || kernelHoldsCompletions(); }
@@ -60,7 +64,15 @@ class UringEngine final : public Engine {
   uint32_t copyCompletions(Completion* out, uint32_t max);
   bool kernelHoldsCompletions() const;
   void fillSqe(io_uring_sqe* sqe, const Request& req) const;
+  void fillLinkTimeout(io_uring_sqe* sqe, const Request& req);
   void countFixedOps(uint32_t firstSqe, uint32_t count);
+  // How many of the first `taken` requests (with their link timeouts) the
+  // kernel's `consumedSqes` cover; arms the deadlines whose timeouts it took.
+  uint32_t requestsConsumed(const Request* reqs, uint32_t taken, uint32_t consumedSqes);
+  bool armedFor(uint32_t slot) const { return slot < deadlines_.size() && deadlines_[slot].armed; }
+  // One CQE turned into up to two Completions; one beyond `max` is spilled.
+  void takeCqe(const io_uring_cqe& cqe, Completion* out, uint32_t max, uint32_t* n);
+  void emit(Completion completion, Completion* out, uint32_t max, uint32_t* n);
   bool ensureFileTable();
   int updateFileSlot(uint32_t slot, int fd);
   // fd's slot in the table of registered files, or -1.
@@ -95,11 +107,34 @@ class UringEngine final : public Engine {
   uint32_t cqEntries_ = 0;
   uint32_t cqHeadLocal_ = 0;
 
+  // Requests consumed whose Completion has not been handed out.
   uint32_t inFlight_ = 0;
-  // SQEs of our own (IORING_OP_ASYNC_CANCEL) whose CQEs have not been seen:
-  // they take CQ room but are no caller's request.
-  uint32_t internalInFlight_ = 0;
+  // CQEs the kernel still owes: one per consumed SQE, requests' and our own
+  // (cancels, link timeouts) alike. Each needs a CQ entry.
+  uint32_t cqesOwed_ = 0;
   uint64_t syscalls_ = 0;
+
+  // A request whose deadline went to the kernel as a linked timeout. Its slot
+  // must not be handed back before both CQEs are in, or a late timeout CQE
+  // would be taken for the next request in the slot; so the request's own
+  // result waits here until the timeout's CQE has come.
+  struct SlotDeadline {
+    bool armed = false;  // the timeout's CQE has not come yet
+    bool held = false;   // the request's CQE came first: its result waits in `result`
+    int32_t result = 0;
+    // The uapi's __kernel_timespec, which IORING_OP_LINK_TIMEOUT points at
+    // (linux/time_types.h is missing from older headers).
+    struct {
+      int64_t seconds;
+      int64_t nanoseconds;
+    } timeout{};
+  };
+  std::vector<SlotDeadline> deadlines_;
+  // A Completion that did not fit in reap()'s output; handed out first next time.
+  bool spilled_ = false;
+  Completion spilledCompletion_{};
+  uint64_t linkedOps_ = 0;
+  uint64_t linkTimeouts_ = 0;
 
   // Buffers in the registered set; 0 when none is registered.
   uint32_t fixedBufferCount_ = 0;

@@ -12,9 +12,12 @@
 namespace aioring {
 namespace uring {
 
-// Marks the user_data of SQEs the engine makes for itself (cancels); request
-// slots never reach this bit.
+// Marks the user_data of SQEs the engine makes for itself (cancels, link
+// timeouts); request slots never reach these bits.
 constexpr uint64_t kInternalUserData = 1ull << 63;
+// With kInternalUserData: a request's IORING_OP_LINK_TIMEOUT, whose low 32
+// bits are the request's slot.
+constexpr uint64_t kLinkTimeoutUserData = 1ull << 62;
 
 // The errno's symbolic name (strerrorname_np needs glibc 2.32; prebuilds
 // target older ones).

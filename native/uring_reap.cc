@@ -1,6 +1,7 @@
 // The io_uring engine's completion side: reading CQEs without a system call,
 // entering the kernel only when it holds completions back, clearing the
 // eventfd, and waiting until nothing is in flight.
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -11,6 +12,7 @@ namespace aioring {
 
 using uring::errnoName;
 using uring::kInternalUserData;
+using uring::kLinkTimeoutUserData;
 
 void UringEngine::drainNotifications() {
   ++syscalls_;
@@ -18,29 +20,63 @@ void UringEngine::drainNotifications() {
 }
 
 uint32_t UringEngine::completionsReady() const {
-  return __atomic_load_n(cqTail_, __ATOMIC_ACQUIRE) - cqHeadLocal_;
+  return __atomic_load_n(cqTail_, __ATOMIC_ACQUIRE) - cqHeadLocal_ + (spilled_ ? 1 : 0);
+}
+
+void UringEngine::emit(Completion completion, Completion* out, uint32_t max, uint32_t* n) {
+  if (completion.result != kResultDeadlinePassed) --inFlight_;
+  if (*n < max) {
+    out[(*n)++] = completion;
+  } else {
+    spilled_ = true;
+    spilledCompletion_ = completion;
+  }
+}
+
+void UringEngine::takeCqe(const io_uring_cqe& cqe, Completion* out, uint32_t max, uint32_t* n) {
+  --cqesOwed_;
+  const uint32_t slot = static_cast<uint32_t>(cqe.user_data);
+  if (!(cqe.user_data & kInternalUserData)) {
+    if (armedFor(slot)) {
+      deadlines_[slot].held = true;
+      deadlines_[slot].result = cqe.res;
+    } else {
+      emit(Completion{slot, cqe.res}, out, max, n);
+    }
+    return;
+  }
+  // A cancel's own answer: the cancelled request's CQE is what tells the caller.
+  if (!(cqe.user_data & kLinkTimeoutUserData)) return;
+  SlotDeadline& deadline = deadlines_[slot];
+  deadline.armed = false;
+  // -ECANCELED: the request ended first and took its timeout down with it.
+  // Anything else: the timer fired and the kernel tried to cancel the request
+  // (-ETIME when it could, the cancel's error when not). That is news unless
+  // the request had already ended on its own.
+  const bool fired = cqe.res != -ECANCELED;
+  if (fired && (!deadline.held || deadline.result == -ECANCELED)) {
+    emit(Completion{slot, kResultDeadlinePassed}, out, max, n);
+  }
+  if (deadline.held) {
+    deadline.held = false;
+    emit(Completion{slot, deadline.result}, out, max, n);
+  }
 }
 
 uint32_t UringEngine::copyCompletions(Completion* out, uint32_t max) {
-  const uint32_t ready = completionsReady();
-  uint32_t seen = 0;
   uint32_t n = 0;
-  for (; seen < ready && n < max; ++seen) {
-    const io_uring_cqe& cqe = cqes_[(cqHeadLocal_ + seen) & cqMask_];
-    // A cancel's own answer: the cancelled request's CQE is what tells the caller.
-    if (cqe.user_data & kInternalUserData) {
-      --internalInFlight_;
-      continue;
-    }
-    out[n].slot = static_cast<uint32_t>(cqe.user_data);
-    out[n].result = cqe.res;
-    ++n;
+  if (spilled_ && max > 0) {
+    spilled_ = false;
+    out[n++] = spilledCompletion_;
   }
+  const uint32_t ready = __atomic_load_n(cqTail_, __ATOMIC_ACQUIRE) - cqHeadLocal_;
+  uint32_t seen = 0;
+  // A CQE can make two Completions; the second may spill, never a third.
+  for (; seen < ready && n < max && !spilled_; ++seen) takeCqe(cqes_[(cqHeadLocal_ + seen) & cqMask_], out, max, &n);
   if (seen > 0) {
     cqHeadLocal_ += seen;
     // Release: the kernel may refill these entries only after we have read them.
     __atomic_store_n(cqHead_, cqHeadLocal_, __ATOMIC_RELEASE);
-    inFlight_ -= n;
   }
   return n;
 }
@@ -69,10 +105,10 @@ uint32_t UringEngine::reap(Completion* out, uint32_t max) {
 }
 
 void UringEngine::waitIdle() {
-  while (completionsReady() < inFlight_ + internalInFlight_) {
+  while (__atomic_load_n(cqTail_, __ATOMIC_ACQUIRE) - cqHeadLocal_ < cqesOwed_) {
     // Waiting for all of them at once costs one sleep instead of one per CQE;
     // the kernel counts the CQEs already in the ring towards minComplete.
-    const int result = enter(0, inFlight_ + internalInFlight_, IORING_ENTER_GETEVENTS);
+    const int result = enter(0, cqesOwed_, IORING_ENTER_GETEVENTS);
     if (result < 0) {
       // Returning would let the caller free buffers the kernel is still
       // writing. Only misuse (a thread other than the issuer) or a ring torn

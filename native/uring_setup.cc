@@ -154,16 +154,19 @@ std::unique_ptr<Engine> createUringEngine(uint32_t depth, EngineRefusal* refusal
 }
 
 bool UringEngine::init(uint32_t depth, EngineRefusal* refusal) {
-  if (depth == 0 || depth > kMaxSqEntries) {
+  if (depth == 0 || depth > kMaxSqEntries / 2) {
     return refuse(refusal, EINVAL,
-                  "io_uring depth must be between 1 and " + std::to_string(kMaxSqEntries) + ", not " +
+                  "io_uring depth must be between 1 and " + std::to_string(kMaxSqEntries / 2) + ", not " +
                       std::to_string(depth));
   }
+  // Two SQEs per request: a full depth of requests with deadlines each brings
+  // its linked timeout (and the CQ is twice the SQ).
   io_uring_params params;
-  const int fd = setupRing(roundUpToPowerOfTwo(depth), &params);
+  const int fd = setupRing(roundUpToPowerOfTwo(2 * depth), &params);
   if (fd < 0) return refuse(refusal, -fd, setupFailureReason(-fd));
   ringFd_ = fd;
   setupFlags_ = params.flags;
+  deadlines_.resize(depth);
 
   // IORING_OP_READ and IORING_OP_WRITE arrived in 5.6 together with this
   // feature bit; older rings would fail every plain read and write.
@@ -221,7 +224,7 @@ bool UringEngine::mapRings(const io_uring_params& params, EngineRefusal* refusal
 }
 
 UringEngine::~UringEngine() {
-  if (inFlight_ > 0) waitIdle();
+  if (cqesOwed_ > 0) waitIdle();
   unregisterBuffers();
   if (sqes_ != nullptr) munmap(sqes_, sqesSize_);
   if (cqRing_ != nullptr && cqRing_ != sqRing_) munmap(cqRing_, cqRingSize_);

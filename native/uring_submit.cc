@@ -15,10 +15,15 @@ namespace aioring {
 namespace {
 
 using uring::kInternalUserData;
+using uring::kLinkTimeoutUserData;
 
 // Opcode numbers are 8 bits and the kernel answers -EINVAL for unknown ones,
 // so a corrupt Request fails visibly instead of running as a zeroed NOP.
 constexpr uint8_t kInvalidOpcode = 0xff;
+
+// A request with a deadline takes a second SQE, its linked timeout, unless it
+// links on to the next request: a chain's timeout would cover only its last.
+uint32_t sqesFor(const Request& req) { return req.timeoutNs > 0 && !(req.flags & kFlagLinkNext) ? 2 : 1; }
 
 }  // namespace
 
@@ -81,20 +86,58 @@ int UringEngine::enter(uint32_t toSubmit, uint32_t minComplete, uint32_t flags) 
   }
 }
 
+void UringEngine::fillLinkTimeout(io_uring_sqe* sqe, const Request& req) {
+  // Slots are the caller's numbers; the binding's stay below the depth, which
+  // init() sized this for, so only other callers make it grow.
+  if (req.slot >= deadlines_.size()) deadlines_.resize(req.slot + 1);
+  SlotDeadline& deadline = deadlines_[req.slot];
+  deadline.timeout.seconds = static_cast<int64_t>(req.timeoutNs / 1000000000u);
+  deadline.timeout.nanoseconds = static_cast<int64_t>(req.timeoutNs % 1000000000u);
+  std::memset(sqe, 0, sizeof *sqe);
+  sqe->opcode = IORING_OP_LINK_TIMEOUT;
+  sqe->fd = -1;
+  // Relative, on CLOCK_MONOTONIC, timed from when the kernel issues the request.
+  // The kernel copies the timespec while it takes the SQE.
+  sqe->addr = reinterpret_cast<uintptr_t>(&deadline.timeout);
+  sqe->len = 1;
+  sqe->user_data = kInternalUserData | kLinkTimeoutUserData | req.slot;
+}
+
 uint32_t UringEngine::submit(const Request* reqs, uint32_t count) {
   const uint32_t head = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
-  const uint32_t sqFree = sqEntries_ - (sqTailLocal_ - head);
-  // Every consumed request must find a CQ entry, or a full CQ would push
+  // Every consumed SQE must find a CQ entry, or a full CQ would push
   // completions onto the kernel's overflow list (or drop them before 5.5).
-  const uint32_t cqFree = cqEntries_ - inFlight_ - internalInFlight_;
-  const uint32_t n = std::min({count, sqFree, cqFree});
-  if (n == 0) return 0;
+  const uint32_t room = std::min(sqEntries_ - (sqTailLocal_ - head), cqEntries_ - cqesOwed_);
+  // Whole chains only: a chain cut short here would let its tail start, on
+  // the next submit, before its head had completed.
+  uint32_t taken = 0;
+  uint32_t sqes = 0;
+  while (taken < count) {
+    uint32_t end = taken;
+    uint32_t need = 0;
+    do {
+      need += sqesFor(reqs[end]);
+    } while ((reqs[end++].flags & kFlagLinkNext) && end < count);
+    if (sqes + need > room) break;
+    sqes += need;
+    taken = end;
+  }
+  if (taken == 0) return 0;
 
-  for (uint32_t i = 0; i < n; ++i) fillSqe(&sqes_[(sqTailLocal_ + i) & sqMask_], reqs[i]);
-  __atomic_store_n(sqTail_, sqTailLocal_ + n, __ATOMIC_RELEASE);
+  uint32_t tail = sqTailLocal_;
+  for (uint32_t i = 0; i < taken; ++i) {
+    io_uring_sqe* sqe = &sqes_[tail++ & sqMask_];
+    fillSqe(sqe, reqs[i]);
+    if (reqs[i].flags & kFlagLinkNext) sqe->flags |= IOSQE_IO_LINK;
+    if (sqesFor(reqs[i]) == 2) {
+      sqe->flags |= IOSQE_IO_LINK;
+      fillLinkTimeout(&sqes_[tail++ & sqMask_], reqs[i]);
+    }
+  }
+  __atomic_store_n(sqTail_, tail, __ATOMIC_RELEASE);
 
   const bool overflowed = __atomic_load_n(sqFlags_, __ATOMIC_ACQUIRE) & IORING_SQ_CQ_OVERFLOW;
-  enter(n, 0, overflowed ? IORING_ENTER_GETEVENTS : 0);
+  enter(sqes, 0, overflowed ? IORING_ENTER_GETEVENTS : 0);
 
   // The SQ head, not enter's result, says what the kernel took. It is exact in
   // every case: EAGAIN (no memory for requests), EBUSY (old kernels with a CQ
@@ -103,11 +146,35 @@ uint32_t UringEngine::submit(const Request* reqs, uint32_t count) {
   // rewinding the tail, safe because without SQPOLL the kernel reads the SQ only
   // inside our own io_uring_enter. The caller keeps those requests and offers
   // them again, so no SQE lingers in the ring that no one counts as in flight.
-  const uint32_t consumed = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE) - head;
-  countFixedOps(sqTailLocal_, consumed);
-  sqTailLocal_ += consumed;
-  if (consumed < n) __atomic_store_n(sqTail_, sqTailLocal_, __ATOMIC_RELEASE);
+  const uint32_t consumedSqes = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE) - head;
+  const uint32_t consumed = requestsConsumed(reqs, taken, consumedSqes);
+  countFixedOps(sqTailLocal_, consumedSqes);
+  sqTailLocal_ += consumedSqes;
+  if (consumedSqes < sqes) __atomic_store_n(sqTail_, sqTailLocal_, __ATOMIC_RELEASE);
   inFlight_ += consumed;
+  cqesOwed_ += consumedSqes;
+  return consumed;
+}
+
+uint32_t UringEngine::requestsConsumed(const Request* reqs, uint32_t taken, uint32_t consumedSqes) {
+  uint32_t sqe = 0;
+  uint32_t consumed = 0;
+  for (; consumed < taken && sqe < consumedSqes; ++consumed) {
+    const Request& req = reqs[consumed];
+    ++sqe;
+    if (req.flags & kFlagLinkNext) ++linkedOps_;
+    if (sqesFor(req) == 1) continue;
+    // The kernel stops between a request and its timeout only when it runs out
+    // of memory; the request then runs without one, and deadlineArmed() tells
+    // the caller to keep its own timer.
+    const bool armed = sqe < consumedSqes;
+    deadlines_[req.slot].armed = armed;
+    deadlines_[req.slot].held = false;
+    if (armed) {
+      ++sqe;
+      ++linkTimeouts_;
+    }
+  }
   return consumed;
 }
 
@@ -121,7 +188,7 @@ void UringEngine::countFixedOps(uint32_t firstSqe, uint32_t count) {
 
 CancelOutcome UringEngine::cancel(uint32_t slot) {
   const uint32_t head = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
-  const bool room = sqEntries_ - (sqTailLocal_ - head) > 0 && cqEntries_ - inFlight_ - internalInFlight_ > 0;
+  const bool room = sqEntries_ - (sqTailLocal_ - head) > 0 && cqEntries_ - cqesOwed_ > 0;
   if (!room) return CancelOutcome::kNotAsked;
   io_uring_sqe* sqe = &sqes_[sqTailLocal_ & sqMask_];
   std::memset(sqe, 0, sizeof *sqe);
@@ -136,7 +203,7 @@ CancelOutcome UringEngine::cancel(uint32_t slot) {
     return CancelOutcome::kNotAsked;
   }
   ++sqTailLocal_;
-  ++internalInFlight_;
+  ++cqesOwed_;
   return CancelOutcome::kAsked;
 }
 

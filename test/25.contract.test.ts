@@ -16,12 +16,15 @@ import {
   RequestFlags,
   SubmitAnswer,
   completionBytes,
+  completionDoubles,
   completionInts,
+  completionLatencyDouble,
   engineNames,
   opNames,
   recordBytes,
   recordDoubles,
   recordInts,
+  recordDeadlineDouble,
   recordPositionDouble,
   tupleBytes,
 } from '../lib/native-contract';
@@ -46,14 +49,16 @@ describe('the JS <-> native contract', () => {
     expect(recordInts * 4).toBe(contract.recordBytes);
     expect(recordDoubles * 8).toBe(contract.recordBytes);
     const offsets = Object.fromEntries(Object.entries(RecordField).map(([field, index]) => [field, index * 4]));
-    expect({ ...offsets, position: recordPositionDouble * 8 }).toEqual(contract.recordOffsets);
+    expect({ ...offsets, position: recordPositionDouble * 8, deadline: recordDeadlineDouble * 8 }).toEqual(contract.recordOffsets);
   });
 
-  it('reads record statuses, completion pairs and submit answers as native code writes them', () => {
+  it('reads record statuses, completion records and submit answers as native code writes them', () => {
     expect({ ...RecordStatus }).toEqual(contract.recordStatuses);
     expect(completionBytes).toBe(contract.completionBytes);
     expect(completionInts * 4).toBe(contract.completionBytes);
-    expect(Object.values(CompletionField).sort()).toEqual([0, 1]);
+    expect(completionDoubles * 8).toBe(contract.completionBytes);
+    const offsets = Object.fromEntries(Object.entries(CompletionField).map(([field, index]) => [field, index * 4]));
+    expect({ ...offsets, latencyNs: completionLatencyDouble * 8 }).toEqual(contract.completionOffsets);
     expect({ ...SubmitAnswer }).toEqual(contract.submitAnswers);
   });
 

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AioError, Ring, allocAligned } from '../lib/index';
+import { AioError, type AioFile, Ring, allocAligned } from '../lib/index';
 import { firstDifference, randomAligned } from './helpers/data';
 import { availableEngines } from './helpers/engines';
 import { Place, makePlaces, removePlaces } from './helpers/places';
@@ -198,7 +198,132 @@ describe.each(availableEngines)('engine %s', (engine) => {
   });
 });
 
-// io_uring can cancel a read that waits on a pipe; the cancel is honoured and
+// On io_uring an ordered batch goes to the kernel as runs of linked requests
+// (IOSQE_IO_LINK), so the kernel starts each after the one before with no turn
+// through JS: stats().linkedSubmits counts the links, and the kernel's ECANCELED
+// for the rest of a broken chain reads as the library's own.
+describe.runIf(availableEngines.includes('io_uring'))('io_uring: ordered batches as kernel chains', () => {
+  let ring: Ring;
+  beforeAll(() => {
+    ring = new Ring({ engine: 'io_uring', depth: 8 });
+  });
+  afterAll(() => ring.close());
+
+  const writes = (file: AioFile, buffers: Buffer[], first = 0) =>
+    buffers.map((buffer, i) => ({ op: 'write' as const, file, buffer, position: (first + i) * 4096 }));
+
+  it('runs as linked runs of up to the free slots; the data reads back byte for byte', async () => {
+    const file = await ring.open(newPath(), { write: true, create: true });
+    const pages = Array.from({ length: 20 }, () => randomAligned(4096));
+    const before = ring.stats();
+    const results = await ring.submit(writes(file, pages), { ordered: true });
+    expect(results).toEqual(pages.map(() => 4096));
+    const after = ring.stats();
+    // Depth 8: runs of 8, 8 and 4, each linked but for its last entry.
+    expect(after.linkedSubmits - before.linkedSubmits).toBe(17);
+    expect(after.submitted - before.submitted).toBe(20);
+    expect(firstDifference(fs.readFileSync(file.path), Buffer.concat(pages))).toBe(-1);
+    await file.close();
+  });
+
+  it('op 2 fails in the kernel (EBADF): ops 3 and on get ECANCELED naming it, with its error as cause, and never write', async () => {
+    const target = newPath();
+    fs.writeFileSync(target, Buffer.alloc(6 * 4096, 1));
+    const file = await ring.open(target, { write: true });
+    const readOnly = await ring.open(target);
+    const before = ring.stats();
+    const ops = writes(file, Array.from({ length: 6 }, (_, i) => filled(4096, 0x20 + i)));
+    ops[2] = { ...ops[2]!, file: readOnly };
+    const results = await ring.submit(ops, { ordered: true });
+    expect(results.slice(0, 2)).toEqual([4096, 4096]);
+    expect(results[2]).toMatchObject({ code: 'EBADF' });
+    for (const entry of results.slice(3)) {
+      expect(entry).toMatchObject({ code: 'ECANCELED', errno: -125 });
+      expect((entry as Error).message).toContain(`ops[2] (write '${target}' at 8192) failed with EBADF`);
+      expect((entry as Error).cause).toBe(results[2]);
+    }
+    // One kernel chain of all six: the three after the failure reached the kernel and were cancelled there.
+    expect(ring.stats().linkedSubmits - before.linkedSubmits).toBe(5);
+    expect(ring.stats().submitted - before.submitted).toBe(6);
+    const onDisk = fs.readFileSync(target);
+    expect([0, 1, 2, 3, 4, 5].map((i) => onDisk[i * 4096])).toEqual([0x20, 0x21, 1, 1, 1, 1]);
+    await readOnly.close();
+    await file.close();
+  });
+
+  it('a short read breaks the chain in the kernel; a buffer refused for its address breaks it before the kernel', async () => {
+    const target = newPath();
+    fs.writeFileSync(target, Buffer.alloc(4096, 5));
+    const file = await ring.open(target, { write: true });
+    const before = ring.stats().linkedSubmits;
+    const short = await ring.submit(
+      [{ op: 'read', file, buffer: allocAligned(8192), position: 0 }, ...writes(file, [filled(4096, 6), filled(4096, 7)])],
+      { ordered: true },
+    );
+    expect(short[0]).toBe(4096);
+    for (const entry of short.slice(1)) {
+      expect(entry).toMatchObject({ code: 'ECANCELED' });
+      expect((entry as Error).message).toContain('ops[0]');
+      expect((entry as Error).message).toContain('transferred 4096 of 8192 bytes');
+    }
+    expect(ring.stats().linkedSubmits - before).toBe(2);
+    expect(fs.readFileSync(target)).toEqual(Buffer.alloc(4096, 5));
+
+    // Misaligned by one byte: the binding refuses it and ends the kernel chain at the entry before.
+    const misaligned = allocAligned(8192).subarray(1, 4097);
+    const refused = await ring.submit(writes(file, [filled(4096, 8), misaligned, filled(4096, 9)]), { ordered: true });
+    expect(refused[0]).toBe(4096);
+    expect(refused[1]).toMatchObject({ code: 'ERR_AIO_ALIGNMENT' });
+    expect(refused[2]).toMatchObject({ code: 'ECANCELED' });
+    expect((refused[2] as Error).message).toContain('ops[1]');
+    expect((refused[2] as Error).cause).toBe(refused[1]);
+    expect(fs.readFileSync(target)).toEqual(Buffer.alloc(4096, 8));
+    await file.close();
+  });
+
+  it('a sync ends a kernel run and goes through the library; the writes after it form the next run', async () => {
+    const file = await ring.open(newPath(), { write: true, create: true });
+    const pages = Array.from({ length: 4 }, () => randomAligned(4096));
+    const before = ring.stats().linkedSubmits;
+    const results = await ring.submit([...writes(file, pages.slice(0, 2)), { op: 'fdatasync', file }, ...writes(file, pages.slice(2), 2)], {
+      ordered: true,
+    });
+    expect(results).toEqual([4096, 4096, 0, 4096, 4096]);
+    expect(ring.stats().linkedSubmits - before).toBe(2);
+    expect(firstDifference(fs.readFileSync(file.path), Buffer.concat(pages))).toBe(-1);
+    await file.close();
+  });
+
+  it('a read of a protected file ends its run: a failed check, found after the kernel is done, still stops what follows', async () => {
+    const target = newPath();
+    const protectedFile = await ring.open(target, { write: true, create: true, integrity: { format: 't10dif', interval: 4096 } });
+    await protectedFile.write(randomAligned(4096), 0);
+    // Damage the data under its tuple.
+    const fd = fs.openSync(target, 'r+');
+    fs.writeSync(fd, Buffer.alloc(16, 0xee), 0, 16, 100);
+    fs.closeSync(fd);
+    const plain = await ring.open(newPath(), { write: true, create: true });
+    const before = ring.stats().linkedSubmits;
+    const results = await ring.submit(
+      [
+        { op: 'write', file: plain, buffer: filled(4096, 1), position: 0 },
+        { op: 'read', file: protectedFile, buffer: allocAligned(4096), position: 0 },
+        ...writes(plain, [filled(4096, 2), filled(4096, 3)], 1),
+      ],
+      { ordered: true },
+    );
+    expect(results[0]).toBe(4096);
+    expect(results[1]).toMatchObject({ code: 'ERR_AIO_INTEGRITY' });
+    for (const entry of results.slice(2)) expect(entry).toMatchObject({ code: 'ECANCELED' });
+    // The write and the read were one run; the two writes after the read never started.
+    expect(ring.stats().linkedSubmits - before).toBe(1);
+    expect(fs.readFileSync(plain.path)).toEqual(Buffer.alloc(4096, 1));
+    await plain.close();
+    await protectedFile.close();
+  });
+});
+
+// io_uring can cancel a read that waits on a pipe; the cancel is honoured and// io_uring can cancel a read that waits on a pipe; the cancel is honoured and
 // the data written later stays in the pipe for the next read.
 describe.runIf(availableEngines.includes('io_uring'))('io_uring: in flight', () => {
   let ring: Ring;
@@ -255,6 +380,133 @@ describe.runIf(availableEngines.includes('io_uring'))('io_uring: in flight', () 
       });
       while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     } finally {
+      await file.close();
+    }
+  });
+
+  it('timeoutMs goes to the kernel as IORING_OP_LINK_TIMEOUT: its timer rejects the read; a request done in time leaves nothing behind', async () => {
+    const file = await ring.open(fifo, { write: true, direct: false });
+    const writer = fs.openSync(fifo, 'r+');
+    try {
+      const before = ring.stats();
+      const buffer = filled(4096, 0xaa);
+      await expect(file.read(buffer, 0, { timeoutMs: 30 })).rejects.toMatchObject({ code: 'ERR_AIO_TIMEOUT', op: 'read', path: fifo });
+      const timedOut = ring.stats();
+      expect(timedOut.linkTimeouts - before.linkTimeouts).toBe(1);
+      expect(timedOut.linkTimeoutsFired - before.linkTimeoutsFired).toBe(1);
+      expect(timedOut.cancelled - before.cancelled).toBe(1);
+      expect(timedOut.cancelsAsked - before.cancelsAsked).toBe(1);
+      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(ring.stats().cancelsHonoured - before.cancelsHonoured).toBe(1);
+      // The kernel's cancel took the read before it took any data: the next read gets all of it.
+      fs.writeSync(writer, Buffer.alloc(4096, 0x3c));
+      expect(buffer.every((byte) => byte === 0xaa)).toBe(true);
+      const next = allocAligned(4096);
+      expect(await file.read(next, 0, { timeoutMs: 60_000 })).toBe(4096);
+      expect(next.every((byte) => byte === 0x3c)).toBe(true);
+      const after = ring.stats();
+      expect(after.linkTimeouts - before.linkTimeouts).toBe(2);
+      expect(after.linkTimeoutsFired - before.linkTimeoutsFired).toBe(1);
+      expect(after.cancelled - before.cancelled).toBe(1);
+      expect(after.completed - before.completed).toBe(2);
+    } finally {
+      fs.closeSync(writer);
+      await file.close();
+    }
+  });
+
+  it('a signal on a request whose deadline is in the kernel cancels it; the distant timeout never fires', async () => {
+    const file = await ring.open(fifo, { write: true, direct: false });
+    try {
+      const before = ring.stats();
+      const controller = new AbortController();
+      const reading = file.read(allocAligned(4096), 0, { signal: controller.signal, timeoutMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(ring.stats().linkTimeouts - before.linkTimeouts).toBe(1);
+      controller.abort('stop');
+      await expect(reading).rejects.toEqual(abortError('stop'));
+      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const after = ring.stats();
+      expect(after.linkTimeoutsFired - before.linkTimeoutsFired).toBe(0);
+      expect(after.cancelsAsked - before.cancelsAsked).toBe(1);
+      expect(after.cancelsHonoured - before.cancelsHonoured).toBe(1);
+    } finally {
+      await file.close();
+    }
+  });
+
+  it('a full ring of requests with deadlines reaches the kernel at once: the ring has room for each request and its timeout', async () => {
+    const file = await ring.open(fifo, { write: true, direct: false });
+    try {
+      const before = ring.stats();
+      const reads = Array.from({ length: 4 }, () => file.read(allocAligned(4096), 0, { timeoutMs: 40 }));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(ring.stats().inflight).toBe(4);
+      expect(ring.stats().linkTimeouts - before.linkTimeouts).toBe(4);
+      for (const outcome of await Promise.allSettled(reads)) {
+        expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_AIO_TIMEOUT' });
+      }
+      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const after = ring.stats();
+      expect(after.linkTimeoutsFired - before.linkTimeoutsFired).toBe(4);
+      expect(after.cancelsHonoured - before.cancelsHonoured).toBe(4);
+    } finally {
+      await file.close();
+    }
+  });
+
+  it('a request still waiting in JS for a slot when its deadline passes times out in JS and never reaches the kernel', async () => {
+    const file = await ring.open(fifo, { write: true, direct: false });
+    try {
+      const controller = new AbortController();
+      const holders = Array.from({ length: 4 }, () => file.read(allocAligned(4096), 0, { signal: controller.signal }));
+      await new Promise((resolve) => setImmediate(resolve));
+      const before = ring.stats();
+      expect(before.inflight).toBe(4);
+      await expect(file.read(allocAligned(4096), 0, { timeoutMs: 20 })).rejects.toMatchObject({ code: 'ERR_AIO_TIMEOUT' });
+      const after = ring.stats();
+      expect(after.submitted - before.submitted).toBe(0);
+      expect(after.linkTimeouts - before.linkTimeouts).toBe(0);
+      expect(after.cancelled - before.cancelled).toBe(1);
+      expect(after.cancelsAsked - before.cancelsAsked).toBe(0);
+      controller.abort();
+      for (const outcome of await Promise.allSettled(holders)) expect(outcome.status).toBe('rejected');
+      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    } finally {
+      await file.close();
+    }
+  });
+
+  it("a batch's signal or deadline cancels a kernel chain in flight: its head is cancelled, and the kernel cancels the rest", async () => {
+    const file = await ring.open(fifo, { write: true, direct: false });
+    const plain = await ring.open(newPath(), { write: true, create: true, direct: false });
+    try {
+      for (const cancel of ['signal', 'timeoutMs'] as const) {
+        const controller = new AbortController();
+        const before = ring.stats();
+        const batch = ring.submit(
+          [
+            { op: 'read', file, buffer: filled(4096, 0xaa), position: 0 },
+            { op: 'write', file: plain, buffer: filled(4096, 1), position: 0 },
+            { op: 'write', file: plain, buffer: filled(4096, 2), position: 4096 },
+          ],
+          cancel === 'signal' ? { ordered: true, signal: controller.signal } : { ordered: true, timeoutMs: 30 },
+        );
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        // All three are in the kernel, the writes linked behind the read that waits on the pipe.
+        expect(ring.stats().inflight).toBe(3);
+        expect(ring.stats().linkedSubmits - before.linkedSubmits).toBe(2);
+        controller.abort('stop');
+        if (cancel === 'signal') await expect(batch).rejects.toEqual(abortError('stop'));
+        else await expect(batch).rejects.toMatchObject({ code: 'ERR_AIO_TIMEOUT', op: 'submit' });
+        while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        const after = ring.stats();
+        expect(after.cancelled - before.cancelled).toBe(3);
+        expect(after.cancelsHonoured - before.cancelsHonoured).toBe(3);
+        expect(fs.statSync(plain.path).size).toBe(0);
+      }
+    } finally {
+      await plain.close();
       await file.close();
     }
   });

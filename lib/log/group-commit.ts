@@ -8,6 +8,7 @@
 // bytes (kept in memory) are rewritten unchanged, then the group's records,
 // then zeros to the next block boundary.
 import { allocAligned } from '../buffers';
+import { CancelGuard } from '../cancellation';
 import { AioError, LibraryCodes, libraryError, systemError } from '../errors';
 import type { AioFile } from '../file';
 import { alignDown, alignUp } from '../align';
@@ -85,9 +86,11 @@ export class GroupCommitter {
 
   /**
    * Queues a record (already checked), copying it, so its buffer may be reused
-   * at once; resolves with its LSN once it is durable.
+   * at once; resolves with its LSN once it is durable. A signal or deadline
+   * that fires while the record is still queued removes it unwritten; once its
+   * group is being written the append rejects at once, but the write goes on.
    */
-  append(data: Uint8Array): Promise<bigint> {
+  append(data: Uint8Array, signal: AbortSignal | undefined, timeoutMs: number): Promise<bigint> {
     if (this.failure) return Promise.reject(this.failure);
     const size = frameBytes + data.byteLength;
     if (this.stagedEnd + size > this.staging.length) this.makeRoom(size);
@@ -96,7 +99,8 @@ export class GroupCommitter {
     this.staging.set(data, at + frameBytes);
     this.stagedEnd = at + size;
     this.frameSizes.push(size);
-    const acknowledged = new Promise<bigint>(this.enqueue);
+    const acknowledged =
+      signal === undefined && timeoutMs === 0 ? new Promise<bigint>(this.enqueue) : this.enqueueCancellable(signal, timeoutMs);
     this.schedule();
     return acknowledged;
   }
@@ -106,6 +110,47 @@ export class GroupCommitter {
     this.acknowledge.push(acknowledge);
     this.refuse.push(refuse);
   };
+
+  private enqueueCancellable(signal: AbortSignal | undefined, timeoutMs: number): Promise<bigint> {
+    return new Promise<bigint>((resolve, reject) => {
+      const settle = { guard: undefined as CancelGuard | undefined };
+      const acknowledge = (lsn: bigint) => {
+        settle.guard?.dispose();
+        resolve(lsn);
+      };
+      const refuse = (error: unknown) => {
+        settle.guard?.dispose();
+        reject(error);
+      };
+      this.enqueue(acknowledge, refuse);
+      settle.guard = CancelGuard.arm(signal, timeoutMs, { op: 'append', path: this.file.path }, (error) => {
+        if (!this.withdraw(acknowledge)) error.message += inFlightNote;
+        reject(error);
+      });
+    });
+  }
+
+  // Takes a record that has not joined a group out of the queue and its bytes
+  // out of staging; false if it has joined one (or settled) already. LSNs are
+  // given when a group is written, so the records after it keep them dense.
+  private withdraw(acknowledge: Acknowledge): boolean {
+    const index = this.acknowledge.indexOf(acknowledge, this.queueHead);
+    if (index < 0) return false;
+    let offset = this.stagedHead;
+    for (let i = this.queueHead; i < index; i++) offset += this.frameSizes[i]!;
+    const size = this.frameSizes[index]!;
+    this.staging.copyWithin(offset, offset + size, this.stagedEnd);
+    this.stagedEnd -= size;
+    this.acknowledge.splice(index, 1);
+    this.refuse.splice(index, 1);
+    this.frameSizes.splice(index, 1);
+    if (this.queued() === 0) {
+      this.acknowledge.length = this.refuse.length = this.frameSizes.length = this.queueHead = 0;
+      this.stagedHead = this.stagedEnd = 0;
+      if (!this.writing) this.releaseIdle();
+    }
+    return true;
+  }
 
   private makeRoom(size: number): void {
     const live = this.stagedEnd - this.stagedHead;
@@ -191,7 +236,8 @@ export class GroupCommitter {
 
   private async writeGroup(): Promise<void> {
     this.scheduled = false;
-    if (this.writing || this.queued() === 0) return;
+    if (this.writing) return;
+    if (this.queued() === 0) return this.releaseIdle();
     this.writing = true;
     const position = alignDown(this.end, this.unit);
     const tailBytes = this.end - position;
@@ -286,9 +332,15 @@ export class GroupCommitter {
   private finishGroup(): void {
     this.writing = false;
     if (this.queued() > 0) this.schedule(true);
-    else for (const resolve of this.idle.splice(0)) resolve();
+    else this.releaseIdle();
+  }
+
+  private releaseIdle(): void {
+    for (const resolve of this.idle.splice(0)) resolve();
   }
 }
+
+const inFlightNote = '; its record had already joined a group being written, so it may still become durable, with the LSN it was given';
 
 // The error's code (ENOSPC, EIO, ...), or its text when it has none.
 function errorCode(error: unknown): string {

@@ -2,12 +2,14 @@
 // recovery found when it was opened.
 import { LibraryCodes, closedError, libraryError, outOfRange } from '../errors';
 import type { AioFile } from '../file';
-import type { LogReadOptions } from '../types';
+import { abortedAlready, checkSignal, checkTimeoutMs } from '../cancellation';
+import type { LogAppendOptions, LogReadOptions } from '../types';
 import { optionKeys } from '../option-keys';
 import { checkOptions, checkView, describe, maxTransferBytes } from '../validate';
 import { FileWindow } from './window';
 import { type LogHeader, decodeFrame, frameBytes, frameChecksum } from './format';
 import type { GroupCommitter } from './group-commit';
+import { releaseWriterLock } from './writer-lock';
 import type { ResolvedLogOptions } from './options';
 import type { Preallocator } from './preallocator';
 import type { LogMark, LogRecovery } from './recovery';
@@ -46,6 +48,7 @@ export class AioLog {
     private readonly committer: GroupCommitter | undefined,
     private readonly space: Preallocator | undefined,
     private readonly readOnlyState: { end: number; marks: LogMark[] },
+    private readonly onClosed: (log: AioLog) => void,
   ) {
     this.path = file.path;
     this.recovery = recovery;
@@ -70,9 +73,16 @@ export class AioLog {
    * Appends one record; resolves with its LSN once the record is durable.
    * Records are durable, and acknowledged, in LSN order.
    */
-  append(data: ArrayBufferView): Promise<bigint> {
+  append(data: ArrayBufferView, options?: LogAppendOptions): Promise<bigint> {
+    let signal: AbortSignal | undefined;
+    let timeoutMs = 0;
     try {
       checkView('data', data);
+      if (options !== undefined) {
+        const opts = checkOptions('options', options, optionKeys.logAppend);
+        signal = checkSignal('signal', opts.signal);
+        timeoutMs = checkTimeoutMs('timeoutMs', opts.timeoutMs);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
@@ -89,7 +99,10 @@ export class AioLog {
         }),
       );
     }
-    return this.committer.append(data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const aborted = abortedAlready(signal, { op: 'append', path: this.path });
+    if (aborted) return Promise.reject(aborted);
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return this.committer.append(bytes, signal, timeoutMs);
   }
 
   /**
@@ -102,16 +115,24 @@ export class AioLog {
     return this.records(from);
   }
 
-  /** Waits for every append already made to settle, then closes the file. Later appends reject with ERR_AIO_CLOSED. */
+  /**
+   * Waits for every append already made to settle, releases the writer's lock
+   * and closes the file. Later appends reject with ERR_AIO_CLOSED.
+   */
   close(): Promise<void> {
     this.closing ??= this.closeWhenDrained();
     return this.closing;
   }
 
   private async closeWhenDrained(): Promise<void> {
-    if (this.committer) await this.committer.drain();
-    if (this.space) await this.space.settled();
-    await this.file.close();
+    try {
+      if (this.committer) await this.committer.drain();
+      if (this.space) await this.space.settled();
+      if (this.committer) releaseWriterLock(this.file);
+      await this.file.close();
+    } finally {
+      this.onClosed(this);
+    }
   }
 
   private durableEnd(): number {

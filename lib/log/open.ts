@@ -1,5 +1,5 @@
-// Opening a log: create its header or check the one there, recover the
-// records, and (for a writer) durably start a new session before the first
+// Opening a log: (for a writer) take its lock, create its header or check the
+// one there, recover the records, and (for a writer) durably start a new session before the first
 // append, so that nothing the previous writer left half-written can ever be
 // chained onto what this one writes.
 import { randomInt } from 'node:crypto';
@@ -15,15 +15,18 @@ import { type LogHeader, decodeHeader, encodeHeader, frameBytes, headerBytes, mi
 import { resolveLogOptions } from './options';
 import { Preallocator } from './preallocator';
 import { recoverLog } from './recovery';
+import { releaseWriterLock, takeWriterLock } from './writer-lock';
 
 interface FileOpener {
-  open(path: string, options: { write: boolean; create: boolean; direct: boolean; mode: number }): Promise<AioFile>;
+  openLogFile(path: string, options: { write: boolean; create: boolean; direct: boolean; mode: number }): Promise<AioFile>;
 }
 
-export async function openLog(ring: FileOpener, logPath: string, options: unknown): Promise<AioLog> {
+export async function openLog(ring: FileOpener, logPath: string, options: unknown, onClosed: (log: AioLog) => void): Promise<AioLog> {
   const opts = resolveLogOptions(options);
-  const file = await ring.open(logPath, { write: !opts.readOnly, create: opts.create, direct: opts.direct, mode: opts.mode });
+  const file = await ring.openLogFile(logPath, { write: !opts.readOnly, create: opts.create, direct: opts.direct, mode: opts.mode });
   try {
+    // Before the header is read: recovery must see a file no other writer is changing.
+    if (!opts.readOnly) takeWriterLock(file);
     const unit = opts.direct ? file.info.offsetAlign : 1;
     const memAlign = Math.max(file.info.memAlign, 4096);
     // The largest write this writer can make: a partial block, a group or one record alone, and padding.
@@ -51,7 +54,7 @@ export async function openLog(ring: FileOpener, logPath: string, options: unknow
     const fileSize = blank ? header.dataStart : size;
     const recovered = await recoverLog(file, header, fileSize, unit, memAlign);
     if (opts.readOnly) {
-      return new AioLog(file, header, opts, recovered.recovery, unit, memAlign, undefined, undefined, { end: recovered.end, marks: recovered.marks });
+      return new AioLog(file, header, opts, recovered.recovery, unit, memAlign, undefined, undefined, { end: recovered.end, marks: recovered.marks }, onClosed);
     }
     if (!blank) {
       header.session = Math.max(header.session, recovered.lastSession) + 1;
@@ -70,8 +73,9 @@ export async function openLog(ring: FileOpener, logPath: string, options: unknow
       marks: recovered.marks,
     });
     space.ahead(recovered.end);
-    return new AioLog(file, header, opts, recovered.recovery, unit, memAlign, committer, space, { end: recovered.end, marks: recovered.marks });
+    return new AioLog(file, header, opts, recovered.recovery, unit, memAlign, committer, space, { end: recovered.end, marks: recovered.marks }, onClosed);
   } catch (error) {
+    if (!opts.readOnly) releaseWriterLock(file);
     await file.close().catch(() => undefined);
     throw error;
   }

@@ -84,6 +84,18 @@ describe('Histogram', () => {
     }
   });
 
+  it('puts every value in the bucket whose bounds hold it, across the 32-bit boundary', () => {
+    const h = new Histogram();
+    const prng = new Prng(7);
+    const values = [0, 1, 255, 256, 257, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 40 - 1];
+    for (let i = 0; i < 20_000; i++) values.push(Math.floor((prng.nextU32() / 2 ** 32) * 2 ** (1 + (i % 40))));
+    for (const v of values) {
+      const [low, width] = h.bucketBounds(h.indexOf(v));
+      expect(v).toBeGreaterThanOrEqual(low);
+      expect(v).toBeLessThan(low + width);
+    }
+  });
+
   it('clamps out-of-range values and ignores NaN as zero', () => {
     const h = new Histogram(7, 20);
     h.record(-5);

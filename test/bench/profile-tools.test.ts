@@ -52,5 +52,14 @@ describe('tools/profile tools', () => {
       /^\w+ write qd 8: \d+ IOPS, user [\d.]+ µs\/op, system [\d.]+ µs\/op/,
     );
     expect(run(process.execPath, [path.join(profile, 'qd1-loop.js'), file, '200'])).toMatch(/200 reads, p50 [\d.]+ µs/);
+    expect(run(process.execPath, [path.join(profile, 'qd-loop.js'), file, '8', 'read', '0.2', 'threadpool', '0', 'off'])).toMatch(
+      /^\w+ read qd 8: \d+ IOPS, .*, latencyStats off$/m,
+    );
+  });
+
+  it('latency-record-cost.js times a LatencyRecorder update', () => {
+    expect(run(process.execPath, [path.join(profile, 'latency-record-cost.js'), '0.5'])).toMatch(
+      /^LatencyRecorder.record: [\d.]+ ns \(rounds [\d. ]+\); performance.now\(\): [\d.]+ ns$/m,
+    );
   });
 });

@@ -46,6 +46,84 @@ describe.skipIf(skipReason !== undefined)('on a throttled loop device', () => {
     await device?.close();
   });
 
+  describe.runIf(availableEngines.includes('io_uring'))('io_uring: deadlines in the kernel', () => {
+    it("the linked timeout rejects while the read is on the device; the ring's one slot is reused only after the read's own completion", async () => {
+      const ring = new Ring({ engine: 'io_uring', depth: 1 });
+      try {
+        const file = await ring.open(device.path);
+        // The throttle lets its first slice through at once: read until one waits.
+        let late: Buffer | undefined;
+        for (let i = 0; i < 16 && late === undefined; i++) {
+          const buffer = allocAligned(block).fill(canary);
+          try {
+            await file.read(buffer, i * block, { timeoutMs: 5 });
+          } catch (error) {
+            expect(error).toMatchObject({ code: 'ERR_AIO_TIMEOUT', op: 'read' });
+            late = buffer;
+          }
+        }
+        expect(late).toBeDefined();
+        // Rejected with the read still in the kernel, its slot (the only one) still taken.
+        const rejected = ring.stats();
+        expect(rejected.inflight).toBe(1);
+        expect(rejected.linkTimeoutsFired).toBe(1);
+        expect(rejected.cancelsAsked).toBe(1);
+        const next = allocAligned(block).fill(canary);
+        const reading = file.read(next, 0);
+        expect(ring.stats().queued).toBe(1);
+        expect(ring.stats().submitted).toBe(rejected.submitted);
+        expect(await reading).toBe(block);
+        expect(next.every((byte) => byte === pattern)).toBe(true);
+        // The late read either landed in its own pinned buffer or was cancelled; nothing in between.
+        const stats = ring.stats();
+        if (stats.cancelsHonoured === 0) expect(late!.every((byte) => byte === pattern)).toBe(true);
+        else expect(late!.every((byte) => byte === canary)).toBe(true);
+        expect(stats.completed).toBe(rejected.completed + 2);
+        await file.close();
+      } finally {
+        await ring.close();
+      }
+    });
+  });
+
+  describe.runIf(availableEngines.includes('io_uring'))('io_uring: an ordered batch as a kernel chain', () => {
+    it('a batch deadline rejects while the chain is on the device; what reached the disk is a prefix of the chain', async () => {
+      const ring = new Ring({ engine: 'io_uring', depth: 8 });
+      try {
+        const file = await ring.open(device.path, { write: true });
+        // Far from the blocks the other cases read.
+        const first = 1024;
+        const ops = Array.from({ length: 6 }, (_, i) => ({
+          op: 'write' as const,
+          file,
+          buffer: allocAligned(block).fill(0x70 + i),
+          position: (first + i) * block,
+        }));
+        await expect(ring.submit(ops, { ordered: true, timeoutMs: 10 })).rejects.toMatchObject({ code: 'ERR_AIO_TIMEOUT', op: 'submit' });
+        const rejected = ring.stats();
+        expect(rejected.linkedSubmits).toBe(5);
+        expect(rejected.inflight).toBeGreaterThan(0);
+        expect(rejected.cancelled).toBeGreaterThan(0);
+        await drained(ring);
+        // Read back through the ring (O_DIRECT): each block holds its write or the device's old data,
+        // and no write landed unless every write before it in the chain had. A write the device had
+        // started cannot be cancelled, and the ones linked behind it then run too (README).
+        const landed: boolean[] = [];
+        for (let i = 0; i < ops.length; i++) {
+          const back = allocAligned(block);
+          expect(await file.read(back, (first + i) * block)).toBe(block);
+          const wrote = back.every((byte) => byte === 0x70 + i);
+          expect(wrote || back.every((byte) => byte === pattern)).toBe(true);
+          landed.push(wrote);
+        }
+        expect(landed.indexOf(false) === -1 || !landed.slice(landed.indexOf(false)).includes(true)).toBe(true);
+        await file.close();
+      } finally {
+        await ring.close();
+      }
+    });
+  });
+
   describe.each(availableEngines)('engine %s', (engine) => {
     it('timeoutMs rejects with ERR_AIO_TIMEOUT while the read is in flight; the late data lands only in the pinned buffer', async () => {
       const ring = new Ring({ engine, depth: 8 });
@@ -64,6 +142,9 @@ describe.skipIf(skipReason !== undefined)('on a throttled loop device', () => {
         expect(stats.cancelled).toBe(timedOut.length);
         if (engine === 'libaio') expect(stats.cancelsAsked).toBe(0);
         else expect(stats.cancelsAsked).toBeGreaterThan(0);
+        // io_uring's kernel timers rejected them; elsewhere JS timers did.
+        expect(stats.linkTimeouts).toBe(engine === 'io_uring' ? 4 : 0);
+        expect(stats.linkTimeoutsFired).toBe(engine === 'io_uring' ? timedOut.length : 0);
         // Memory allocated now must never receive the late completions.
         collectGarbage();
         const later = Array.from({ length: 32 }, () => allocAligned(block).fill(canary));

@@ -43,6 +43,7 @@
 #include "engine.h"
 #include "event_notifier.h"
 #include "fixed_buffer_index.h"
+#include "log/file_lock.h"
 #include "log/frame.h"
 #include "probe.h"
 #include "uring_engine.h"
@@ -355,7 +356,7 @@ uint32_t submitReadsWithoutReaping(Engine& engine, int fd, uint8_t* buf) {
 void checkFullWaitIdleReap(Engine& engine, int fd, uint32_t generation) {
   uint8_t* buf = allocBlocks(kBlocks);
   const uint32_t taken = submitReadsWithoutReaping(engine, fd, buf);
-  CHECK(taken >= kDepth && taken <= 2 * kDepth, "without reaping, a depth-%u engine took %u requests", kDepth, taken);
+  CHECK(taken >= kDepth && taken <= 4 * kDepth, "without reaping, a depth-%u engine took %u requests", kDepth, taken);
   CHECK(engine.inFlight() == taken, "inFlight is %u after taking %u", engine.inFlight(), taken);
 
   engine.waitIdle();
@@ -500,15 +501,16 @@ void checkDepthValidation(EngineKind kind) {
         refusal.error);
   if (kind == EngineKind::kIoUring) {
     EngineRefusal tooDeep;
-    const bool refusedTooDeep = aioring::createEngine(kind, 32769, &tooDeep) == nullptr;
-    CHECK(refusedTooDeep && tooDeep.error == EINVAL, "io_uring depth 32769: expected an EINVAL refusal, got error %d",
+    const bool refusedTooDeep = aioring::createEngine(kind, 16385, &tooDeep) == nullptr;
+    CHECK(refusedTooDeep && tooDeep.error == EINVAL, "io_uring depth 16385: expected an EINVAL refusal, got error %d",
           tooDeep.error);
   }
 }
 
 // io_uring only: which IORING_SETUP_* flags this kernel accepted, and that the
-// engine never takes more requests than its completion queue (twice the
-// rounded-up depth) can hold, so no completion can overflow.
+// engine never takes more requests than its completion queue (twice its
+// submission queue, which is twice the rounded-up depth: room for a linked
+// timeout per request) can hold, so no completion can overflow.
 void checkUringSpecifics(Engine& engine, int fd) {
   const uint32_t flags = static_cast<aioring::UringEngine&>(engine).setupFlags();
   static const struct {
@@ -526,7 +528,7 @@ void checkUringSpecifics(Engine& engine, int fd) {
 
   uint8_t* buf = allocBlocks(kBlocks);
   const uint32_t taken = submitReadsWithoutReaping(engine, fd, buf);
-  CHECK(taken == 2 * kDepth, "without reaping, the engine took %u requests; its CQ holds %u", taken, 2 * kDepth);
+  CHECK(taken == 4 * kDepth, "without reaping, the engine took %u requests; its CQ holds %u", taken, 4 * kDepth);
   engine.waitIdle();
   Completion out[kBlocks];
   uint32_t got = 0;
@@ -720,6 +722,12 @@ void checkDelivery() {
   CHECK(aioring::completionsPerCallback(128, 10, 5) == 128, "half completed inline did not take a whole ring per callback");
   CHECK(aioring::completionsPerCallback(128, 10, 4) == 16, "fewer than half inline did not use the device's size");
   CHECK(aioring::completionsPerCallback(128, 10, 0) == 16, "none inline did not use the device's size");
+  // Completions that land during the call are inline only beyond what was already in flight.
+  CHECK(aioring::completedInline(0, 4, 0) == 4, "four new completions with nothing pending were not inline");
+  CHECK(aioring::completedInline(2, 6, 0) == 4, "completions ready before the call were counted as inline");
+  CHECK(aioring::completedInline(0, 4, 28) == 0, "a device's completions of earlier requests were taken for inline ones");
+  CHECK(aioring::completedInline(1, 8, 3) == 4, "only what the earlier requests cannot account for is inline");
+  CHECK(aioring::completedInline(5, 3, 0) == 0, "fewer ready after the call than before gave a count");
 
   // The budget: max(depth, kMinCompletionsPerWake).
   WakeUp small(1, false);
@@ -901,6 +909,85 @@ void checkUringFixed(Engine& engine, int fd, uint32_t generation) {
   free(buf);
 }
 
+// Polls and reaps, `max` at a time, until `requests` requests have completed;
+// returns every Completion in the order reap() gave them, deadline news included.
+std::vector<Completion> reapInOrder(Engine& engine, uint32_t requests, uint32_t max) {
+  std::vector<Completion> seen;
+  std::vector<Completion> batch(max);
+  uint32_t ended = 0;
+  while (ended < requests) {
+    pollfd pfd{engine.notifyFd(), POLLIN, 0};
+    if (poll(&pfd, 1, kPollTimeoutMs) <= 0) {
+      CHECK(false, "no eventfd notification within %d ms, %u of %u requests ended", kPollTimeoutMs, ended, requests);
+      return seen;
+    }
+    for (int pass = 0; pass < 2; ++pass) {
+      for (uint32_t got; (got = engine.reap(batch.data(), max)) > 0;) {
+        for (uint32_t i = 0; i < got; ++i) {
+          seen.push_back(batch[i]);
+          if (batch[i].result != aioring::kResultDeadlinePassed) ++ended;
+        }
+      }
+      if (pass == 0) engine.drainNotifications();
+    }
+  }
+  return seen;
+}
+
+// io_uring only: a deadline travels with its request as a linked
+// IORING_OP_LINK_TIMEOUT. A read on an empty pipe outlives it: the deadline
+// news comes first, then the read itself, cancelled; handed out one at a time
+// too, so the second of the pair must wait for the next reap(). A read that
+// finishes in time says nothing of its deadline. Then kFlagLinkNext chains: each
+// request starts after the one before; a failure or a short read cancels the rest.
+void checkUringLinks(Engine& engine, int fd, uint32_t generation) {
+  int pipeFds[2];
+  CHECK(pipe(pipeFds) == 0, "pipe: %s", std::strerror(errno));
+  uint8_t* buf = allocBlocks(4);
+  for (uint32_t max : {8u, 1u}) {
+    Request late = rw(OpCode::kRead, pipeFds[0], 0, buf, kBlock);
+    late.slot = 3;
+    late.timeoutNs = 20 * 1000 * 1000;
+    CHECK(engine.submit(&late, 1) == 1, "a read with a deadline was not taken");
+    CHECK(engine.deadlineArmed(3), "the deadline did not go to the kernel");
+    const std::vector<Completion> seen = reapInOrder(engine, 1, max);
+    CHECK(seen.size() == 2 && seen[0].slot == 3 && seen[0].result == aioring::kResultDeadlinePassed && seen[1].slot == 3 &&
+              seen[1].result == -ECANCELED,
+          "reaping %u at a time: %zu completions, expected the deadline's news then -ECANCELED", max, seen.size());
+    CHECK(engine.inFlight() == 0, "%u in flight after the timed-out read", engine.inFlight());
+  }
+
+  fillBlock(buf, 0, generation);
+  Request write = rw(OpCode::kWrite, fd, 0, buf, kBlock);
+  write.slot = 5;
+  write.timeoutNs = 10ull * 1000 * 1000 * 1000;
+  CHECK(engine.submit(&write, 1) == 1, "a write with a distant deadline was not taken");
+  const std::vector<Completion> onTime = reapInOrder(engine, 1, 8);
+  CHECK(onTime.size() == 1 && onTime[0].slot == 5 && onTime[0].result == int32_t(kBlock),
+        "a write done in time: %zu completions, expected its own alone", onTime.size());
+
+  const uint64_t linkedBefore = engine.linkedOps();
+  fillBlock(buf + kBlock, 1, generation);
+  std::vector<Request> chain = {rw(OpCode::kWrite, fd, kBlock, buf + kBlock, kBlock, aioring::kFlagLinkNext),
+                                rw(OpCode::kRead, fd, kBlock, buf + 2 * kBlock, kBlock, aioring::kFlagLinkNext),
+                                rw(OpCode::kWrite, -1, 2 * kBlock, buf, kBlock, aioring::kFlagLinkNext),
+                                rw(OpCode::kRead, fd, 0, buf + 3 * kBlock, kBlock)};
+  checkResults("chain broken by a bad fd", runAll(engine, chain, 8), {int32_t(kBlock), int32_t(kBlock), -EBADF, -ECANCELED});
+  CHECK(blockMatches(buf + 2 * kBlock, 1, generation), "the chain's read, after its write, read something else");
+  CHECK(engine.linkedOps() - linkedBefore == 3, "%llu requests linked, expected 3",
+        (unsigned long long)(engine.linkedOps() - linkedBefore));
+
+  struct stat st;
+  CHECK(fstat(fd, &st) == 0, "fstat: %s", std::strerror(errno));
+  const uint64_t end = uint64_t(st.st_size);
+  std::vector<Request> shortChain = {rw(OpCode::kRead, fd, end - kBlock, buf, 2 * kBlock, aioring::kFlagLinkNext),
+                                     rw(OpCode::kRead, fd, 0, buf + 2 * kBlock, kBlock)};
+  checkResults("chain broken by a short read", runAll(engine, shortChain, 8), {int32_t(kBlock), -ECANCELED});
+  free(buf);
+  close(pipeFds[0]);
+  close(pipeFds[1]);
+}
+
 // Destroying an io_uring engine with WRITE_FIXED requests in flight waits for
 // them before it unregisters the buffers, and only then may they be freed.
 void checkUringFixedDestructor(int fd, uint32_t generation) {
@@ -988,6 +1075,7 @@ bool checkEngine(EngineKind kind, const char* name, const std::string& dir) {
   if (kind == EngineKind::kIoUring) {
     checkUringSpecifics(*engine, fd);
     checkUringFixed(*engine, fd, 1);
+    checkUringLinks(*engine, fd, 1);
   } else {
     checkFixedDefaults(*engine, fd, 1);
   }
@@ -1044,6 +1132,26 @@ void checkLogFraming() {
   CHECK(aioring::logformat::frameRecords(buffer, end, kStart, 4, 1, 1, 1) == 0, "a frame header past the buffer was framed");
 }
 
+// The log's single-writer lock (native/log/file_lock.h): two opens of one
+// file in this one process conflict, and unlocking or closing the holder frees it.
+void checkLogLock(const std::string& dir) {
+  std::string path = dir + "/engine_check_lock.XXXXXX";
+  const int first = mkstemp(path.data());
+  CHECK(first >= 0, "mkstemp: errno %d", errno);
+  if (first < 0) return;
+  const int second = open(path.c_str(), O_RDWR);
+  CHECK(aioring::logformat::lockExclusive(first) == 0, "the first open could not take the lock");
+  CHECK(aioring::logformat::lockExclusive(first) == 0, "the holder could not take its own lock again");
+  CHECK(aioring::logformat::lockExclusive(second) == EAGAIN, "a second open of the same file took the held lock");
+  CHECK(aioring::logformat::unlock(first) == 0, "unlock failed");
+  CHECK(aioring::logformat::lockExclusive(second) == 0, "the lock was not free after unlock");
+  close(second);
+  CHECK(aioring::logformat::lockExclusive(first) == 0, "the lock was not free after its holder closed");
+  CHECK(aioring::logformat::lockExclusive(-1) == EBADF, "a bad descriptor did not give EBADF");
+  close(first);
+  unlink(path.c_str());
+}
+
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::string dir = scratchDir(argc, argv);
@@ -1055,6 +1163,8 @@ int main(int argc, char** argv) {
   checkDelivery();
   currentEngine = "log framing";
   checkLogFraming();
+  currentEngine = "log lock";
+  checkLogLock(dir);
   int ran = 0;
   for (const auto& e : aioring::kEngineKindNames) {
     if (!engineWanted(argc, argv, e.name)) continue;

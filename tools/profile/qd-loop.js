@@ -5,7 +5,7 @@
 // histogram, pattern or verification), to tell the library's cost from the
 // bench's, and to run beside fio and reap-shapes.c in the same minute.
 //
-// usage: node tools/profile/qd-loop.js FILE [QD] [read|write] [SECONDS] [ENGINE] [BUSY_POLL_US]
+// usage: node tools/profile/qd-loop.js FILE [QD] [read|write] [SECONDS] [ENGINE] [BUSY_POLL_US] [LATENCY_STATS]
 // FILE must exist; write overwrites it.
 'use strict';
 const fs = require('node:fs');
@@ -15,11 +15,11 @@ const { Ring, allocAligned } = require(path.join(__dirname, '..', '..', 'dist', 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
-  const [file, qdArg = '32', mode = 'read', secondsArg = '3', engine = 'libaio', busyPollArg = '0'] = process.argv.slice(2);
-  if (!file || (mode !== 'read' && mode !== 'write')) throw new Error('usage: qd-loop.js FILE [QD] [read|write] [SECONDS] [ENGINE] [BUSY_POLL_US]');
+  const [file, qdArg = '32', mode = 'read', secondsArg = '3', engine = 'libaio', busyPollArg = '0', latencyArg = 'on'] = process.argv.slice(2);
+  if (!file || (mode !== 'read' && mode !== 'write')) throw new Error('usage: qd-loop.js FILE [QD] [read|write] [SECONDS] [ENGINE] [BUSY_POLL_US] [on|off]');
   const qd = Number(qdArg);
   const blocks = Math.floor(fs.statSync(file).size / 4096);
-  const ring = new Ring({ depth: qd, engine, busyPollUs: Number(busyPollArg) });
+  const ring = new Ring({ depth: qd, engine, busyPollUs: Number(busyPollArg), latencyStats: latencyArg !== 'off' });
   const handle = await ring.open(file, { write: mode === 'write' });
   let done = 0;
   let stopped = false;
@@ -51,7 +51,7 @@ async function main() {
   await ring.close();
   console.log(
     `${ring.engine} ${mode} qd ${qd}: ${Math.round(ops / elapsed)} IOPS, user ${(cpu.user / ops).toFixed(2)} µs/op, ` +
-      `system ${(cpu.system / ops).toFixed(2)} µs/op, ${(syscalls / ops).toFixed(3)} aioring syscalls/op`,
+      `system ${(cpu.system / ops).toFixed(2)} µs/op, ${(syscalls / ops).toFixed(3)} aioring syscalls/op${latencyArg === 'off' ? ', latencyStats off' : ''}`,
   );
 }
 

@@ -79,12 +79,15 @@ export const DRIVERS: readonly Driver[] = [
       ),
   ),
   // What recording ring.stats().latencyUs costs: the same driver with it off.
-  new AioringDriver(
-    'aioring-io_uring-nolatency',
-    'io_uring',
-    { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: false, protect: false, durable: 'none' },
-    'as aioring-io_uring, on a ring made with latencyStats: false (stats().latencyUs not recorded)',
-    [],
+  ...ENGINE_NAMES.map(
+    (engine) =>
+      new AioringDriver(
+        `aioring-${engine}-nolatency`,
+        engine,
+        { batch: false, fixedBuffers: false, busyPollUs: 0, latencyStats: false, protect: false, durable: 'none' },
+        `as aioring-${engine}, on a ring made with latencyStats: false (stats().latencyUs not recorded)`,
+        ['aioring-nolatency'],
+      ),
   ),
   // Protected files: the same per-op workload on a file opened with ring.open's
   // integrity option, so every write fills its trailers and every read is checked.
@@ -155,6 +158,7 @@ export const DRIVER_GROUPS: Record<string, string> = {
   'aioring-fixed': 'the drivers with registered buffers: aioring-io_uring-fixed, aioring-io_uring-batch-fixed',
   'aioring-poll': 'aioring-<engine>-poll for every engine: rings that busy-poll',
   'aioring-nopoll': 'aioring-<engine>-nopoll for every engine: rings without adaptive polling (pollBudget: 0)',
+  'aioring-nolatency': 'aioring-<engine>-nolatency for every engine: rings with latencyStats: false (what recording stats().latencyUs costs)',
   'aioring-pi': 'aioring-<engine>-pi for every engine: protected files (needs --integrity)',
   'aioring-durable': 'aioring-<engine>-dsync and -ordered for every engine: durable writes, RWF_DSYNC against write + fdatasync ordered',
   fio: 'fio-<engine> for every fio engine',
