@@ -1,7 +1,8 @@
 // Large I/O buffers backed by transparent huge pages where the kernel allows.
-// A 1 MiB buffer in 4 KiB pages is 256 scattered pieces of memory, more than a
-// virtio disk takes in one request (its queue/max_segments is often 254), so the block layer
-// splits each 1 MiB transfer in two; inside one 2 MiB page it is one piece.
+// A 1 MiB buffer in 4 KiB pages is 256 scattered pieces of memory, more than
+// a virtio disk takes in one request (its queue/max_segments is often 254),
+// so the block layer splits each 1 MiB transfer in two; inside one 2 MiB page
+// it is one piece.
 #pragma once
 
 #include <cstddef>
