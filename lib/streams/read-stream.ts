@@ -62,6 +62,8 @@ export class AioReadStream extends Readable {
   private inflight = 0;
   private spare: Buffer[] = [];
   private wanted = false;
+  /** A delivery is queued for after the consumer's current read() returns. */
+  private deliveryQueued = false;
   private delivering = false;
   private ended = false;
   private whenQuiet: (() => void) | undefined;
@@ -98,7 +100,11 @@ export class AioReadStream extends Readable {
 
   override _read(): void {
     this.wanted = true;
-    this.deliver();
+    // Readable.read() joins every chunk pushed during _read with those already
+    // buffered into one new Buffer, a second copy; pushing after it has
+    // returned hands each chunk over as it is.
+    if (this.readableLength === 0) this.deliver();
+    else this.queueDelivery();
     this.fill();
   }
 
@@ -155,8 +161,11 @@ export class AioReadStream extends Readable {
       if (this.inflight === 0 && this.whenQuiet) this.whenQuiet();
       return;
     }
-    this.deliver();
+    // The next read goes out first: the engine submits once this turn's
+    // completions have been handled, and copying data out to the consumer
+    // before that would keep the device waiting.
     this.fill();
+    this.queueDelivery();
   }
 
   /**
@@ -190,6 +199,16 @@ export class AioReadStream extends Readable {
     } finally {
       this.delivering = false;
     }
+  }
+
+  private queueDelivery(): void {
+    if (this.deliveryQueued) return;
+    this.deliveryQueued = true;
+    queueMicrotask(() => {
+      this.deliveryQueued = false;
+      this.deliver();
+      this.fill();
+    });
   }
 
   private pushPiece(request: ReadRequest, length: number): void {
