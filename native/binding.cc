@@ -1170,13 +1170,18 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
 }
 
 // lockLog(fd) -> 0, EAGAIN (another open file holds the log), or the errno;
-// unlockLog(fd) -> 0 or the errno. See log/file_lock.h.
+// unlockLog(fd) -> 0 or the errno; logLockHolder(fd) -> the holding process's
+// pid, 0 (none, or this process), or -errno. See log/file_lock.h.
 Napi::Value LockLog(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), logformat::lockExclusive(info[0].As<Napi::Number>().Int32Value()));
 }
 
 Napi::Value UnlockLog(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), logformat::unlock(info[0].As<Napi::Number>().Int32Value()));
+}
+
+Napi::Value LogLockHolder(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), logformat::lockHolder(info[0].As<Napi::Number>().Int32Value()));
 }
 
 // contract.h's values, with engine.h's op codes and flags and probe.h's engine
@@ -1274,6 +1279,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocate", Napi::Function::New(env, Allocate));
   exports.Set("lockLog", Napi::Function::New(env, LockLog));
   exports.Set("unlockLog", Napi::Function::New(env, UnlockLog));
+  exports.Set("logLockHolder", Napi::Function::New(env, LogLockHolder));
   exports.Set("contract", contractObject(env));
   exportChecksums(env, exports);
   exports.Set("generateProtection", Napi::Function::New(env, GenerateProtection));

@@ -9,7 +9,7 @@ import { checkOptions, checkView, describe, maxTransferBytes } from '../validate
 import { FileWindow } from './window';
 import { type LogHeader, decodeFrame, frameBytes, frameChecksum } from './format';
 import type { GroupCommitter } from './group-commit';
-import { releaseWriterLock } from './writer-lock';
+import type { WriterLock } from './writer-lock';
 import type { ResolvedLogOptions } from './options';
 import type { Preallocator } from './preallocator';
 import type { LogMark, LogRecovery } from './recovery';
@@ -49,6 +49,7 @@ export class AioLog {
     private readonly space: Preallocator | undefined,
     private readonly readOnlyState: { end: number; marks: LogMark[] },
     private readonly onClosed: (log: AioLog) => void,
+    private readonly lock: WriterLock | undefined,
   ) {
     this.path = file.path;
     this.recovery = recovery;
@@ -128,9 +129,10 @@ export class AioLog {
     try {
       if (this.committer) await this.committer.drain();
       if (this.space) await this.space.settled();
-      if (this.committer) releaseWriterLock(this.file);
+      this.lock?.release();
       await this.file.close();
     } finally {
+      this.lock?.release();
       this.onClosed(this);
     }
   }
