@@ -110,7 +110,8 @@ export interface NativeAddon {
   ): EngineBinding | NativeRefusal;
   probeEngine(engine: string): NativeRefusal;
   describeFd(fd: number): NativeDeviceInfo;
-  allocAligned(size: number, alignment: number): Buffer | null;
+  /** With hugePages, the memory starts on a huge page and is advised (MADV_HUGEPAGE) to be backed by them. */
+  allocAligned(size: number, alignment: number, hugePages?: boolean): Buffer | null;
   /** For aioring/testing. */
   attachLoopDevice(backingPath: string, sectorSize: number, directIo: boolean): NativeLoopAttachment | NativeRegistrationFailure;
   /** BLKROSET; returns errno, 0 on success. */

@@ -34,6 +34,7 @@
 #include "event_notifier.h"
 #include "file_space.h"
 #include "fixed_buffer_index.h"
+#include "huge_pages.h"
 #include "iovec_space.h"
 #include "loop_device.h"
 #include "probe.h"
@@ -848,14 +849,21 @@ Napi::Value DescribeFd(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// (size, alignment) -> zero-filled Buffer whose memory starts on `alignment`
+// (size, alignment, hugePages?) -> zero-filled Buffer whose memory starts on
+// `alignment`; with hugePages, on a huge page and advised to be backed by them
 Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t size = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
   size_t alignment = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  bool hugePages = info.Length() > 2 && info[2].ToBoolean().Value();
   void* memory = nullptr;
-  if (posix_memalign(&memory, alignment, size) != 0) return env.Null();
-  std::memset(memory, 0, size);
+  if (hugePages && alignment <= kHugePageBytes) {
+    memory = allocHugePageBacked(size);
+    if (memory == nullptr) return env.Null();
+  } else {
+    if (posix_memalign(&memory, alignment, size) != 0) return env.Null();
+    std::memset(memory, 0, size);
+  }
   // V8 cannot see this memory, so tell it, or large aligned buffers never
   // trigger the collections that would free them.
   Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));

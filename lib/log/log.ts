@@ -72,7 +72,9 @@ export class AioLog {
 
   /**
    * Appends one record; resolves with its LSN once the record is durable.
-   * Records are durable, and acknowledged, in LSN order.
+   * Records are durable, and acknowledged, in LSN order. `signal` and
+   * `timeoutMs` cancel it: a record still queued is never written; one whose
+   * group is being written may still become durable (see README "Log").
    */
   append(data: ArrayBufferView, options?: LogAppendOptions): Promise<bigint> {
     let signal: AbortSignal | undefined;

@@ -10,7 +10,7 @@ import type { ReadStreamOptions } from '../types';
 import type { StreamedFile } from './streamed-file';
 import { checkInteger, checkOptions, checkPosition } from '../validate';
 import { alignDown, alignUp } from '../align';
-import { type BlockLayout, KiB, MiB, allocFor, blockLayout } from './layout';
+import { type BlockLayout, KiB, MiB, StreamBuffers, blockLayout } from './layout';
 
 export const defaultMaxReadAhead = 8 * MiB;
 export const maxReadAheadLimit = 64 * MiB;
@@ -40,6 +40,7 @@ export class AioReadStream extends Readable {
   bytesRead = 0;
   private readonly file: StreamedFile;
   private readonly layout: BlockLayout;
+  private readonly buffers: StreamBuffers;
   private readonly pieceSize: number;
   private readonly maxWindow: number;
   /** One past the last byte to deliver. */
@@ -86,6 +87,7 @@ export class AioReadStream extends Readable {
     this.start = start;
     this.end = end;
     this.layout = blockLayout(file);
+    this.buffers = new StreamBuffers(this.layout);
     this.pieceSize = highWaterMark;
     this.maxWindow = alignUp(maxReadAhead, this.layout.unit);
     this.stopAt = end + 1;
@@ -136,7 +138,7 @@ export class AioReadStream extends Readable {
     ) {
       const position = this.nextPosition;
       const length = Math.min(this.requestSize, this.issueLimit - position);
-      const buffer = this.spare.pop() ?? allocFor(this.layout, this.requestSize);
+      const buffer = this.spare.pop() ?? this.buffers.take(this.requestSize);
       const request: ReadRequest = { position, length, buffer, bytes: -1, error: undefined };
       this.queue.push(request);
       this.bytesAhead += length;

@@ -9,7 +9,7 @@
 // engine_check), or by hand (one command):
 //   g++ -std=c++17 -O1 -g -fsanitize=address,undefined -fno-exceptions -Wall -Wextra -Inative
 //       test/native/engine_check.cc native/{aio,pool}_engine.cc native/uring_{setup,register,submit,reap}.cc
-//       native/{delivery,adaptive_poll,probe}.cc native/integrity/*.cc native/checksum/*.cc native/log/*.cc -lpthread -o /tmp/engine_check
+//       native/{delivery,adaptive_poll,probe,huge_pages}.cc native/integrity/*.cc native/checksum/*.cc native/log/*.cc -lpthread -o /tmp/engine_check
 // Options: --engine NAME (libaio, io_uring, threadpool; repeatable), --dir DIR
 // (where the scratch file goes; default $TMPDIR or /tmp; must allow O_DIRECT).
 //
@@ -45,6 +45,7 @@
 #include "engine.h"
 #include "event_notifier.h"
 #include "fixed_buffer_index.h"
+#include "huge_pages.h"
 #include "log/file_lock.h"
 #include "log/frame.h"
 #include "probe.h"
@@ -1177,6 +1178,16 @@ void checkLogLock(const std::string& dir) {
   unlink(path.c_str());
 }
 
+void checkHugePageBacked() {
+  const size_t size = aioring::kHugePageBytes + 4096;
+  uint8_t* memory = aioring::allocHugePageBacked(size);
+  CHECK(memory != nullptr, "no memory for %zu bytes", size);
+  if (memory == nullptr) return;
+  CHECK(reinterpret_cast<uintptr_t>(memory) % aioring::kHugePageBytes == 0, "memory at %p is not on a huge page", static_cast<void*>(memory));
+  CHECK(std::all_of(memory, memory + size, [](uint8_t byte) { return byte == 0; }), "memory is not zeroed");
+  std::free(memory);
+}
+
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::string dir = scratchDir(argc, argv);
@@ -1188,6 +1199,8 @@ int main(int argc, char** argv) {
   checkDelivery();
   currentEngine = "log framing";
   checkLogFraming();
+  currentEngine = "huge pages";
+  checkHugePageBacked();
   currentEngine = "log lock";
   checkLogLock(dir);
   int ran = 0;
