@@ -55,4 +55,9 @@ export class StreamBuffers {
     this.used = alignUp(this.used + size, this.layout.memAlign);
     return buffer;
   }
+
+  /** Lets go of the block being cut, so that it is freed with the last buffer cut from it. */
+  drop(): void {
+    this.block = undefined;
+  }
 }

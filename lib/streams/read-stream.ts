@@ -115,6 +115,7 @@ export class AioReadStream extends Readable {
     // complete; the stream reports closed only once none is left.
     this.queue = [];
     this.spare = [];
+    this.buffers.drop();
     if (this.inflight === 0) {
       callback(error);
       return;

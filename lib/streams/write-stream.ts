@@ -119,6 +119,7 @@ export class AioWriteStream extends Writable {
     // stream reports closed only once none is left.
     this.parked = undefined;
     this.spare = [];
+    this.buffers.drop();
     this.gather = undefined;
     this.inFlightBelow(1).then(() => callback(error));
   }
