@@ -17,6 +17,7 @@
         "native/device.cc",
         "native/loop_device.cc",
         "native/file_space.cc",
+        "native/huge_pages.cc",
         "native/checksum/checksum.cc",
         "native/checksum/crc_tables.cc",
         "native/checksum/crc_x86.cc",

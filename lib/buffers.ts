@@ -36,3 +36,20 @@ export function allocAligned(size: number, alignment: number = pageSize): Buffer
   markLibraryMemory(buffer);
   return buffer;
 }
+
+/** Bytes of the huge pages allocHugePageBacked() aligns to (native/huge_pages.h). */
+export const hugePageBytes = 2 * 1024 * 1024;
+
+/**
+ * Zero-filled memory that starts on a huge page and that the kernel is asked
+ * to back with transparent huge pages, so that large transfers in it are
+ * physically contiguous; ordinary pages where the kernel cannot. Internal.
+ */
+export function allocHugePageBacked(size: number): Buffer {
+  const buffer = native.allocAligned(size, hugePageBytes, true);
+  if (buffer === null) {
+    throw outOfMemory(`could not allocate ${size} bytes aligned to ${hugePageBytes}`);
+  }
+  markLibraryMemory(buffer);
+  return buffer;
+}

@@ -110,7 +110,8 @@ export interface NativeAddon {
   ): EngineBinding | NativeRefusal;
   probeEngine(engine: string): NativeRefusal;
   describeFd(fd: number): NativeDeviceInfo;
-  allocAligned(size: number, alignment: number): Buffer | null;
+  /** With hugePages, the memory starts on a huge page and is advised (MADV_HUGEPAGE) to be backed by them. */
+  allocAligned(size: number, alignment: number, hugePages?: boolean): Buffer | null;
   /** For aioring/testing. */
   attachLoopDevice(backingPath: string, sectorSize: number, directIo: boolean): NativeLoopAttachment | NativeRegistrationFailure;
   /** BLKROSET; returns errno, 0 on success. */
@@ -138,10 +139,12 @@ export interface NativeAddon {
   queryUringAttributes(): { errno: number; rwAttributes: boolean };
   /** fallocate(2) on libuv's thread pool; `done` gets 0 or the errno. */
   allocate(fd: number, keepSize: boolean, offset: number, length: number, done: (errno: number) => void): void;
-  /** The log's single-writer lock (an OFD write lock on the whole file, without waiting): 0, EAGAIN when another open file holds it, or the errno. */
+  /** The log's single-writer lock, without waiting (native/log/file_lock.h): 0, EAGAIN when another open file holds it, or the errno. */
   lockLog(fd: number): number;
-  /** Releases the lock lockLog took on this open file: 0 or the errno. */
+  /** Releases the locks lockLog took on this open file: 0 or the errno. */
   unlockLog(fd: number): number;
+  /** The pid of the live process holding the log's lock; 0 when none (or this process) does; or -errno. */
+  logLockHolder(fd: number): number;
   /** The values lib/native-contract.ts mirrors, as native code has them. */
   readonly contract: NativeContract;
 }

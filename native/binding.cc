@@ -34,6 +34,7 @@
 #include "event_notifier.h"
 #include "file_space.h"
 #include "fixed_buffer_index.h"
+#include "huge_pages.h"
 #include "iovec_space.h"
 #include "loop_device.h"
 #include "probe.h"
@@ -848,14 +849,21 @@ Napi::Value DescribeFd(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// (size, alignment) -> zero-filled Buffer whose memory starts on `alignment`
+// (size, alignment, hugePages?) -> zero-filled Buffer whose memory starts on
+// `alignment`; with hugePages, on a huge page and advised to be backed by them
 Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t size = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
   size_t alignment = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  bool hugePages = info.Length() > 2 && info[2].ToBoolean().Value();
   void* memory = nullptr;
-  if (posix_memalign(&memory, alignment, size) != 0) return env.Null();
-  std::memset(memory, 0, size);
+  if (hugePages && alignment <= kHugePageBytes) {
+    memory = allocHugePageBacked(size);
+    if (memory == nullptr) return env.Null();
+  } else {
+    if (posix_memalign(&memory, alignment, size) != 0) return env.Null();
+    std::memset(memory, 0, size);
+  }
   // V8 cannot see this memory, so tell it, or large aligned buffers never
   // trigger the collections that would free them.
   Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
@@ -1162,13 +1170,18 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
 }
 
 // lockLog(fd) -> 0, EAGAIN (another open file holds the log), or the errno;
-// unlockLog(fd) -> 0 or the errno. See log/file_lock.h.
+// unlockLog(fd) -> 0 or the errno; logLockHolder(fd) -> the holding process's
+// pid, 0 (none, or this process), or -errno. See log/file_lock.h.
 Napi::Value LockLog(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), logformat::lockExclusive(info[0].As<Napi::Number>().Int32Value()));
 }
 
 Napi::Value UnlockLog(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), logformat::unlock(info[0].As<Napi::Number>().Int32Value()));
+}
+
+Napi::Value LogLockHolder(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), logformat::lockHolder(info[0].As<Napi::Number>().Int32Value()));
 }
 
 // contract.h's values, with engine.h's op codes and flags and probe.h's engine
@@ -1266,6 +1279,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocate", Napi::Function::New(env, Allocate));
   exports.Set("lockLog", Napi::Function::New(env, LockLog));
   exports.Set("unlockLog", Napi::Function::New(env, UnlockLog));
+  exports.Set("logLockHolder", Napi::Function::New(env, LogLockHolder));
   exports.Set("contract", contractObject(env));
   exportChecksums(env, exports);
   exports.Set("generateProtection", Napi::Function::New(env, GenerateProtection));

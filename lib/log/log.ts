@@ -9,7 +9,7 @@ import { checkOptions, checkView, describe, maxTransferBytes } from '../validate
 import { FileWindow } from './window';
 import { type LogHeader, decodeFrame, frameBytes, frameChecksum } from './format';
 import type { GroupCommitter } from './group-commit';
-import { releaseWriterLock } from './writer-lock';
+import type { WriterLock } from './writer-lock';
 import type { ResolvedLogOptions } from './options';
 import type { Preallocator } from './preallocator';
 import type { LogMark, LogRecovery } from './recovery';
@@ -49,6 +49,7 @@ export class AioLog {
     private readonly space: Preallocator | undefined,
     private readonly readOnlyState: { end: number; marks: LogMark[] },
     private readonly onClosed: (log: AioLog) => void,
+    private readonly lock: WriterLock | undefined,
   ) {
     this.path = file.path;
     this.recovery = recovery;
@@ -71,7 +72,9 @@ export class AioLog {
 
   /**
    * Appends one record; resolves with its LSN once the record is durable.
-   * Records are durable, and acknowledged, in LSN order.
+   * Records are durable, and acknowledged, in LSN order. `signal` and
+   * `timeoutMs` cancel it: a record still queued is never written; one whose
+   * group is being written may still become durable (see README "Log").
    */
   append(data: ArrayBufferView, options?: LogAppendOptions): Promise<bigint> {
     let signal: AbortSignal | undefined;
@@ -128,9 +131,10 @@ export class AioLog {
     try {
       if (this.committer) await this.committer.drain();
       if (this.space) await this.space.settled();
-      if (this.committer) releaseWriterLock(this.file);
+      this.lock?.release();
       await this.file.close();
     } finally {
+      this.lock?.release();
       this.onClosed(this);
     }
   }

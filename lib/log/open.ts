@@ -15,7 +15,7 @@ import { type LogHeader, decodeHeader, encodeHeader, frameBytes, headerBytes, mi
 import { resolveLogOptions } from './options';
 import { Preallocator } from './preallocator';
 import { recoverLog } from './recovery';
-import { releaseWriterLock, takeWriterLock } from './writer-lock';
+import { type WriterLock, takeWriterLock } from './writer-lock';
 
 interface FileOpener {
   openLogFile(path: string, options: { write: boolean; create: boolean; direct: boolean; mode: number }): Promise<AioFile>;
@@ -24,9 +24,10 @@ interface FileOpener {
 export async function openLog(ring: FileOpener, logPath: string, options: unknown, onClosed: (log: AioLog) => void): Promise<AioLog> {
   const opts = resolveLogOptions(options);
   const file = await ring.openLogFile(logPath, { write: !opts.readOnly, create: opts.create, direct: opts.direct, mode: opts.mode });
+  let lock: WriterLock | undefined;
   try {
     // Before the header is read: recovery must see a file no other writer is changing.
-    if (!opts.readOnly) takeWriterLock(file);
+    if (!opts.readOnly) lock = await takeWriterLock(file);
     const unit = opts.direct ? file.info.offsetAlign : 1;
     const memAlign = Math.max(file.info.memAlign, 4096);
     // The largest write this writer can make: a partial block, a group or one record alone, and padding.
@@ -54,7 +55,7 @@ export async function openLog(ring: FileOpener, logPath: string, options: unknow
     const fileSize = blank ? header.dataStart : size;
     const recovered = await recoverLog(file, header, fileSize, unit, memAlign);
     if (opts.readOnly) {
-      return new AioLog(file, header, opts, recovered.recovery, unit, memAlign, undefined, undefined, { end: recovered.end, marks: recovered.marks }, onClosed);
+      return new AioLog(file, header, opts, recovered.recovery, unit, memAlign, undefined, undefined, { end: recovered.end, marks: recovered.marks }, onClosed, undefined);
     }
     if (!blank) {
       header.session = Math.max(header.session, recovered.lastSession) + 1;
@@ -73,9 +74,9 @@ export async function openLog(ring: FileOpener, logPath: string, options: unknow
       marks: recovered.marks,
     });
     space.ahead(recovered.end);
-    return new AioLog(file, header, opts, recovered.recovery, unit, memAlign, committer, space, { end: recovered.end, marks: recovered.marks }, onClosed);
+    return new AioLog(file, header, opts, recovered.recovery, unit, memAlign, committer, space, { end: recovered.end, marks: recovered.marks }, onClosed, lock);
   } catch (error) {
-    if (!opts.readOnly) releaseWriterLock(file);
+    lock?.release();
     await file.close().catch(() => undefined);
     throw error;
   }

@@ -10,7 +10,7 @@ import type { ReadStreamOptions } from '../types';
 import type { StreamedFile } from './streamed-file';
 import { checkInteger, checkOptions, checkPosition } from '../validate';
 import { alignDown, alignUp } from '../align';
-import { type BlockLayout, KiB, MiB, allocFor, blockLayout } from './layout';
+import { type BlockLayout, KiB, MiB, StreamBuffers, blockLayout } from './layout';
 
 export const defaultMaxReadAhead = 8 * MiB;
 export const maxReadAheadLimit = 64 * MiB;
@@ -40,6 +40,7 @@ export class AioReadStream extends Readable {
   bytesRead = 0;
   private readonly file: StreamedFile;
   private readonly layout: BlockLayout;
+  private readonly buffers: StreamBuffers;
   private readonly pieceSize: number;
   private readonly maxWindow: number;
   /** One past the last byte to deliver. */
@@ -62,6 +63,8 @@ export class AioReadStream extends Readable {
   private inflight = 0;
   private spare: Buffer[] = [];
   private wanted = false;
+  /** A delivery is queued for after the consumer's current read() returns. */
+  private deliveryQueued = false;
   private delivering = false;
   private ended = false;
   private whenQuiet: (() => void) | undefined;
@@ -84,6 +87,7 @@ export class AioReadStream extends Readable {
     this.start = start;
     this.end = end;
     this.layout = blockLayout(file);
+    this.buffers = new StreamBuffers(this.layout);
     this.pieceSize = highWaterMark;
     this.maxWindow = alignUp(maxReadAhead, this.layout.unit);
     this.stopAt = end + 1;
@@ -98,7 +102,11 @@ export class AioReadStream extends Readable {
 
   override _read(): void {
     this.wanted = true;
-    this.deliver();
+    // Readable.read() joins every chunk pushed during _read with those already
+    // buffered into one new Buffer, a second copy; pushing after it has
+    // returned hands each chunk over as it is.
+    if (this.readableLength === 0) this.deliver();
+    else this.queueDelivery();
     this.fill();
   }
 
@@ -107,6 +115,7 @@ export class AioReadStream extends Readable {
     // complete; the stream reports closed only once none is left.
     this.queue = [];
     this.spare = [];
+    this.buffers.drop();
     if (this.inflight === 0) {
       callback(error);
       return;
@@ -130,7 +139,7 @@ export class AioReadStream extends Readable {
     ) {
       const position = this.nextPosition;
       const length = Math.min(this.requestSize, this.issueLimit - position);
-      const buffer = this.spare.pop() ?? allocFor(this.layout, this.requestSize);
+      const buffer = this.spare.pop() ?? this.buffers.take(this.requestSize);
       const request: ReadRequest = { position, length, buffer, bytes: -1, error: undefined };
       this.queue.push(request);
       this.bytesAhead += length;
@@ -155,8 +164,11 @@ export class AioReadStream extends Readable {
       if (this.inflight === 0 && this.whenQuiet) this.whenQuiet();
       return;
     }
-    this.deliver();
+    // The next read goes out first: the engine submits once this turn's
+    // completions have been handled, and copying data out to the consumer
+    // before that would keep the device waiting.
     this.fill();
+    this.queueDelivery();
   }
 
   /**
@@ -190,6 +202,16 @@ export class AioReadStream extends Readable {
     } finally {
       this.delivering = false;
     }
+  }
+
+  private queueDelivery(): void {
+    if (this.deliveryQueued) return;
+    this.deliveryQueued = true;
+    queueMicrotask(() => {
+      this.deliveryQueued = false;
+      this.deliver();
+      this.fill();
+    });
   }
 
   private pushPiece(request: ReadRequest, length: number): void {

@@ -10,7 +10,7 @@ import { optionKeys } from '../option-keys';
 import { checkInteger, checkOneOf, checkOptions, checkPosition } from '../validate';
 import type { FlushMode, WriteStreamOptions } from '../types';
 import { alignDown, alignUp } from '../align';
-import { type BlockLayout, MiB, allocFor, blockLayout } from './layout';
+import { type BlockLayout, MiB, StreamBuffers, allocFor, blockLayout } from './layout';
 import type { StreamedFile } from './streamed-file';
 
 export const defaultChunkSize = MiB;
@@ -42,6 +42,7 @@ export class AioWriteStream extends Writable {
   bytesWritten = 0;
   private readonly file: StreamedFile;
   private readonly layout: BlockLayout;
+  private readonly buffers: StreamBuffers;
   private readonly chunkSize: number;
   private readonly maxInFlight: number;
   private readonly flushMode: FlushMode;
@@ -87,6 +88,7 @@ export class AioWriteStream extends Writable {
     this.path = file.path;
     this.start = start;
     this.layout = layout;
+    this.buffers = new StreamBuffers(layout);
     this.chunkSize = chunkSize;
     this.maxInFlight = Math.max(2, Math.min(mostChunksInFlight, Math.floor(inFlightBytes / chunkSize)));
     this.flushMode = flushMode;
@@ -117,6 +119,7 @@ export class AioWriteStream extends Writable {
     // stream reports closed only once none is left.
     this.parked = undefined;
     this.spare = [];
+    this.buffers.drop();
     this.gather = undefined;
     this.inFlightBelow(1).then(() => callback(error));
   }
@@ -164,7 +167,7 @@ export class AioWriteStream extends Writable {
 
   // At most one buffer more than the chunks in flight: the one gathering.
   private takeBuffer(): Buffer {
-    return this.spare.pop() ?? allocFor(this.layout, this.chunkSize);
+    return this.spare.pop() ?? this.buffers.take(this.chunkSize);
   }
 
   /** Writes the first `length` bytes of the gather buffer and starts a new one. */

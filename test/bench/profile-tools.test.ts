@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableEngines } from '../helpers/engines';
 import { makePlaces, removePlaces, type Place } from '../helpers/places';
 
 const profile = path.resolve(__dirname, '..', '..', 'tools', 'profile');
@@ -54,6 +55,13 @@ describe('tools/profile tools', () => {
     expect(run(process.execPath, [path.join(profile, 'qd1-loop.js'), file, '200'])).toMatch(/200 reads, p50 [\d.]+ µs/);
     expect(run(process.execPath, [path.join(profile, 'qd-loop.js'), file, '8', 'read', '0.2', 'threadpool', '0', 'off'])).toMatch(
       /^\w+ read qd 8: \d+ IOPS, .*, latencyStats off$/m,
+    );
+  });
+
+  it.runIf(availableEngines.includes('io_uring'))('ordered-batches.js compares ordered batches of two builds (here the same one twice)', () => {
+    const root = path.resolve(__dirname, '..', '..');
+    expect(run(process.execPath, [path.join(profile, 'ordered-batches.js'), file, root, '4', '0.1', '2'])).toMatch(
+      /^this: \d+ batches\/s, batch p50 \d+ µs, linkedSubmits \d+, [\d.]+ syscalls per batch$[\s\S]*^this \/ other, per round: [\d. ]+; median [\d.]+x$/m,
     );
   });
 

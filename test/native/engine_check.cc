@@ -9,7 +9,7 @@
 // engine_check), or by hand (one command):
 //   g++ -std=c++17 -O1 -g -fsanitize=address,undefined -fno-exceptions -Wall -Wextra -Inative
 //       test/native/engine_check.cc native/{aio,pool}_engine.cc native/uring_{setup,register,submit,reap}.cc
-//       native/{delivery,adaptive_poll,probe}.cc native/integrity/*.cc native/checksum/*.cc native/log/*.cc -lpthread -o /tmp/engine_check
+//       native/{delivery,adaptive_poll,probe,huge_pages}.cc native/integrity/*.cc native/checksum/*.cc native/log/*.cc -lpthread -o /tmp/engine_check
 // Options: --engine NAME (libaio, io_uring, threadpool; repeatable), --dir DIR
 // (where the scratch file goes; default $TMPDIR or /tmp; must allow O_DIRECT).
 //
@@ -22,8 +22,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,6 +45,7 @@
 #include "engine.h"
 #include "event_notifier.h"
 #include "fixed_buffer_index.h"
+#include "huge_pages.h"
 #include "log/file_lock.h"
 #include "log/frame.h"
 #include "probe.h"
@@ -1160,23 +1163,56 @@ void checkLogFraming() {
 }
 
 // The log's single-writer lock (native/log/file_lock.h): two opens of one
-// file in this one process conflict, and unlocking or closing the holder frees it.
+// file in this one process conflict, unlocking or closing the holder frees
+// it, and another process's hold is seen with its pid until it is killed.
 void checkLogLock(const std::string& dir) {
+  using aioring::logformat::lockExclusive;
+  using aioring::logformat::lockHolder;
+  using aioring::logformat::unlock;
   std::string path = dir + "/engine_check_lock.XXXXXX";
   const int first = mkstemp(path.data());
   CHECK(first >= 0, "mkstemp: errno %d", errno);
   if (first < 0) return;
   const int second = open(path.c_str(), O_RDWR);
-  CHECK(aioring::logformat::lockExclusive(first) == 0, "the first open could not take the lock");
-  CHECK(aioring::logformat::lockExclusive(first) == 0, "the holder could not take its own lock again");
-  CHECK(aioring::logformat::lockExclusive(second) == EAGAIN, "a second open of the same file took the held lock");
-  CHECK(aioring::logformat::unlock(first) == 0, "unlock failed");
-  CHECK(aioring::logformat::lockExclusive(second) == 0, "the lock was not free after unlock");
+  CHECK(lockExclusive(first) == 0, "the first open could not take the lock");
+  CHECK(lockExclusive(first) == 0, "the holder could not take its own lock again");
+  CHECK(lockExclusive(second) == EAGAIN, "a second open of the same file took the held lock");
+  CHECK(lockHolder(second) == 0, "this process's own hold was reported as another process's");
+  CHECK(unlock(first) == 0, "unlock failed");
+  CHECK(lockExclusive(second) == 0, "the lock was not free after unlock");
   close(second);
-  CHECK(aioring::logformat::lockExclusive(first) == 0, "the lock was not free after its holder closed");
-  CHECK(aioring::logformat::lockExclusive(-1) == EBADF, "a bad descriptor did not give EBADF");
+  int ready[2];
+  CHECK(pipe(ready) == 0, "pipe: errno %d", errno);
+  const pid_t child = fork();
+  if (child == 0) {
+    const int own = open(path.c_str(), O_RDWR);
+    const char result = lockExclusive(own) == 0 ? 'y' : 'n';
+    if (write(ready[1], &result, 1) != 1) _exit(1);
+    for (;;) pause();
+  }
+  char result = 0;
+  CHECK(read(ready[0], &result, 1) == 1 && result == 'y', "the child process could not take the lock");
+  CHECK(lockExclusive(first) == EAGAIN, "the lock another process holds was taken");
+  CHECK(lockHolder(first) == child, "the holder was reported as %d, not the child %d", lockHolder(first), int(child));
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  CHECK(lockHolder(first) == 0, "a killed holder was still reported");
+  CHECK(lockExclusive(first) == 0, "the lock was not free after its holder was killed");
+  CHECK(lockExclusive(-1) == EBADF, "a bad descriptor did not give EBADF");
+  close(ready[0]);
+  close(ready[1]);
   close(first);
   unlink(path.c_str());
+}
+
+void checkHugePageBacked() {
+  const size_t size = aioring::kHugePageBytes + 4096;
+  uint8_t* memory = aioring::allocHugePageBacked(size);
+  CHECK(memory != nullptr, "no memory for %zu bytes", size);
+  if (memory == nullptr) return;
+  CHECK(reinterpret_cast<uintptr_t>(memory) % aioring::kHugePageBytes == 0, "memory at %p is not on a huge page", static_cast<void*>(memory));
+  CHECK(std::all_of(memory, memory + size, [](uint8_t byte) { return byte == 0; }), "memory is not zeroed");
+  std::free(memory);
 }
 
 int main(int argc, char** argv) {
@@ -1190,6 +1226,8 @@ int main(int argc, char** argv) {
   checkDelivery();
   currentEngine = "log framing";
   checkLogFraming();
+  currentEngine = "huge pages";
+  checkHugePageBacked();
   currentEngine = "log lock";
   checkLogLock(dir);
   int ran = 0;

@@ -149,6 +149,22 @@ describe.each(availableEngines)('engine %s', (engine) => {
       await file.close();
     });
 
+    it('reads 512 KiB and larger requests into parts of 2 MiB huge-page blocks, smaller ones into their own buffers', async () => {
+      const { file, data } = await openWith(12 * MiB + 3);
+      const tracker = trackRequests(file, 'read');
+      const got = await collect(file.createReadStream());
+      tracker.restore();
+      expect(firstDifference(got, data)).toBe(-1);
+      const large = tracker.requests.filter((request) => request.length >= 512 * KiB);
+      expect(large.length).toBeGreaterThan(4);
+      for (const request of large) expect(request.buffer.buffer.byteLength).toBe(2 * MiB);
+      for (const request of tracker.requests.filter((r) => r.length < 256 * KiB && r.position < 4 * MiB)) {
+        expect(request.buffer.buffer.byteLength).toBeLessThan(512 * KiB);
+      }
+      expect(tracker.sharedMemoryInFlight()).toEqual([]);
+      await file.close();
+    });
+
     it('stops reading at an early break and reports closed only once its reads in flight are done', async () => {
       const { file, data } = await openWith(32 * MiB);
       const tracker = trackRequests(file, 'read');

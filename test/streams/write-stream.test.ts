@@ -159,6 +159,24 @@ describe.each(availableEngines)('engine %s', (engine) => {
       await file.close();
     });
 
+    it('gathers 512 KiB and larger chunks in parts of huge-page blocks, byte for byte', async () => {
+      for (const [chunkSize, blockBytes] of [
+        [MiB, 2 * MiB],
+        [4 * MiB, 4 * MiB],
+        [64 * KiB, 64 * KiB],
+      ] as const) {
+        const file = await ring.open(newPath(), { write: true, create: true });
+        const tracker = trackRequests(file, 'write');
+        const data = randomBytes(10 * MiB + 77);
+        await pipeline(Readable.from(pieces(data, [100_000], 100_001)), file.createWriteStream({ chunkSize }));
+        tracker.restore();
+        for (const request of tracker.requests) expect(request.buffer.buffer.byteLength).toBe(blockBytes);
+        expect(tracker.sharedMemoryInFlight()).toEqual([]);
+        expect(firstDifference(fs.readFileSync(file.path), data)).toBe(-1);
+        await file.close();
+      }
+    });
+
     it('fails at the failing position nearest the start; nothing after it is acknowledged', async () => {
       const file = await ring.open(newPath(), { write: true, create: true });
       const original = file.write.bind(file);
