@@ -1,7 +1,7 @@
 // Which engine a ring runs on, and why: the selection rules and the probe.
 import { Dispatcher } from './dispatcher';
 import type { DispatcherOptions } from './dispatcher';
-import { LibraryCodes, libraryError, systemError } from './errors';
+import { LibraryCodes, invalidArgValue, libraryError, systemError } from './errors';
 import { native } from './native';
 import { engineNames } from './native-contract';
 import type { EngineAvailability, EngineChoice, EngineName } from './types';
@@ -64,6 +64,22 @@ export function openFirstAvailable(preference: readonly EngineName[], options: D
     refused.push(`${name} refused: ${opened.reason}`);
   }
   throw libraryError(LibraryCodes.engineUnavailable, `no engine can run here: ${refused.join('; ')}`);
+}
+
+/** `order` with `preferred` moved to the front, if it is in it. */
+export function preferring(order: readonly EngineName[], preferred: EngineName | undefined): readonly EngineName[] {
+  if (preferred === undefined || !order.includes(preferred)) return order;
+  return [preferred, ...order.filter((name) => name !== preferred)];
+}
+
+/** The `prefer` option: an engine name, and only with engine 'auto' (or no engine). */
+export function preferredEngine(option: unknown, engineOption: unknown): EngineName | undefined {
+  if (option === undefined) return undefined;
+  const preferred = checkOneOf('prefer', option, engineNames);
+  if (engineOption !== undefined && engineOption !== 'auto') {
+    throw invalidArgValue(`prefer applies only to engine 'auto'; engine '${String(engineOption)}' was given as well`);
+  }
+  return preferred;
 }
 
 /** Linux AIO first for direct I/O, io_uring when it is refused, the thread pool as the last resort. */

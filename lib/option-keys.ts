@@ -30,7 +30,7 @@ import type {
 
 type KeyTable<T> = Record<keyof T, true>;
 
-const ring: KeyTable<RingOptions> = { depth: true, engine: true, busyPollUs: true, pollBudget: true, strictBuffers: true, latencyStats: true };
+const ring: KeyTable<RingOptions> = { depth: true, engine: true, prefer: true, busyPollUs: true, pollBudget: true, strictBuffers: true, latencyStats: true };
 const open: KeyTable<OpenOptions> = {
   write: true,
   create: true,

@@ -5,7 +5,7 @@ import { runBatch } from './batch-run';
 import { summarizeLatency } from './latency';
 import { AbortError, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
 import type { Dispatcher, DispatcherOptions } from './dispatcher';
-import { bufferedPreference, directPreference, openFirstAvailable, openForced, requestedEngine } from './engines';
+import { bufferedPreference, directPreference, openFirstAvailable, openForced, preferredEngine, preferring, requestedEngine } from './engines';
 import type { Selection } from './engines';
 import { AioError, LibraryCodes, closedError, fromNodeError, invalidArgType, invalidArgValue, libraryError, systemError } from './errors';
 import { AioFile } from './file';
@@ -45,6 +45,8 @@ export class Ring {
   /** Whether requests accept only memory from allocAligned() or registerBuffers(). */
   readonly strictBuffers: boolean;
   private readonly dispatcherOptions: DispatcherOptions;
+  // The `prefer` hint, which 'auto' tries first for direct and buffered files.
+  private readonly preferred: EngineName | undefined;
   private readonly direct: Dispatcher;
   private buffered: Selection | undefined;
   private readonly files = new Set<AioFile>();
@@ -69,10 +71,12 @@ export class Ring {
       pollBudget: this.pollBudget,
       latencyStats: checkBoolean('latencyStats', opts.latencyStats, true),
     };
+    this.preferred = preferredEngine(opts.prefer, opts.engine);
     const requested = requestedEngine(opts.engine);
+    const purpose = this.preferred ? `chosen for direct I/O, ${this.preferred} preferred` : 'chosen for direct I/O';
     const selection =
       requested === 'auto'
-        ? openFirstAvailable(directPreference, this.dispatcherOptions, 'chosen for direct I/O')
+        ? openFirstAvailable(preferring(directPreference, this.preferred), this.dispatcherOptions, purpose)
         : openForced(requested, this.dispatcherOptions, `${requested} was requested`);
     this.direct = selection.dispatcher;
     this.engine = selection.dispatcher.engine;
@@ -327,7 +331,7 @@ export class Ring {
     // milliseconds, so a second engine for them polls only when asked to
     // (busyPollUs); the ring's pollBudget stays with its direct I/O.
     if (!this.buffered) {
-      this.buffered = openFirstAvailable(bufferedPreference, { ...this.dispatcherOptions, pollBudget: 0 }, 'chosen for buffered files');
+      this.buffered = openFirstAvailable(preferring(bufferedPreference, this.preferred), { ...this.dispatcherOptions, pollBudget: 0 }, 'chosen for buffered files');
     }
     return this.buffered.dispatcher;
   }

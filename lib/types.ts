@@ -27,6 +27,14 @@ export interface RingOptions {
   /** Default 'auto' (overridable by the AIORING_ENGINE environment variable). */
   engine?: EngineChoice;
   /**
+   * With engine 'auto': the engine to try first, before the usual order
+   * (libaio, io_uring, threadpool for direct I/O). A hint, not a demand: if
+   * the kernel refuses it, 'auto' goes on down the usual order, and
+   * AIORING_ENGINE still replaces 'auto' as a whole. For example
+   * `prefer: 'io_uring'` for write-heavy direct I/O (see README, Engines).
+   */
+  prefer?: EngineName;
+  /**
    * Busy polling, in microseconds: when the completions at hand are used up
    * and requests are still in flight, spin up to this long waiting for the
    * next one instead of letting the event loop sleep. Trades a spinning CPU

@@ -71,6 +71,39 @@ describe('selection', () => {
     expect(() => new Ring({ depth: 4 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });
 
+  it("prefer puts one engine first for 'auto' and says so", async () => {
+    delete process.env.AIORING_ENGINE;
+    const report = probeEngines();
+    for (const preferred of ['io_uring', 'threadpool'] as const) {
+      if (!report[preferred].available) continue;
+      const ring = new Ring({ depth: 8, prefer: preferred });
+      expect(ring.engine).toBe(preferred);
+      expect(ring.engineReason).toMatch(new RegExp(`^${preferred} chosen for direct I/O, ${preferred} preferred`));
+      await roundTrip(ring, `prefer-${preferred}.dat`);
+      await roundTrip(ring, `prefer-${preferred}-buffered.dat`, false);
+      expect(ring.bufferedEngine).toBe(preferred);
+      await ring.close();
+    }
+  });
+
+  it("refuses prefer beside a forced engine, or naming no engine; AIORING_ENGINE still replaces 'auto'", async () => {
+    delete process.env.AIORING_ENGINE;
+    const beside = thrownBy(() => new Ring({ depth: 4, engine: 'libaio', prefer: 'io_uring' }));
+    expect(beside).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    expect((beside as Error).message).toContain("prefer applies only to engine 'auto'");
+    const unknown = thrownBy(() => new Ring({ depth: 4, prefer: 'posix-aio' as never }));
+    expect(unknown).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    expect((unknown as Error).message).toContain('prefer');
+    const auto = new Ring({ depth: 4, engine: 'auto', prefer: 'threadpool' });
+    expect(auto.engine).toBe('threadpool');
+    await auto.close();
+    process.env.AIORING_ENGINE = 'threadpool';
+    const overridden = new Ring({ depth: 4, prefer: 'io_uring' });
+    expect(overridden.engine).toBe('threadpool');
+    expect(overridden.engineReason).toBe('threadpool was requested');
+    await overridden.close();
+  });
+
   it('never sends buffered files through Linux AIO', async () => {
     const ring = new Ring({ depth: 8, engine: 'libaio' });
     await roundTrip(ring, 'buffered.dat', false);
@@ -98,6 +131,11 @@ describe.skipIf(skipRoot !== undefined)('real refusals (root)', () => {
       await roundTrip(ring, 'uring-disabled-buffered.dat', false);
       expect(ring.bufferedEngine).toBe('threadpool');
       await ring.close();
+      const preferring = new Ring({ depth: 8, prefer: 'io_uring' });
+      expect(preferring.engine).toBe('libaio');
+      expect(preferring.engineReason).toMatch(/^libaio chosen for direct I\/O, io_uring preferred \(io_uring refused: /);
+      await roundTrip(preferring, 'uring-disabled-preferred.dat');
+      await preferring.close();
     });
   });
 
