@@ -87,6 +87,9 @@ void AioSyncs::waitIdle() {
     const uint32_t want = std::min<uint32_t>(inFlight_ - parked_.size(), 64);
     ++syscalls_;
     const uint32_t got = aio::reapSyscall(ctx_, events_.get(), batch, want, 1);
+    // Waiting for at least one, only an error returns none. A sync holds no
+    // memory the kernel could still write, so stop rather than spin.
+    if (got == 0) break;
     for (uint32_t i = 0; i < got; ++i) parked_.push(batch[i]);
   }
 }
