@@ -173,11 +173,7 @@ export class Dispatcher {
     linkTimeoutsFired: 0,
   };
   private readonly flushBound = () => this.flush();
-  private readonly syncs = new SyncCoalescer<IoRequest, IoRequest>({
-    issue: (first, op, done) => this.issueSync(first, op, done),
-    started: (call) => call.control!.state === RequestState.inFlight || call.control!.state === RequestState.settled,
-    settle: (member, outcome) => settle(member, memberOutcome(outcome as number | AioError, member, this.engine)),
-  });
+  private readonly syncs: SyncCoalescer<IoRequest, IoRequest>;
 
   static open(
     engine: EngineName,
@@ -208,6 +204,14 @@ export class Dispatcher {
     private readonly completionCallback: (count: number) => void,
   ) {
     this.engine = engine;
+    this.syncs = new SyncCoalescer<IoRequest, IoRequest>(
+      {
+        issue: (first, op, done) => this.issueSync(first, op, done),
+        started: (call) => call.control!.state === RequestState.inFlight || call.control!.state === RequestState.settled,
+        settle: (member, outcome) => settle(member, memberOutcome(outcome as number | AioError, member, engine)),
+      },
+      syncCallsInFlight[engine],
+    );
     this.depth = depth;
     this.binding = binding;
     this.linksInKernel = binding.linksInKernel();
@@ -718,6 +722,14 @@ function context(request: IoRequest, engine?: string) {
     ...(engine ? { engine } : {}),
   };
 }
+
+// How many sync calls one file may have in flight at once (SyncCoalescer's
+// callsInFlight). Overlapping calls cost a flush each, but let writes that
+// completed during a call start the next call at once instead of waiting for
+// it. That pays on io_uring, whose completions reach JS only once the ring's
+// thread enters the kernel, and not on libaio or the thread pool (README,
+// "Durable writes", has the measurements).
+export const syncCallsInFlight: Record<EngineName, number> = { libaio: 1, io_uring: 3, threadpool: 1 };
 
 // With nothing in flight, an engine that still takes nothing after this many
 // backed-off retries (about three seconds) is not going to: fail the requests

@@ -3,10 +3,10 @@
 //
 // A sync must cover every write that completed before it was asked for, so a
 // request may join only a group whose call has not yet been handed to the
-// engine. While a call is in flight, later requests gather in one next group,
-// issued as soon as that call completes; every member of a group settles with
-// its call's outcome. fsync covers fdatasync, so a group holding an fsync
-// issues fsync.
+// engine. A file has at most `callsInFlight` calls issued at once; while that
+// many are, later requests gather in one next group, issued as soon as one of
+// them completes. Every member of a group settles with its call's outcome.
+// fsync covers fdatasync, so a group holding an fsync issues fsync.
 import { OpCodes } from './native-contract';
 
 /** What the coalescer reads of a sync request: the file it is on, and fsync or fdatasync. */
@@ -33,9 +33,9 @@ interface Group<Request, Call> {
 }
 
 interface FileSyncs<Request, Call> {
-  /** Issued: its call is queued or in flight. */
-  current: Group<Request, Call>;
-  /** Waits for the current call to complete. */
+  /** Issued, oldest first: their calls are queued or in flight. */
+  issued: Array<Group<Request, Call>>;
+  /** Waits for an issued call to complete. */
   next: Group<Request, Call> | undefined;
 }
 
@@ -43,21 +43,32 @@ export class SyncCoalescer<Request extends SyncRequest, Call> {
   // Only files with a sync outstanding have an entry.
   private readonly files = new Map<object, FileSyncs<Request, Call>>();
 
-  constructor(private readonly port: SyncPort<Request, Call>) {}
+  /**
+   * `callsInFlight` (at least 1) is how many calls one file may have issued at
+   * once: each covers only what completed before it was issued, so a second
+   * can start while the first runs, for engines whose call is slow to return.
+   */
+  constructor(
+    private readonly port: SyncPort<Request, Call>,
+    private readonly callsInFlight = 1,
+  ) {}
 
   /** Takes a sync request; true when it joined a group another request opened, so it makes no call of its own. */
   add(request: Request): boolean {
-    const syncs = this.files.get(request.target);
+    let syncs = this.files.get(request.target);
     if (syncs === undefined) {
-      const opened: FileSyncs<Request, Call> = { current: newGroup(request), next: undefined };
-      this.files.set(request.target, opened);
-      this.issue(request.target, opened);
-      return false;
+      syncs = { issued: [], next: undefined };
+      this.files.set(request.target, syncs);
+    } else {
+      const latest = syncs.issued[syncs.issued.length - 1];
+      if (latest !== undefined && !this.started(latest) && covers(latest.op, request.op)) {
+        latest.members.push(request);
+        return true;
+      }
     }
-    const current = syncs.current;
-    if (!this.started(current) && covers(current.op, request.op)) {
-      current.members.push(request);
-      return true;
+    if (syncs.next === undefined && syncs.issued.length < this.callsInFlight) {
+      this.issue(request.target, syncs, newGroup(request));
+      return false;
     }
     const next = syncs.next;
     if (next === undefined) {
@@ -71,12 +82,12 @@ export class SyncCoalescer<Request extends SyncRequest, Call> {
 
   /**
    * Takes a member out of its group (it was cancelled); false if it is in none.
-   * A next group left empty is dropped; a current one's call still runs.
+   * A next group left empty is dropped; an issued one's call still runs.
    */
   leave(request: Request): boolean {
     const syncs = this.files.get(request.target);
     if (syncs === undefined) return false;
-    if (remove(syncs.current.members, request)) return true;
+    for (const group of syncs.issued) if (remove(group.members, request)) return true;
     const next = syncs.next;
     if (next === undefined || !remove(next.members, request)) return false;
     if (next.members.length === 0) syncs.next = undefined;
@@ -87,21 +98,21 @@ export class SyncCoalescer<Request extends SyncRequest, Call> {
     return group.call === undefined || this.port.started(group.call);
   }
 
-  private issue(target: object, syncs: FileSyncs<Request, Call>): void {
-    const group = syncs.current;
+  private issue(target: object, syncs: FileSyncs<Request, Call>, group: Group<Request, Call>): void {
+    syncs.issued.push(group);
     group.call = this.port.issue(group.members[0]!, group.op, (outcome) => this.complete(target, syncs, group, outcome));
   }
 
   private complete(target: object, syncs: FileSyncs<Request, Call>, group: Group<Request, Call>, outcome: unknown): void {
+    syncs.issued.splice(syncs.issued.indexOf(group), 1);
     // The next group goes first: a member settled below that asks for another
     // sync (the next entry of an ordered batch) may still join it.
     const next = syncs.next;
-    if (next === undefined) {
-      this.files.delete(target);
-    } else {
-      syncs.current = next;
+    if (next !== undefined) {
       syncs.next = undefined;
-      this.issue(target, syncs);
+      this.issue(target, syncs, next);
+    } else if (syncs.issued.length === 0) {
+      this.files.delete(target);
     }
     for (const member of group.members) this.port.settle(member, outcome);
   }

@@ -2,14 +2,12 @@
 
 #include <linux/aio_abi.h>
 #include <linux/fs.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <new>
 
+#include "aio_ring.h"
 #include "event_notifier.h"
 #include "parked_completions.h"
 #include "uapi_compat.h"
@@ -18,31 +16,9 @@
 namespace aioring {
 namespace {
 
-// The header the kernel maps at the address io_setup returns. It is not in the
-// uapi headers, but its layout and magic are stable ABI that user-space reapers
-// (libaio's fast path, fio) rely on.
-struct AioRingHeader {
-  unsigned id;
-  unsigned nr;
-  unsigned head;
-  unsigned tail;
-  unsigned magic;
-  unsigned compat_features;
-  unsigned incompat_features;
-  unsigned header_length;
-  struct io_event events[];
-};
-constexpr unsigned kAioRingMagic = 0xa10a10a1;
-
-long sysIoSetup(unsigned nr, aio_context_t* ctx) { return syscall(__NR_io_setup, nr, ctx); }
-long sysIoDestroy(aio_context_t ctx) { return syscall(__NR_io_destroy, ctx); }
-long sysIoSubmit(aio_context_t ctx, long n, struct iocb** iocbs) {
-  return syscall(__NR_io_submit, ctx, n, iocbs);
-}
-long sysIoGetevents(aio_context_t ctx, long min, long max, struct io_event* events,
-                    struct timespec* timeout) {
-  return syscall(__NR_io_getevents, ctx, min, max, events, timeout);
-}
+using aio::ioDestroy;
+using aio::ioSetup;
+using aio::ioSubmit;
 
 uint16_t aioOpcode(OpCode op) {
   switch (op) {
@@ -65,15 +41,12 @@ class AioEngine final : public Engine {
         iocbPointers_(new struct iocb*[depth]),
         events_(new struct io_event[depth]),
         parked_(depth) {
-    auto* header = reinterpret_cast<AioRingHeader*>(ctx_);
-    // Only reap from user space when the ring is the layout we know; otherwise
-    // io_getevents with a zero timeout does the same job with one syscall.
-    userRing_ = header->magic == kAioRingMagic && header->incompat_features == 0 ? header : nullptr;
+    userRing_ = aio::userRingOf(ctx_);
   }
 
   ~AioEngine() override {
     waitIdle();
-    sysIoDestroy(ctx_);
+    ioDestroy(ctx_);
   }
 
   bool ready() const { return notifier_.valid(); }
@@ -86,9 +59,7 @@ class AioEngine final : public Engine {
   uint32_t inFlight() const override { return inFlight_; }
   uint64_t syscalls() const override { return syscalls_; }
   uint32_t readyCount() const override {
-    if (!userRing_) return parked_.size();
-    unsigned tail = __atomic_load_n(&userRing_->tail, __ATOMIC_ACQUIRE);
-    return parked_.size() + (tail + userRing_->nr - userRing_->head) % userRing_->nr;
+    return parked_.size() + (userRing_ ? aio::readyIn(userRing_) : 0);
   }
 
   bool completionsWaiting() const override { return readyCount() > 0; }
@@ -101,7 +72,7 @@ class AioEngine final : public Engine {
     uint32_t consumed = 0;
     while (consumed < count) {
       ++syscalls_;
-      long accepted = sysIoSubmit(ctx_, count - consumed, iocbPointers_.get() + consumed);
+      long accepted = ioSubmit(ctx_, count - consumed, iocbPointers_.get() + consumed);
       if (accepted > 0) {
         consumed += static_cast<uint32_t>(accepted);
         inFlight_ += static_cast<uint32_t>(accepted);
@@ -124,7 +95,7 @@ class AioEngine final : public Engine {
   uint32_t reap(Completion* out, uint32_t max) override {
     uint32_t taken = parked_.popInto(out, max);
     if (taken < max && inFlight_ > parked_.size()) {
-      taken += userRing_ ? reapUserRing(out + taken, max - taken)
+      taken += userRing_ ? aio::reapRing(userRing_, out + taken, max - taken)
                          : reapSyscall(out + taken, max - taken, 0);
     }
     inFlight_ -= taken;
@@ -160,40 +131,14 @@ class AioEngine final : public Engine {
     iocbPointers_[cb - iocbs_.get()] = cb;
   }
 
-  static Completion toCompletion(const struct io_event& event) {
-    return Completion{static_cast<uint32_t>(event.data), static_cast<int32_t>(event.res)};
-  }
-
-  // The kernel publishes events by storing tail after writing them; acquiring
-  // tail makes those writes visible, and releasing head tells the kernel (which
-  // reads head when refilling its free-slot count) that the slots are reusable.
-  uint32_t reapUserRing(Completion* out, uint32_t max) {
-    unsigned head = userRing_->head;
-    unsigned tail = __atomic_load_n(&userRing_->tail, __ATOMIC_ACQUIRE);
-    uint32_t taken = 0;
-    while (head != tail && taken < max) {
-      out[taken++] = toCompletion(userRing_->events[head]);
-      head = (head + 1) % userRing_->nr;
-    }
-    if (taken > 0) __atomic_store_n(&userRing_->head, head, __ATOMIC_RELEASE);
-    return taken;
-  }
-
   uint32_t reapSyscall(Completion* out, uint32_t max, long minimum) {
-    struct timespec immediately = {0, 0};
-    long got;
-    do {
-      ++syscalls_;
-      got = sysIoGetevents(ctx_, minimum, max, events_.get(), minimum ? nullptr : &immediately);
-    } while (got < 0 && errno == EINTR);
-    if (got <= 0) return 0;
-    for (long i = 0; i < got; ++i) out[i] = toCompletion(events_[i]);
-    return static_cast<uint32_t>(got);
+    ++syscalls_;
+    return aio::reapSyscall(ctx_, events_.get(), out, max, minimum);
   }
 
   uint32_t depth_;
   aio_context_t ctx_;
-  AioRingHeader* userRing_;
+  aio::RingHeader* userRing_;
   std::unique_ptr<struct iocb[]> iocbs_;
   std::unique_ptr<struct iocb*[]> iocbPointers_;
   std::unique_ptr<struct io_event[]> events_;
@@ -217,7 +162,7 @@ const char* refusalReason(int error) {
 
 std::unique_ptr<Engine> createAioEngine(uint32_t depth, EngineRefusal* refusal) {
   aio_context_t ctx = 0;
-  if (sysIoSetup(depth, &ctx) < 0) {
+  if (ioSetup(depth, &ctx) < 0) {
     refusal->error = errno;
     refusal->reason = refusalReason(errno);
     return nullptr;
@@ -226,7 +171,7 @@ std::unique_ptr<Engine> createAioEngine(uint32_t depth, EngineRefusal* refusal) 
   if (!engine || !engine->ready()) {
     refusal->error = engine ? EMFILE : ENOMEM;
     refusal->reason = "could not create the eventfd that signals AIO completions";
-    if (!engine) sysIoDestroy(ctx);
+    if (!engine) ioDestroy(ctx);
     return nullptr;
   }
   return engine;

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "event_notifier.h"
+#include "uring_aio_syncs.h"
 
 struct io_uring_params;
 struct io_uring_sqe;
@@ -39,7 +40,7 @@ class UringEngine final : public Engine {
   bool linksInKernel() const override { return true; }
   uint64_t linkedOps() const override { return linkedOps_; }
   uint64_t linkTimeouts() const override { return linkTimeouts_; }
-  uint64_t syscalls() const override { return syscalls_; }
+  uint64_t syscalls() const override { return syscalls_ + (aioSyncs_ ? aioSyncs_->syscalls() : 0); }
   uint32_t readyCount() const override { return completionsReady(); }
   bool completionsWaiting() const override { return completionsReady() > 0 || kernelHoldsCompletions(); }
   int registerBuffers(const struct iovec* buffers, uint32_t count) override;
@@ -62,13 +63,23 @@ class UringEngine final : public Engine {
   int enter(uint32_t toSubmit, uint32_t minComplete, uint32_t flags);
   uint32_t completionsReady() const;
   uint32_t copyCompletions(Completion* out, uint32_t max);
+  uint32_t copyAioCompletions(Completion* out, uint32_t max);
   bool kernelHoldsCompletions() const;
   void fillSqe(io_uring_sqe* sqe, const Request& req) const;
   void fillLinkTimeout(io_uring_sqe* sqe, const Request& req);
   void countFixedOps(uint32_t firstSqe, uint32_t count);
   // How many of the first `taken` requests (with their link timeouts) the
   // kernel's `consumedSqes` cover; arms the deadlines whose timeouts it took.
+  // Requests bound for aioSyncs_ take no SQE and count as consumed when no
+  // request before them was left in the SQ.
   uint32_t requestsConsumed(const Request* reqs, uint32_t taken, uint32_t consumedSqes);
+  // Whether `req`, which the request before it in its submit() links to when
+  // `linkedTo`, runs on aioSyncs_ (made here on the first one that can).
+  bool runsOnAio(const Request& req, bool linkedTo);
+  // Starts the first `consumed` requests' syncs bound for aioSyncs_; those
+  // it refuses go to io_uring after all.
+  void startOnAio(const Request* reqs, uint32_t consumed);
+  bool onAio(uint32_t slot) const { return slot < onAio_.size() && onAio_[slot]; }
   bool armedFor(uint32_t slot) const { return slot < deadlines_.size() && deadlines_[slot].armed; }
   // One CQE turned into up to two Completions; one beyond `max` is spilled.
   void takeCqe(const io_uring_cqe& cqe, Completion* out, uint32_t max, uint32_t* n);
@@ -135,6 +146,17 @@ class UringEngine final : public Engine {
   Completion spilledCompletion_{};
   uint64_t linkedOps_ = 0;
   uint64_t linkTimeouts_ = 0;
+
+  // Where fsync and fdatasync run when nothing ties them to the ring (see
+  // uring_aio_syncs.h): made on the first such request, null where Linux AIO
+  // is unavailable.
+  std::unique_ptr<AioSyncs> aioSyncs_;
+  bool aioSyncsTried_ = false;
+  // onAio_[slot]: the request in `slot` runs on aioSyncs_. runsOnAio_[i]: the
+  // i-th request of the submit() under way is bound for it.
+  std::vector<uint8_t> onAio_;
+  std::vector<uint8_t> runsOnAio_;
+  std::vector<const Request*> aioBatch_;
 
   // Buffers in the registered set; 0 when none is registered.
   uint32_t fixedBufferCount_ = 0;

@@ -20,7 +20,8 @@ void UringEngine::drainNotifications() {
 }
 
 uint32_t UringEngine::completionsReady() const {
-  return __atomic_load_n(cqTail_, __ATOMIC_ACQUIRE) - cqHeadLocal_ + (spilled_ ? 1 : 0);
+  return __atomic_load_n(cqTail_, __ATOMIC_ACQUIRE) - cqHeadLocal_ + (spilled_ ? 1 : 0) +
+         (aioSyncs_ ? aioSyncs_->ready() : 0);
 }
 
 void UringEngine::emit(Completion completion, Completion* out, uint32_t max, uint32_t* n) {
@@ -78,7 +79,15 @@ uint32_t UringEngine::copyCompletions(Completion* out, uint32_t max) {
     // Release: the kernel may refill these entries only after we have read them.
     __atomic_store_n(cqHead_, cqHeadLocal_, __ATOMIC_RELEASE);
   }
+  if (aioSyncs_ && n < max && !spilled_) n += copyAioCompletions(out + n, max - n);
   return n;
+}
+
+uint32_t UringEngine::copyAioCompletions(Completion* out, uint32_t max) {
+  const uint32_t got = aioSyncs_->reap(out, max);
+  for (uint32_t i = 0; i < got; ++i) onAio_[out[i].slot] = 0;
+  inFlight_ -= got;
+  return got;
 }
 
 // True when finished requests are held in the kernel until we enter it: with
@@ -98,13 +107,16 @@ uint32_t UringEngine::reap(Completion* out, uint32_t max) {
     // Posting those CQEs signalled our own eventfd; clearing it spares the
     // owner a wakeup for completions it already has. Nothing is lost: the
     // kernel raises IORING_SQ_TASKRUN before it signals, so a completion whose
-    // signal this read swallows is still seen by the loop condition.
+    // signal this read swallows is still seen by the loop condition; a sync's
+    // AIO event is seen by the next reap, which the owner always makes after
+    // one that returned completions.
     drainNotifications();
   }
   return n;
 }
 
 void UringEngine::waitIdle() {
+  if (aioSyncs_) aioSyncs_->waitIdle();
   while (__atomic_load_n(cqTail_, __ATOMIC_ACQUIRE) - cqHeadLocal_ < cqesOwed_) {
     // Waiting for all of them at once costs one sleep instead of one per CQE;
     // the kernel counts the CQEs already in the ring towards minComplete.

@@ -175,6 +175,9 @@ bool UringEngine::init(uint32_t depth, EngineRefusal* refusal) {
                   "io_uring on this kernel predates 5.6 and lacks IORING_OP_READ and IORING_OP_WRITE");
   }
   if (!mapRings(params, refusal)) return false;
+  onAio_.resize(depth);
+  runsOnAio_.resize(sqEntries_);
+  aioBatch_.reserve(sqEntries_);
 
   if (!notifier_.valid()) return refuseFailed(refusal, "eventfd", notifier_.error());
   const int eventFd = notifier_.fd();

@@ -107,7 +107,11 @@ uint32_t UringEngine::submit(const Request* reqs, uint32_t count) {
   const uint32_t head = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
   // Every consumed SQE must find a CQ entry, or a full CQ would push
   // completions onto the kernel's overflow list (or drop them before 5.5).
-  const uint32_t room = std::min(sqEntries_ - (sqTailLocal_ - head), cqEntries_ - cqesOwed_);
+  // Syncs on aioSyncs_ count against the CQ too, which keeps what is in flight
+  // within the ring's size; and syncs bound for it need room in both, as they
+  // come back to the ring if AIO refuses them.
+  const uint32_t onAio = aioSyncs_ ? aioSyncs_->inFlight() : 0;
+  const uint32_t room = std::min(sqEntries_ - (sqTailLocal_ - head), cqEntries_ - cqesOwed_ - onAio);
   // Whole chains only: a chain cut short here would let its tail start, on
   // the next submit, before its head had completed.
   uint32_t taken = 0;
@@ -125,41 +129,105 @@ uint32_t UringEngine::submit(const Request* reqs, uint32_t count) {
   if (taken == 0) return 0;
 
   uint32_t tail = sqTailLocal_;
+  uint32_t aioBound = 0;
+  bool linkedTo = false;
   for (uint32_t i = 0; i < taken; ++i) {
+    const Request& req = reqs[i];
+    const bool toAio = runsOnAio(req, linkedTo);
+    linkedTo = req.flags & kFlagLinkNext;
+    runsOnAio_[i] = toAio;
+    if (toAio) {
+      ++aioBound;
+      continue;
+    }
     io_uring_sqe* sqe = &sqes_[tail++ & sqMask_];
-    fillSqe(sqe, reqs[i]);
-    if (reqs[i].flags & kFlagLinkNext) sqe->flags |= IOSQE_IO_LINK;
-    if (sqesFor(reqs[i]) == 2) {
+    fillSqe(sqe, req);
+    if (req.flags & kFlagLinkNext) sqe->flags |= IOSQE_IO_LINK;
+    if (sqesFor(req) == 2) {
       sqe->flags |= IOSQE_IO_LINK;
-      fillLinkTimeout(&sqes_[tail++ & sqMask_], reqs[i]);
+      fillLinkTimeout(&sqes_[tail++ & sqMask_], req);
     }
   }
-  __atomic_store_n(sqTail_, tail, __ATOMIC_RELEASE);
+  const uint32_t filled = tail - sqTailLocal_;
+  uint32_t consumedSqes = 0;
+  if (filled > 0) {
+    __atomic_store_n(sqTail_, tail, __ATOMIC_RELEASE);
+    const bool overflowed = __atomic_load_n(sqFlags_, __ATOMIC_ACQUIRE) & IORING_SQ_CQ_OVERFLOW;
+    enter(filled, 0, overflowed ? IORING_ENTER_GETEVENTS : 0);
 
-  const bool overflowed = __atomic_load_n(sqFlags_, __ATOMIC_ACQUIRE) & IORING_SQ_CQ_OVERFLOW;
-  enter(sqes, 0, overflowed ? IORING_ENTER_GETEVENTS : 0);
-
-  // The SQ head, not enter's result, says what the kernel took. It is exact in
-  // every case: EAGAIN (no memory for requests), EBUSY (old kernels with a CQ
-  // backlog), or a stop at the first bad SQE on kernels without SUBMIT_ALL, whose
-  // -errno still arrives as a CQE. What the kernel left is taken back by
-  // rewinding the tail, safe because without SQPOLL the kernel reads the SQ only
-  // inside our own io_uring_enter. The caller keeps those requests and offers
-  // them again, so no SQE lingers in the ring that no one counts as in flight.
-  const uint32_t consumedSqes = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE) - head;
+    // The SQ head, not enter's result, says what the kernel took. It is exact in
+    // every case: EAGAIN (no memory for requests), EBUSY (old kernels with a CQ
+    // backlog), or a stop at the first bad SQE on kernels without SUBMIT_ALL, whose
+    // -errno still arrives as a CQE. What the kernel left is taken back by
+    // rewinding the tail, safe because without SQPOLL the kernel reads the SQ only
+    // inside our own io_uring_enter. The caller keeps those requests and offers
+    // them again, so no SQE lingers in the ring that no one counts as in flight.
+    consumedSqes = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE) - head;
+    countFixedOps(sqTailLocal_, consumedSqes);
+    sqTailLocal_ += consumedSqes;
+    if (consumedSqes < filled) __atomic_store_n(sqTail_, sqTailLocal_, __ATOMIC_RELEASE);
+    cqesOwed_ += consumedSqes;
+  }
   const uint32_t consumed = requestsConsumed(reqs, taken, consumedSqes);
+  // Only now, so that no sync starts behind a request the kernel left.
+  if (aioBound > 0) startOnAio(reqs, consumed);
+  inFlight_ += consumed;
+  return consumed;
+}
+
+bool UringEngine::runsOnAio(const Request& req, bool linkedTo) {
+  // A sync in a kernel chain, or with a deadline for the kernel to keep,
+  // needs the ring's links.
+  if (!AioSyncs::runs(req) || linkedTo || (req.flags & kFlagLinkNext) || req.timeoutNs > 0) return false;
+  if (!aioSyncsTried_) {
+    aioSyncsTried_ = true;
+    aioSyncs_ = AioSyncs::create(static_cast<uint32_t>(onAio_.size()), notifier_.fd());
+  }
+  return aioSyncs_ != nullptr;
+}
+
+void UringEngine::startOnAio(const Request* reqs, uint32_t consumed) {
+  aioBatch_.clear();
+  for (uint32_t i = 0; i < consumed; ++i) {
+    if (runsOnAio_[i]) aioBatch_.push_back(&reqs[i]);
+  }
+  const uint32_t count = static_cast<uint32_t>(aioBatch_.size());
+  const uint32_t started = aioSyncs_->submit(aioBatch_.data(), count);
+  for (uint32_t i = 0; i < started; ++i) {
+    const uint32_t slot = aioBatch_[i]->slot;
+    if (slot >= onAio_.size()) onAio_.resize(slot + 1);
+    onAio_[slot] = 1;
+  }
+  if (started == count) return;
+  // AIO refused the rest (its context full, or no kernel memory): the ring
+  // kept room for them.
+  const uint32_t head = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
+  uint32_t tail = sqTailLocal_;
+  for (uint32_t i = started; i < count; ++i) fillSqe(&sqes_[tail++ & sqMask_], *aioBatch_[i]);
+  __atomic_store_n(sqTail_, tail, __ATOMIC_RELEASE);
+  enter(count - started, 0, 0);
+  const uint32_t consumedSqes = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE) - head;
   countFixedOps(sqTailLocal_, consumedSqes);
   sqTailLocal_ += consumedSqes;
-  if (consumedSqes < sqes) __atomic_store_n(sqTail_, sqTailLocal_, __ATOMIC_RELEASE);
-  inFlight_ += consumed;
   cqesOwed_ += consumedSqes;
-  return consumed;
+  if (started + consumedSqes == count) return;
+  __atomic_store_n(sqTail_, sqTailLocal_, __ATOMIC_RELEASE);
+  // Neither would take them, and requests after them have started, so they
+  // cannot go back to the caller: they fail as io_submit refused them.
+  for (uint32_t i = started + consumedSqes; i < count; ++i) {
+    const uint32_t slot = aioBatch_[i]->slot;
+    if (slot >= onAio_.size()) onAio_.resize(slot + 1);
+    onAio_[slot] = 1;
+    aioSyncs_->fail(Completion{slot, -EAGAIN});
+  }
 }
 
 uint32_t UringEngine::requestsConsumed(const Request* reqs, uint32_t taken, uint32_t consumedSqes) {
   uint32_t sqe = 0;
   uint32_t consumed = 0;
-  for (; consumed < taken && sqe < consumedSqes; ++consumed) {
+  for (; consumed < taken; ++consumed) {
+    if (runsOnAio_[consumed]) continue;
+    if (sqe == consumedSqes) break;
     const Request& req = reqs[consumed];
     ++sqe;
     if (req.flags & kFlagLinkNext) ++linkedOps_;
@@ -187,6 +255,8 @@ void UringEngine::countFixedOps(uint32_t firstSqe, uint32_t count) {
 }
 
 CancelOutcome UringEngine::cancel(uint32_t slot) {
+  // AIO cannot cancel a sync (io_cancel answers EINVAL for files).
+  if (onAio(slot)) return CancelOutcome::kNotAsked;
   const uint32_t head = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
   const bool room = sqEntries_ - (sqTailLocal_ - head) > 0 && cqEntries_ - cqesOwed_ > 0;
   if (!room) return CancelOutcome::kNotAsked;

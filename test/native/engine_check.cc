@@ -991,6 +991,32 @@ void checkUringLinks(Engine& engine, int fd, uint32_t generation) {
   close(pipeFds[1]);
 }
 
+// io_uring's syncs: one that nothing ties to the ring runs on Linux AIO (where
+// it is available), which cannot cancel it; one at the end of a kernel chain
+// stays in the chain and starts only after the write before it.
+void checkUringSyncs(Engine& engine, int fd, uint32_t generation) {
+  Request sync = syncRequest(OpCode::kFdatasync, fd);
+  sync.slot = 2;
+  CHECK(engine.submit(&sync, 1) == 1, "a lone fdatasync was not taken");
+  const aioring::CancelOutcome outcome = engine.cancel(2);
+  const std::vector<Completion> synced = reapInOrder(engine, 1, 8);
+  CHECK(synced.size() == 1 && synced[0].slot == 2 && synced[0].result == 0, "the lone fdatasync: %zu completions",
+        synced.size());
+  CHECK(outcome == aioring::CancelOutcome::kNotAsked || outcome == aioring::CancelOutcome::kAsked,
+        "cancelling a sync gave %d", int(outcome));
+  if (outcome == aioring::CancelOutcome::kAsked) std::printf("[io_uring] Linux AIO unavailable: syncs stay on the ring\n");
+
+  uint8_t* buf = allocBlocks(1);
+  fillBlock(buf, 4, generation);
+  const uint64_t linkedBefore = engine.linkedOps();
+  std::vector<Request> chain = {rw(OpCode::kWrite, fd, 4 * kBlock, buf, kBlock, aioring::kFlagLinkNext),
+                                syncRequest(OpCode::kFsync, fd), syncRequest(OpCode::kFdatasync, fd)};
+  checkResults("write linked to fsync, then a lone fdatasync", runAll(engine, chain, 8), {int32_t(kBlock), 0, 0});
+  CHECK(engine.linkedOps() - linkedBefore == 1, "%llu requests linked, expected 1",
+        (unsigned long long)(engine.linkedOps() - linkedBefore));
+  free(buf);
+}
+
 // Destroying an io_uring engine with WRITE_FIXED requests in flight waits for
 // them before it unregisters the buffers, and only then may they be freed.
 void checkUringFixedDestructor(int fd, uint32_t generation) {
@@ -1079,6 +1105,7 @@ bool checkEngine(EngineKind kind, const char* name, const std::string& dir) {
     checkUringSpecifics(*engine, fd);
     checkUringFixed(*engine, fd, 1);
     checkUringLinks(*engine, fd, 1);
+    checkUringSyncs(*engine, fd, 1);
   } else {
     checkFixedDefaults(*engine, fd, 1);
   }

@@ -1,0 +1,72 @@
+// fsync and fdatasync for the io_uring engine, run through Linux AIO.
+//
+// Why: io_uring has no way to run a sync without blocking, so IORING_OP_FSYNC
+// always goes to an io-wq worker thread, and with IORING_SETUP_DEFER_TASKRUN
+// its completion then waits as task work until the ring's thread enters the
+// kernel. AIO's IOCB_CMD_FSYNC/FDSYNC run the same vfs_fsync_range on the
+// kernel's system workqueue, which posts the event straight to a ring that
+// user space reads. On a disk whose flush is fast, that difference is a large
+// share of each call, and with sync coalescing (one call per file in flight)
+// the call's latency paces every writer waiting for it (README, "Durable
+// writes").
+//
+// Best effort: where AIO cannot be set up (no CONFIG_AIO, fs.aio-max-nr used
+// up, a seccomp filter) or refuses a request, the engine keeps the sync on
+// io_uring.
+#pragma once
+
+#include <linux/aio_abi.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "aio_ring.h"
+#include "engine.h"
+#include "parked_completions.h"
+
+namespace aioring {
+
+class AioSyncs {
+ public:
+  // Room for `capacity` syncs in flight, each announcing its completion on
+  // `eventFd`; nullptr when Linux AIO is unavailable.
+  static std::unique_ptr<AioSyncs> create(uint32_t capacity, int eventFd);
+  ~AioSyncs();
+  AioSyncs(const AioSyncs&) = delete;
+  AioSyncs& operator=(const AioSyncs&) = delete;
+
+  // Whether this is the kind of request it runs: an fsync or fdatasync.
+  static bool runs(const Request& req) { return req.op == OpCode::kFsync || req.op == OpCode::kFdatasync; }
+
+  // Starts the syncs, each of which must satisfy runs(), in order until the
+  // kernel refuses one. Returns how many it started; the caller runs the rest
+  // some other way. Never more than the capacity may be in flight.
+  uint32_t submit(const Request* const* reqs, uint32_t count);
+  // Makes `completion` the outcome of a sync that could not start, announced
+  // on the eventfd like any other. Counts as one in flight until reaped.
+  void fail(Completion completion);
+
+  uint32_t inFlight() const { return inFlight_; }
+  // Completions reap() would return now.
+  uint32_t ready() const { return parked_.size() + (ring_ ? aio::readyIn(ring_) : 0); }
+  uint32_t reap(Completion* out, uint32_t max);
+  // Blocks until every sync started has completed; their completions stay for reap().
+  void waitIdle();
+  uint64_t syscalls() const { return syscalls_; }
+
+ private:
+  AioSyncs(uint32_t capacity, aio_context_t ctx, int eventFd);
+
+  uint32_t capacity_;
+  aio_context_t ctx_;
+  aio::RingHeader* ring_;
+  int eventFd_;
+  std::unique_ptr<struct iocb[]> iocbs_;
+  std::unique_ptr<struct iocb*[]> iocbPointers_;
+  std::unique_ptr<struct io_event[]> events_;
+  ParkedCompletions parked_;
+  uint32_t inFlight_ = 0;
+  uint64_t syscalls_ = 0;
+};
+
+}  // namespace aioring
