@@ -61,6 +61,9 @@ export class GroupCommitter {
   private stagedEnd = 0;
   private writing = false;
   private scheduled = false;
+  private scheduledWrite: NodeJS.Immediate | undefined;
+  // Appenders the last group acknowledged that have not appended again yet.
+  private awaitedReturns = 0;
   private waitStarted = 0n;
   private buffer: Buffer;
   private failure: AioError | undefined;
@@ -184,22 +187,41 @@ export class GroupCommitter {
   // while a group was being written have waited for that write already, and go
   // out the moment it is durable (queuedDuringWrite).
   private schedule(queuedDuringWrite = false): void {
-    if (this.writing || this.scheduled || this.queued() === 0) return;
+    if (this.writing || this.queued() === 0) return;
+    if (this.scheduled) {
+      this.writeIfAllReturned();
+      return;
+    }
     this.scheduled = true;
     // setImmediate rather than a microtask: the appends that the previous
     // group's acknowledgements set off (their awaits resume as microtasks) join this group.
     if (queuedDuringWrite || this.options.maxGroupWaitUs === 0 || this.queuedBytes() >= this.options.maxGroupBytes) {
-      setImmediate(() => this.writeGroup());
+      this.scheduledWrite = setImmediate(this.writeScheduled);
+      if (!queuedDuringWrite) this.writeIfAllReturned();
     } else {
       this.waitStarted = process.hrtime.bigint();
       this.waitForMore();
     }
   }
 
+  // Once every appender the last group acknowledged has appended again, no one
+  // the group is waiting for is left: it goes out now rather than a turn of the
+  // event loop later, which a lone appender would pay on every record.
+  private writeIfAllReturned(): void {
+    if (this.awaitedReturns === 0 || --this.awaitedReturns > 0 || this.scheduledWrite === undefined) return;
+    clearImmediate(this.scheduledWrite);
+    this.scheduledWrite = undefined;
+    queueMicrotask(this.writeScheduled);
+  }
+
+  private readonly writeScheduled = (): void => {
+    void this.writeGroup();
+  };
+
   private waitForMore(): void {
     const waitedUs = Number((process.hrtime.bigint() - this.waitStarted) / 1000n);
     const leftUs = this.options.maxGroupWaitUs - waitedUs;
-    if (leftUs <= 0 || this.queuedBytes() >= this.options.maxGroupBytes) setImmediate(() => this.writeGroup());
+    if (leftUs <= 0 || this.queuedBytes() >= this.options.maxGroupBytes) setImmediate(this.writeScheduled);
     else if (leftUs >= 1000) setTimeout(() => this.waitForMore(), Math.floor(leftUs / 1000));
     else setImmediate(() => this.waitForMore());
   }
@@ -236,6 +258,8 @@ export class GroupCommitter {
 
   private async writeGroup(): Promise<void> {
     this.scheduled = false;
+    this.scheduledWrite = undefined;
+    this.awaitedReturns = 0;
     if (this.writing) return;
     if (this.queued() === 0) return this.releaseIdle();
     this.writing = true;
@@ -275,6 +299,7 @@ export class GroupCommitter {
     const acknowledge = group.acknowledge;
     let lsn = firstLsn;
     for (let i = 0; i < acknowledge.length; i++, lsn++) acknowledge[i]!(lsn);
+    this.awaitedReturns = acknowledge.length;
     this.space.ahead(this.end);
     this.finishGroup();
   }
