@@ -11,11 +11,10 @@
 // late to stop a kernel chain), and at the free slots; the next run starts
 // once the last has completed. Elsewhere the next entry is held back in JS.
 import { AbortError, CancelGuard } from './cancellation';
-import { type BatchState, Dispatcher, type IoRequest, RequestState, newControl } from './dispatcher';
+import { type BatchState, Dispatcher, type IoRequest, RequestState, isSync, newControl } from './dispatcher';
 import { AioError, systemError } from './errors';
 import type { AioFile } from './file';
 import { requestContext } from './file';
-import { OpCodes } from './native-contract';
 
 export interface BatchRunOptions {
   signal: AbortSignal | undefined;
@@ -184,10 +183,6 @@ export function runBatch(
 // follows may depend on every byte of it.
 function isShort(request: IoRequest, bytes: number): boolean {
   return !isSync(request) && bytes < request.length;
-}
-
-function isSync(request: IoRequest): boolean {
-  return request.op === OpCodes.fsync || request.op === OpCodes.fdatasync;
 }
 
 function describeRequest(request: IoRequest): string {

@@ -100,6 +100,39 @@ export function newControl(): RequestControl {
   return { state: RequestState.waiting, slot: -1, abandoned: false, cancelAsked: false, guard: undefined };
 }
 
+// Every request object gets the same shape, so the hot paths that read them stay monomorphic.
+export function newRequest(
+  target: RequestTarget,
+  op: number,
+  buffers: ArrayBufferView | ArrayBufferView[] | undefined,
+  position: number,
+  length: number,
+  dsync: boolean,
+  pi: ArrayBufferView | undefined,
+): IoRequest {
+  return {
+    target,
+    op,
+    buffers,
+    position,
+    length,
+    dsync,
+    atomic: false,
+    linkNext: false,
+    pi,
+    resolve: undefined,
+    reject: undefined,
+    batch: undefined,
+    index: 0,
+    control: undefined,
+  };
+}
+
+/** fsync or fdatasync: it moves no bytes, and concurrent ones on a file can share a call. */
+export function isSync(request: IoRequest): boolean {
+  return request.op === OpCodes.fsync || request.op === OpCodes.fdatasync;
+}
+
 /** The settlement of a batch: one entry per request, a byte count or its error. */
 export interface BatchState {
   results: Array<number | AioError>;
@@ -231,7 +264,7 @@ export class Dispatcher {
    * set. A sync joins its file's group of syncs, which makes one call for all.
    */
   enqueue(request: IoRequest): void {
-    if ((request.op === OpCodes.fsync || request.op === OpCodes.fdatasync) && !this.closed) {
+    if (isSync(request) && !this.closed) {
       if (request.control !== undefined) request.control.state = RequestState.grouped;
       if (this.syncs.add(request)) this.counters.syncsCoalesced++;
       return;
@@ -652,22 +685,11 @@ export class Dispatcher {
   // nothing: each member was counted on the file, and settles on its own.
   private issueSync(first: IoRequest, op: number, done: (outcome: number | AioError) => void): IoRequest {
     const file = first.target;
-    const call: IoRequest = {
-      target: { fd: file.fd, path: file.path, memAlign: file.memAlign, writable: file.writable, integrity: file.integrity, requestSettled: ignore },
-      op,
-      buffers: undefined,
-      position: 0,
-      length: 0,
-      dsync: false,
-      atomic: false,
-      linkNext: false,
-      pi: undefined,
-      resolve: done,
-      reject: done,
-      batch: undefined,
-      index: 0,
-      control: newControl(),
-    };
+    const target = { fd: file.fd, path: file.path, memAlign: file.memAlign, writable: file.writable, integrity: file.integrity, requestSettled: ignore };
+    const call = newRequest(target, op, undefined, 0, 0, false, undefined);
+    call.resolve = done;
+    call.reject = done;
+    call.control = newControl();
     this.admit(call);
     return call;
   }

@@ -4,7 +4,7 @@ import type { BigIntStats, Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { CancelGuard, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
 import { isLibraryMemory } from './buffers';
-import { type Dispatcher, type IoRequest, type RequestTarget, newControl, notWritableAdvice } from './dispatcher';
+import { type Dispatcher, type IoRequest, type RequestTarget, newControl, newRequest, notWritableAdvice } from './dispatcher';
 import { AioError, LibraryCodes, type OperationContext, closedError, fromNodeError, invalidArgType, invalidArgValue, libraryError, systemError } from './errors';
 import { native } from './native';
 import { OpCodes, opNames } from './native-contract';
@@ -421,34 +421,6 @@ export class AioFile implements RequestTarget {
       throw fromNodeError(error as NodeJS.ErrnoException, { op: 'close', path: this.path });
     }
   }
-}
-
-// Every request object gets the same shape, so the hot paths that read them stay monomorphic.
-function newRequest(
-  target: AioFile,
-  op: number,
-  buffers: ArrayBufferView | ArrayBufferView[] | undefined,
-  position: number,
-  length: number,
-  dsync: boolean,
-  pi: ArrayBufferView | undefined,
-): IoRequest {
-  return {
-    target,
-    op,
-    buffers,
-    position,
-    length,
-    dsync,
-    atomic: false,
-    linkNext: false,
-    pi,
-    resolve: undefined,
-    reject: undefined,
-    batch: undefined,
-    index: 0,
-    control: undefined,
-  };
 }
 
 const noOptions: Record<string, unknown> = Object.freeze({});
