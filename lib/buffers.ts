@@ -28,13 +28,7 @@ export function allocAligned(size: number, alignment: number = pageSize): Buffer
   if ((alignment & (alignment - 1)) !== 0) {
     throw outOfRange(`The value of "alignment" must be a power of two. Received ${alignment}`);
   }
-  // posix_memalign wants at least pointer alignment.
-  const buffer = native.allocAligned(size, Math.max(alignment, 8));
-  if (buffer === null) {
-    throw outOfMemory(`could not allocate ${size} bytes aligned to ${alignment}`);
-  }
-  markLibraryMemory(buffer);
-  return buffer;
+  return allocLibraryMemory(size, alignment, false);
 }
 
 /** Bytes of the huge pages allocHugePageBacked() aligns to (native/huge_pages.h). */
@@ -46,9 +40,14 @@ export const hugePageBytes = 2 * 1024 * 1024;
  * physically contiguous; ordinary pages where the kernel cannot. Internal.
  */
 export function allocHugePageBacked(size: number): Buffer {
-  const buffer = native.allocAligned(size, hugePageBytes, true);
+  return allocLibraryMemory(size, hugePageBytes, true);
+}
+
+function allocLibraryMemory(size: number, alignment: number, hugePages: boolean): Buffer {
+  // posix_memalign wants at least pointer alignment.
+  const buffer = native.allocAligned(size, Math.max(alignment, 8), hugePages);
   if (buffer === null) {
-    throw outOfMemory(`could not allocate ${size} bytes aligned to ${hugePageBytes}`);
+    throw outOfMemory(`could not allocate ${size} bytes aligned to ${alignment}`);
   }
   markLibraryMemory(buffer);
   return buffer;
