@@ -116,17 +116,17 @@ export class GroupCommitter {
 
   private enqueueCancellable(signal: AbortSignal | undefined, timeoutMs: number): Promise<bigint> {
     return new Promise<bigint>((resolve, reject) => {
-      const settle = { guard: undefined as CancelGuard | undefined };
+      let guard: CancelGuard | undefined;
       const acknowledge = (lsn: bigint) => {
-        settle.guard?.dispose();
+        guard?.dispose();
         resolve(lsn);
       };
       const refuse = (error: unknown) => {
-        settle.guard?.dispose();
+        guard?.dispose();
         reject(error);
       };
       this.enqueue(acknowledge, refuse);
-      settle.guard = CancelGuard.arm(signal, timeoutMs, { op: 'append', path: this.file.path }, (error) => {
+      guard = CancelGuard.arm(signal, timeoutMs, { op: 'append', path: this.file.path }, (error) => {
         if (!this.withdraw(acknowledge)) error.message += inFlightNote;
         reject(error);
       });

@@ -1,7 +1,7 @@
-// Opening a log: (for a writer) take its lock, create its header or check the
-// one there, recover the records, and (for a writer) durably start a new session before the first
-// append, so that nothing the previous writer left half-written can ever be
-// chained onto what this one writes.
+// Opening a log: create its header or check the one there and recover the
+// records; a writer first takes the log's lock, and last durably starts a new
+// session before its first append, so that nothing the previous writer left
+// half-written can ever be chained onto what this one writes.
 import { randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
