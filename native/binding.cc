@@ -660,7 +660,6 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return caught;
   }
 
-
   // Sets the notifier, so the poll fires again on the next turn of the loop.
   void rearm() { signalEventFd(engine_->notifyFd()); }
 

@@ -68,6 +68,10 @@ class UringEngine final : public Engine {
   void fillSqe(io_uring_sqe* sqe, const Request& req) const;
   void fillLinkTimeout(io_uring_sqe* sqe, const Request& req);
   void countFixedOps(uint32_t firstSqe, uint32_t count);
+  // Publishes the SQEs filled from sqTailLocal_ up to `tail` and enters the
+  // kernel; returns how many it consumed (the SQ head had read `head` before),
+  // taking back the rest.
+  uint32_t pushSqes(uint32_t head, uint32_t tail, uint32_t enterFlags);
   // How many of the first `taken` requests (with their link timeouts) the
   // kernel's `consumedSqes` cover; arms the deadlines whose timeouts it took.
   // Requests bound for aioSyncs_ take no SQE and count as consumed when no
@@ -80,6 +84,7 @@ class UringEngine final : public Engine {
   // it refuses go to io_uring after all.
   void startOnAio(const Request* reqs, uint32_t consumed);
   bool onAio(uint32_t slot) const { return slot < onAio_.size() && onAio_[slot]; }
+  void markOnAio(uint32_t slot);
   bool armedFor(uint32_t slot) const { return slot < deadlines_.size() && deadlines_[slot].armed; }
   // One CQE turned into up to two Completions; one beyond `max` is spilled.
   void takeCqe(const io_uring_cqe& cqe, Completion* out, uint32_t max, uint32_t* n);

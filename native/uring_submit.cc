@@ -148,30 +148,34 @@ uint32_t UringEngine::submit(const Request* reqs, uint32_t count) {
       fillLinkTimeout(&sqes_[tail++ & sqMask_], req);
     }
   }
-  const uint32_t filled = tail - sqTailLocal_;
   uint32_t consumedSqes = 0;
-  if (filled > 0) {
-    __atomic_store_n(sqTail_, tail, __ATOMIC_RELEASE);
+  if (tail != sqTailLocal_) {
     const bool overflowed = __atomic_load_n(sqFlags_, __ATOMIC_ACQUIRE) & IORING_SQ_CQ_OVERFLOW;
-    enter(filled, 0, overflowed ? IORING_ENTER_GETEVENTS : 0);
-
-    // The SQ head, not enter's result, says what the kernel took. It is exact in
-    // every case: EAGAIN (no memory for requests), EBUSY (old kernels with a CQ
-    // backlog), or a stop at the first bad SQE on kernels without SUBMIT_ALL, whose
-    // -errno still arrives as a CQE. What the kernel left is taken back by
-    // rewinding the tail, safe because without SQPOLL the kernel reads the SQ only
-    // inside our own io_uring_enter. The caller keeps those requests and offers
-    // them again, so no SQE lingers in the ring that no one counts as in flight.
-    consumedSqes = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE) - head;
-    countFixedOps(sqTailLocal_, consumedSqes);
-    sqTailLocal_ += consumedSqes;
-    if (consumedSqes < filled) __atomic_store_n(sqTail_, sqTailLocal_, __ATOMIC_RELEASE);
-    cqesOwed_ += consumedSqes;
+    consumedSqes = pushSqes(head, tail, overflowed ? IORING_ENTER_GETEVENTS : 0);
   }
   const uint32_t consumed = requestsConsumed(reqs, taken, consumedSqes);
   // Only now, so that no sync starts behind a request the kernel left.
   if (aioBound > 0) startOnAio(reqs, consumed);
   inFlight_ += consumed;
+  return consumed;
+}
+
+uint32_t UringEngine::pushSqes(uint32_t head, uint32_t tail, uint32_t enterFlags) {
+  const uint32_t filled = tail - sqTailLocal_;
+  __atomic_store_n(sqTail_, tail, __ATOMIC_RELEASE);
+  enter(filled, 0, enterFlags);
+  // The SQ head, not enter's result, says what the kernel took. It is exact in
+  // every case: EAGAIN (no memory for requests), EBUSY (old kernels with a CQ
+  // backlog), or a stop at the first bad SQE on kernels without SUBMIT_ALL, whose
+  // -errno still arrives as a CQE. What the kernel left is taken back by
+  // rewinding the tail, safe because without SQPOLL the kernel reads the SQ only
+  // inside our own io_uring_enter. The caller keeps those requests and offers
+  // them again, so no SQE lingers in the ring that no one counts as in flight.
+  const uint32_t consumed = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE) - head;
+  countFixedOps(sqTailLocal_, consumed);
+  sqTailLocal_ += consumed;
+  if (consumed < filled) __atomic_store_n(sqTail_, sqTailLocal_, __ATOMIC_RELEASE);
+  cqesOwed_ += consumed;
   return consumed;
 }
 
@@ -193,33 +197,26 @@ void UringEngine::startOnAio(const Request* reqs, uint32_t consumed) {
   }
   const uint32_t count = static_cast<uint32_t>(aioBatch_.size());
   const uint32_t started = aioSyncs_->submit(aioBatch_.data(), count);
-  for (uint32_t i = 0; i < started; ++i) {
-    const uint32_t slot = aioBatch_[i]->slot;
-    if (slot >= onAio_.size()) onAio_.resize(slot + 1);
-    onAio_[slot] = 1;
-  }
+  for (uint32_t i = 0; i < started; ++i) markOnAio(aioBatch_[i]->slot);
   if (started == count) return;
   // AIO refused the rest (its context full, or no kernel memory): the ring
   // kept room for them.
   const uint32_t head = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
   uint32_t tail = sqTailLocal_;
   for (uint32_t i = started; i < count; ++i) fillSqe(&sqes_[tail++ & sqMask_], *aioBatch_[i]);
-  __atomic_store_n(sqTail_, tail, __ATOMIC_RELEASE);
-  enter(count - started, 0, 0);
-  const uint32_t consumedSqes = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE) - head;
-  countFixedOps(sqTailLocal_, consumedSqes);
-  sqTailLocal_ += consumedSqes;
-  cqesOwed_ += consumedSqes;
-  if (started + consumedSqes == count) return;
-  __atomic_store_n(sqTail_, sqTailLocal_, __ATOMIC_RELEASE);
-  // Neither would take them, and requests after them have started, so they
+  const uint32_t consumedSqes = pushSqes(head, tail, 0);
+  // Neither would take the rest, and requests after them have started, so they
   // cannot go back to the caller: they fail as io_submit refused them.
   for (uint32_t i = started + consumedSqes; i < count; ++i) {
     const uint32_t slot = aioBatch_[i]->slot;
-    if (slot >= onAio_.size()) onAio_.resize(slot + 1);
-    onAio_[slot] = 1;
+    markOnAio(slot);
     aioSyncs_->fail(Completion{slot, -EAGAIN});
   }
+}
+
+void UringEngine::markOnAio(uint32_t slot) {
+  if (slot >= onAio_.size()) onAio_.resize(slot + 1);
+  onAio_[slot] = 1;
 }
 
 uint32_t UringEngine::requestsConsumed(const Request* reqs, uint32_t taken, uint32_t consumedSqes) {
