@@ -15,6 +15,7 @@ import { firstDifference, randomAligned } from './helpers/data';
 import { availableEngines } from './helpers/engines';
 import { Place, makePlaces, removePlaces } from './helpers/places';
 import { toolSkipReason } from './helpers/tools';
+import { drained } from './helpers/settle';
 
 let places: Place[];
 let dir: string;
@@ -354,7 +355,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
   it('ordered write + fdatasync + commit batches share syncs and keep their order', async () => {
     const file = await ring.open(newPath(), { write: true, create: true });
     // A call an earlier case left running (its members cancelled) would count here.
-    while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await drained(ring);
     const before = ring.stats();
     const pages = Array.from({ length: 16 }, () => randomAligned(4096));
     const commits = Array.from({ length: 16 }, () => randomAligned(4096));

@@ -10,6 +10,7 @@ import { AioError, type AioFile, Ring, allocAligned } from '../lib/index';
 import { firstDifference, randomAligned } from './helpers/data';
 import { availableEngines } from './helpers/engines';
 import { Place, makePlaces, removePlaces } from './helpers/places';
+import { drained } from './helpers/settle';
 
 let places: Place[];
 let dir: string;
@@ -350,7 +351,7 @@ describe.runIf(availableEngines.includes('io_uring'))('io_uring: in flight', () 
       const after = ring.stats();
       expect(after.cancelled - before.cancelled).toBe(1);
       expect(after.cancelsAsked - before.cancelsAsked).toBe(1);
-      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await drained(ring);
       expect(ring.stats().cancelsHonoured - before.cancelsHonoured).toBe(1);
       fs.writeSync(writer, Buffer.alloc(4096, 0x5c));
       // The cancelled read took nothing: the canary is intact and the data is there for the next read.
@@ -378,7 +379,7 @@ describe.runIf(availableEngines.includes('io_uring'))('io_uring: in flight', () 
         code: 'ERR_AIO_TIMEOUT',
         op: 'submit',
       });
-      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await drained(ring);
     } finally {
       await file.close();
     }
@@ -396,7 +397,7 @@ describe.runIf(availableEngines.includes('io_uring'))('io_uring: in flight', () 
       expect(timedOut.linkTimeoutsFired - before.linkTimeoutsFired).toBe(1);
       expect(timedOut.cancelled - before.cancelled).toBe(1);
       expect(timedOut.cancelsAsked - before.cancelsAsked).toBe(1);
-      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await drained(ring);
       expect(ring.stats().cancelsHonoured - before.cancelsHonoured).toBe(1);
       // The kernel's cancel took the read before it took any data: the next read gets all of it.
       fs.writeSync(writer, Buffer.alloc(4096, 0x3c));
@@ -425,7 +426,7 @@ describe.runIf(availableEngines.includes('io_uring'))('io_uring: in flight', () 
       expect(ring.stats().linkTimeouts - before.linkTimeouts).toBe(1);
       controller.abort('stop');
       await expect(reading).rejects.toEqual(abortError('stop'));
-      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await drained(ring);
       const after = ring.stats();
       expect(after.linkTimeoutsFired - before.linkTimeoutsFired).toBe(0);
       expect(after.cancelsAsked - before.cancelsAsked).toBe(1);
@@ -446,7 +447,7 @@ describe.runIf(availableEngines.includes('io_uring'))('io_uring: in flight', () 
       for (const outcome of await Promise.allSettled(reads)) {
         expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_AIO_TIMEOUT' });
       }
-      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await drained(ring);
       const after = ring.stats();
       expect(after.linkTimeoutsFired - before.linkTimeoutsFired).toBe(4);
       expect(after.cancelsHonoured - before.cancelsHonoured).toBe(4);
@@ -471,7 +472,7 @@ describe.runIf(availableEngines.includes('io_uring'))('io_uring: in flight', () 
       expect(after.cancelsAsked - before.cancelsAsked).toBe(0);
       controller.abort();
       for (const outcome of await Promise.allSettled(holders)) expect(outcome.status).toBe('rejected');
-      while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await drained(ring);
     } finally {
       await file.close();
     }
@@ -499,7 +500,7 @@ describe.runIf(availableEngines.includes('io_uring'))('io_uring: in flight', () 
         controller.abort('stop');
         if (cancel === 'signal') await expect(batch).rejects.toEqual(abortError('stop'));
         else await expect(batch).rejects.toMatchObject({ code: 'ERR_AIO_TIMEOUT', op: 'submit' });
-        while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        await drained(ring);
         const after = ring.stats();
         expect(after.cancelled - before.cancelled).toBe(3);
         expect(after.cancelsHonoured - before.cancelsHonoured).toBe(3);

@@ -14,6 +14,7 @@ import { Ring, allocAligned } from '../../lib/index';
 import { LoopDevice, Throttle, createLoopDevice, throttle } from '../../lib/testing/index';
 import { availableEngines } from '../helpers/engines';
 import { rootSuiteSkipReason } from '../helpers/root';
+import { drained } from '../helpers/settle';
 
 const skipReason = rootSuiteSkipReason('cancellation on a throttled device');
 const block = 4096;
@@ -22,12 +23,6 @@ const canary = 0x11;
 
 v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc') as () => void;
-
-const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function drained(ring: Ring): Promise<void> {
-  while (ring.stats().inflight > 0) await settle(5);
-}
 
 describe.skipIf(skipReason !== undefined)('on a throttled loop device', () => {
   let device: LoopDevice;

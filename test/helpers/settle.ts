@@ -36,3 +36,8 @@ export async function settleAll<T>(promises: Array<Promise<T>>, timeoutMs = 30_0
   }
   return outcomes as Array<Outcome<T>>;
 }
+
+/** Waits until the ring has nothing in flight: a request cancelled in flight holds its slot until its completion. */
+export async function drained(ring: { stats(): { inflight: number } }): Promise<void> {
+  while (ring.stats().inflight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+}
