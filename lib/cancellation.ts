@@ -1,6 +1,7 @@
 // AbortSignal and timeoutMs for one operation (a request, a batch, an open):
 // checking the options, the errors a cancelled operation rejects with, and the
 // guard that watches the signal and the deadline until the operation settles.
+import { unwatchAbort, watchAbort } from './abort-watch';
 import { AioError, LibraryCodes, type OperationContext, invalidArgType, libraryError, outOfRange } from './errors';
 
 /** The options every operation takes to cancel it: see README "Cancellation and deadlines". */
@@ -88,7 +89,7 @@ export class CancelGuard {
     if (signal !== undefined) {
       this.signal = signal;
       this.listener = () => fire(new AbortError(signal.reason, context));
-      signal.addEventListener('abort', this.listener, { once: true });
+      watchAbort(signal, this.listener);
     }
     this.deadline = timeoutMs > 0 ? monotonicMs() + timeoutMs : 0;
     if (timeoutMs > 0) {
@@ -112,7 +113,7 @@ export class CancelGuard {
 
   dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
-    if (this.listener !== undefined) this.signal!.removeEventListener('abort', this.listener);
+    if (this.listener !== undefined) unwatchAbort(this.signal!, this.listener);
     this.timer = undefined;
     this.listener = undefined;
   }

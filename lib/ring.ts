@@ -1,6 +1,7 @@
 // The public entry point: a ring of requests on one engine, the files opened
 // through it, and batches of operations across them.
 import * as fs from 'node:fs';
+import { unwatchAbort, watchAbort } from './abort-watch';
 import { runBatch } from './batch-run';
 import { summarizeLatency } from './latency';
 import { AbortError, abortedAlready, checkSignal, checkTimeoutMs } from './cancellation';
@@ -383,15 +384,15 @@ function openAbortably(path: string, flags: number, mode: number, direct: boolea
       reject(new AbortError(signal.reason, { op: 'open', path }));
       opening.then((late) => late.close()).catch(() => {});
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    watchAbort(signal, onAbort);
     opening.then(
       (handle) => {
-        signal.removeEventListener('abort', onAbort);
+        unwatchAbort(signal, onAbort);
         if (signal.aborted) return;
         resolve(handle);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        unwatchAbort(signal, onAbort);
         reject(error);
       },
     );

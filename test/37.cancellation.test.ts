@@ -3,6 +3,7 @@
 // slot and memory until the kernel's completion, and an ordered batch stops at
 // the first failure with ECANCELED naming it.
 import { execFileSync } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +92,44 @@ describe.each(availableEngines)('engine %s', (engine) => {
     controller.abort();
     expect(ring.stats().cancelled).toBe(before);
     await file.close();
+  });
+
+  it('one signal shared by 40 requests holds one listener, warns of no leak, aborts every request not yet done, and is left with none', async () => {
+    const target = newPath();
+    fs.writeFileSync(target, Buffer.alloc(40 * 4096, 3));
+    const file = await ring.open(target);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const controller = new AbortController();
+      const { signal } = controller;
+      const reads = (buffers: Buffer[]) => buffers.map((buffer, i) => file.read(buffer, i * 4096, { signal }).catch((error: unknown) => error));
+      const first = Array.from({ length: 40 }, () => allocAligned(4096));
+      const reading = reads(first);
+      expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+      expect(await Promise.all(reading)).toEqual(first.map(() => 4096));
+      for (const buffer of first) expect(buffer.every((byte) => byte === 3)).toBe(true);
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+
+      const second = Array.from({ length: 40 }, () => allocAligned(4096).fill(0xee));
+      const aborting = reads(second);
+      controller.abort('stop');
+      const outcomes = await Promise.all(aborting);
+      // depth 2: at most two had reached the kernel.
+      expect(outcomes.filter((outcome) => outcome === 4096).length).toBeLessThanOrEqual(2);
+      outcomes.forEach((outcome, i) => {
+        if (outcome === 4096) expect(second[i]!.every((byte) => byte === 3)).toBe(true);
+        else expect(outcome).toEqual(abortError('stop'));
+      });
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+      await drained(ring);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await file.close();
+    }
   });
 
   it('checks signal and timeoutMs', async () => {
