@@ -39,8 +39,10 @@ function arm64Node(dir) {
 const prebuild = prebuildPath('arm64');
 if (!fs.existsSync(SYSROOT)) fail(`no ${SYSROOT} (apt-get install crossbuild-essential-arm64)`);
 const emulator = qemu();
-const build = spawnSync(process.execPath, [path.join(__dirname, 'prebuild.js'), '--if-stale', 'arm64'], { cwd: root, stdio: 'inherit' });
-if (build.status !== 0) fail('the arm64 cross build failed');
+// The x64 prebuild too: the packed tarball is installed on this (x64) machine
+// with no compiler on PATH, so it must carry one.
+const build = spawnSync(process.execPath, [path.join(__dirname, 'prebuild.js'), '--if-stale', 'x64', 'arm64'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) fail('the x64 or arm64 prebuild failed');
 
 const glibc = glibcNeeded(prebuild, 'aarch64-linux-gnu-objdump');
 if (!glibc.withinPromise) fail(`the arm64 prebuild needs glibc ${glibc.version}, newer than the ${glibc.promised} README promises`);
