@@ -1,20 +1,12 @@
 // The allocation counter (test/native/alloc_counter.c): built at test time
 // with the C compiler on PATH, preloaded into a child process, and its call
 // sites turned back into function names for failure messages.
-import { execFileSync, spawnSync } from 'node:child_process';
-import * as path from 'node:path';
-
-const source = path.resolve(__dirname, '..', 'native', 'alloc_counter.c');
+import { execFileSync } from 'node:child_process';
+import { buildPreloadLibrary } from './preload-library';
 
 /** Compiles the counter into `dir` and returns the shared library's path, for LD_PRELOAD. */
 export function buildAllocCounter(dir: string): string {
-  const library = path.join(dir, 'alloc_counter.so');
-  const args = ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', '-o', library, source, '-ldl'];
-  const built = spawnSync('cc', args, { encoding: 'utf8' });
-  if (built.status !== 0) {
-    throw new Error(`building the allocation counter failed: cc ${args.join(' ')}\n${built.error ?? ''}${built.stderr}`);
-  }
-  return library;
+  return buildPreloadLibrary('alloc_counter', dir);
 }
 
 /**
