@@ -15,6 +15,10 @@
 // (at least kMinSpinNs when it is already overdue), never longer than
 // kMaxSpinNs in one go, so a loop turn is held at most that long. Before
 // then the loop sleeps and the eventfd wakes it as without polling.
+// No spin while a sync is in flight: the kernel runs an fsync or fdatasync on a
+// worker thread (AIO's workqueue; the thread pool's own threads), and a spin
+// takes a CPU that thread could be running on, so the sync, and every write
+// waiting for it, would finish later than without polling.
 // Where that prediction fails (a device that returns a deep queue in bursts
 // leaves the oldest request always overdue and the ring between bursts), the
 // spins find nothing: after kMissesBeforeBackoff misses in a row the ring
@@ -119,6 +123,7 @@ class AdaptivePoller {
   std::vector<int64_t> submittedAtNs_;  // kIdle when the slot is not in flight
   std::vector<ServiceKind> kinds_;
   uint32_t inFlight_ = 0;
+  uint32_t syncsInFlight_ = 0;
   ServiceEstimate estimates_[kServiceKinds];
   PollBudget budget_;
   uint32_t missesInRow_ = 0;

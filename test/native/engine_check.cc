@@ -640,16 +640,32 @@ void checkAdaptivePoller() {
   AdaptivePoller capped(kDepth, 1.0);
   int64_t t = 0;
   for (int i = 0; i < 4000; ++i) {
-    capped.submitted(0, OpCode::kFsync, t);
+    capped.submitted(0, OpCode::kWrite, t);
     t += (i % 2 ? 100 : 5000) * us;
     capped.completed(0, t);
   }
-  capped.submitted(0, OpCode::kFsync, t);
+  capped.submitted(0, OpCode::kWrite, t);
   const int64_t cappedSpin = capped.plan(t + 120 * us);
   CHECK(cappedSpin == AdaptivePoller::kMaxSpinNs, "a spin on a widely varying device was %lld ns, not the cap",
         (long long)cappedSpin);
   const int64_t lateSpin = capped.plan(t + 20'000 * us);
   CHECK(lateSpin == AdaptivePoller::kMinSpinNs, "long overdue, a spin was %lld ns, not the least", (long long)lateSpin);
+
+  // No spin while a sync is in flight, however close a read's completion;
+  // spins come back once the sync has completed.
+  AdaptivePoller syncing(kDepth, 1.0);
+  t = 0;
+  teachReads(syncing, t);
+  syncing.submitted(0, OpCode::kRead, t);
+  CHECK(syncing.plan(t + 290 * us) > 0, "did not spin for a read about to complete");
+  syncing.submitted(1, OpCode::kFdatasync, t);
+  CHECK(syncing.plan(t + 290 * us) == 0, "spun while an fdatasync was in flight");
+  syncing.submitted(1, OpCode::kWrite, t);
+  CHECK(syncing.plan(t + 290 * us) > 0, "a slot reused by a write still counted as a sync");
+  syncing.submitted(2, OpCode::kFsync, t);
+  CHECK(syncing.plan(t + 290 * us) == 0, "spun while an fsync was in flight");
+  syncing.completed(2, t + 100 * us);
+  CHECK(syncing.plan(t + 290 * us) > 0, "did not spin again once the sync had completed");
 
   // A budget of 0 never spins, however close the completion.
   AdaptivePoller off(kDepth, 0);
