@@ -190,6 +190,10 @@ export class Dispatcher {
   private waitingHead = 0;
   private flushScheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  // Abandoned requests in flight whose cancel is still to be asked, and the timer that asks.
+  private cancelsToAsk: IoRequest[] = [];
+  private cancelTimer: NodeJS.Timeout | undefined;
+  private cancelRetries = 0;
   private inflight = 0;
   private idleRetries = 0;
   private closed = false;
@@ -206,6 +210,7 @@ export class Dispatcher {
     linkTimeoutsFired: 0,
   };
   private readonly flushBound = () => this.flush();
+  private readonly retryCancelsBound = () => this.retryCancels();
   private readonly syncs: SyncCoalescer<IoRequest, IoRequest>;
 
   static open(
@@ -352,11 +357,34 @@ export class Dispatcher {
     } else {
       control.abandoned = true;
       settleOutcome(request, error);
-      const outcome = this.binding.cancel(control.slot);
-      if (outcome !== CancelOutcome.notAsked) this.counters.cancelsAsked++;
-      control.cancelAsked = outcome === CancelOutcome.asked;
+      this.askCancel(request);
     }
     this.notifyIfIdle();
+  }
+
+  // Asks the engine to stop an abandoned request in flight. An ask that could
+  // not reach the kernel (it had no memory for the SQE) is made again on a
+  // timer, backing off, for as long as the request is in flight: a read on a
+  // pipe or socket would otherwise never end, nor would close().
+  private askCancel(request: IoRequest): void {
+    const control = request.control!;
+    const outcome = this.binding.cancel(control.slot);
+    if (outcome === CancelOutcome.askLater) {
+      this.cancelsToAsk.push(request);
+      this.cancelTimer ??= setTimeout(this.retryCancelsBound, Math.min(2 ** this.cancelRetries++, 100));
+      return;
+    }
+    if (outcome !== CancelOutcome.notAsked) this.counters.cancelsAsked++;
+    control.cancelAsked = outcome === CancelOutcome.asked;
+  }
+
+  private retryCancels(): void {
+    this.cancelTimer = undefined;
+    const requests = this.cancelsToAsk;
+    this.cancelsToAsk = [];
+    // One whose completion has come meanwhile no longer holds its slot.
+    for (const request of requests) if (this.slotRequest[request.control!.slot] === request) this.askCancel(request);
+    if (this.cancelsToAsk.length === 0) this.cancelRetries = 0;
   }
 
   /** Zeroes the counts and latencies (not the gauges: inflight, queued). */
@@ -412,6 +440,7 @@ export class Dispatcher {
     this.abandonIfForked();
     if (!this.idle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.cancelTimer) clearTimeout(this.cancelTimer);
     this.binding.close();
   }
 
@@ -663,7 +692,8 @@ export class Dispatcher {
   // The completion of a request whose promise was rejected when it was
   // cancelled: only now may its slot, and the buffers it holds, go.
   private release(slot: number, request: IoRequest, result: number): void {
-    if (result === -ecanceled && request.control!.cancelAsked) this.counters.cancelsHonoured++;
+    // One the kernel had handed to a worker thread of its own is stopped by a signal there: EINTR.
+    if ((result === -ecanceled || result === -eintr) && request.control!.cancelAsked) this.counters.cancelsHonoured++;
     if (result > 0) {
       if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += result;
       else if (request.op === OpCodes.write || request.op === OpCodes.writev) this.counters.bytesWritten += result;
@@ -760,6 +790,7 @@ const maxIdleRetries = 36;
 const submitSyscalls: Record<EngineName, string> = { libaio: 'io_submit', io_uring: 'io_uring_enter', threadpool: 'submit' };
 const eagain = 11;
 
+const eintr = 4;
 const ebadf = 9;
 const ecanceled = 125;
 

@@ -71,7 +71,7 @@ export const ProtectionFormats = { t10dif: 0, nvme64: 1 } as const;
 export const tupleBytes = { t10dif: 8, nvme64: 16 } as const;
 
 /** engine.h's CancelOutcome: what an engine's cancel() of a request in flight managed. */
-export const CancelOutcome = { notAsked: 0, asked: 1, refused: 2 } as const;
+export const CancelOutcome = { notAsked: 0, asked: 1, refused: 2, askLater: 3 } as const;
 
 /**
  * contract.h's completion results that are neither a byte count nor -errno.

@@ -343,7 +343,11 @@ export interface RingStats {
    * AIO cannot cancel file or block-device requests, so it is never asked.
    */
   cancelsAsked: number;
-  /** Of those, the ones the engine did stop: they completed with ECANCELED instead of transferring. */
+  /**
+   * Of those, the ones the engine did stop: they completed with ECANCELED
+   * instead of transferring (EINTR on io_uring for one the kernel had handed
+   * to a worker thread of its own).
+   */
   cancelsHonoured: number;
   /**
    * fsync/fdatasync requests that made no call of their own: each joined a

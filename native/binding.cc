@@ -1241,6 +1241,7 @@ Napi::Object contractObject(Napi::Env env) {
   cancelOutcomes.Set("notAsked", static_cast<int32_t>(CancelOutcome::kNotAsked));
   cancelOutcomes.Set("asked", static_cast<int32_t>(CancelOutcome::kAsked));
   cancelOutcomes.Set("refused", static_cast<int32_t>(CancelOutcome::kRefused));
+  cancelOutcomes.Set("askLater", static_cast<int32_t>(CancelOutcome::kAskLater));
   contract.Set("cancelOutcomes", cancelOutcomes);
   Napi::Object algorithms = Napi::Object::New(env);
   algorithms.Set("crc16t10dif", static_cast<uint32_t>(checksum::Algorithm::kCrc16T10Dif));

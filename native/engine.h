@@ -72,9 +72,10 @@ struct Completion {
 
 // What Engine::cancel() managed for one request in flight.
 enum class CancelOutcome : int32_t {
-  kNotAsked = 0,  // the engine has no way to cancel it (Linux AIO), or no room to ask right now
+  kNotAsked = 0,  // the engine has no way to cancel it (Linux AIO)
   kAsked = 1,     // asked; the request's own completion says whether it was cancelled (-ECANCELED)
   kRefused = 2,   // asked and refused at once (already running): it runs to completion
+  kAskLater = 3,  // the ask could not go to the kernel now (no room, or no kernel memory): ask again
 };
 
 // Result of an engine constructor: either an engine, or the errno and a sentence

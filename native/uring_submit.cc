@@ -256,7 +256,7 @@ CancelOutcome UringEngine::cancel(uint32_t slot) {
   if (onAio(slot)) return CancelOutcome::kNotAsked;
   const uint32_t head = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
   const bool room = sqEntries_ - (sqTailLocal_ - head) > 0 && cqEntries_ - cqesOwed_ > 0;
-  if (!room) return CancelOutcome::kNotAsked;
+  if (!room) return CancelOutcome::kAskLater;
   io_uring_sqe* sqe = &sqes_[sqTailLocal_ & sqMask_];
   std::memset(sqe, 0, sizeof *sqe);
   sqe->opcode = IORING_OP_ASYNC_CANCEL;
@@ -265,9 +265,11 @@ CancelOutcome UringEngine::cancel(uint32_t slot) {
   sqe->user_data = kInternalUserData | slot;
   __atomic_store_n(sqTail_, sqTailLocal_ + 1, __ATOMIC_RELEASE);
   enter(1, 0, 0);
+  // The kernel took no SQE (out of memory): the request runs on, and a read
+  // on a pipe or socket would never end, so the caller asks again.
   if (__atomic_load_n(sqHead_, __ATOMIC_ACQUIRE) == head) {
     __atomic_store_n(sqTail_, sqTailLocal_, __ATOMIC_RELEASE);
-    return CancelOutcome::kNotAsked;
+    return CancelOutcome::kAskLater;
   }
   ++sqTailLocal_;
   ++cqesOwed_;

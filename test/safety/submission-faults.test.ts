@@ -24,6 +24,18 @@ interface Described {
 }
 type Outcome = number | 'resolved' | Described;
 type BlockState = 'untouched' | 'written' | 'roundTrip' | 'other';
+interface FifoReport {
+  result: Outcome;
+  timeoutMs: number;
+  elapsedMs: number;
+  completed: boolean;
+  linkTimeouts: number;
+  linkTimeoutsFired: number;
+  cancelled: number;
+  cancelsAsked: number;
+  cancelsHonoured: number;
+  roundTripOk: boolean;
+}
 interface ChainReport {
   engine: string;
   results: Outcome[];
@@ -122,23 +134,23 @@ describe.skipIf(!uring)('io_uring', () => {
     expect(report.linkTimeoutsAfterNormal).toBe(1);
   });
 
-  it('a read that waits, taken without its linked timeout, times out through the JS timer', async () => {
-    const report = await runScenario<{
-      result: Outcome;
-      timeoutMs: number;
-      elapsedMs: number;
-      completed: boolean;
-      linkTimeouts: number;
-      linkTimeoutsFired: number;
-      cancelled: number;
-      roundTripOk: boolean;
-    }>('uring-timeout-cut-fifo', { SYSCALL_FAULTS_URING_ENTER: '1:1' }, ['io_uring_enter call 1 offered 2, passing 1']);
+  it.each([
+    ['', '1:1', []],
+    [' and the kernel refuses its cancel twice', '1:1,2-3:0', ['io_uring_enter call 2 offered 1, passing 0', 'io_uring_enter call 3 offered 1, passing 0']],
+  ])('a read that waits, taken without its linked timeout, times out through the JS timer%s', async (_, script, cancelCuts) => {
+    const report = await runScenario<FifoReport>('uring-timeout-cut-fifo', { SYSCALL_FAULTS_URING_ENTER: script }, [
+      'io_uring_enter call 1 offered 2, passing 1',
+      ...cancelCuts,
+    ]);
     expect(report.result).toMatchObject({ code: 'ERR_AIO_TIMEOUT', op: 'read' });
     expect(report.elapsedMs).toBeGreaterThanOrEqual(report.timeoutMs - 5);
     expect(report.linkTimeouts).toBe(0);
     expect(report.linkTimeoutsFired).toBe(0);
     expect(report.cancelled).toBe(1);
-    // the read, asked to cancel, completed: the pipe's next bytes reach the next read
+    // the cancel reached the kernel once (refused asks are asked again) and stopped the read
+    expect(report.cancelsAsked).toBe(1);
+    expect(report.cancelsHonoured).toBe(1);
+    // so the read completed, and the pipe's next bytes reach the next read
     expect(report.completed).toBe(true);
     expect(report.roundTripOk).toBe(true);
   });
