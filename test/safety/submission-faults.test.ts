@@ -178,6 +178,22 @@ describe.skipIf(!uring)('io_uring', () => {
     expect(report.syncAfter).toBe('resolved');
     expect(report.blocks[5]).toBe('roundTrip');
   });
+
+  it.each([
+    ['runs on the ring', {}, [], 'resolved'],
+    ['fails with EAGAIN when the ring refuses it too', { SYSCALL_FAULTS_URING_ENTER: '1:0' }, ['io_uring_enter call 1 offered 1, passing 0'], { code: 'EAGAIN', op: 'fdatasync' }],
+  ])('of two fdatasyncs, the one Linux AIO refuses after starting the other %s', async (_, scripts, ringCuts, second) => {
+    const report = await runScenario<{ syncs: Outcome[]; syncsAfter: Outcome[]; roundTripOk: boolean }>(
+      'uring-two-syncs',
+      { SYSCALL_FAULTS_IO_SUBMIT: '1:1,2:0', ...scripts },
+      ['io_submit call 1 offered 2, passing 1', 'io_submit call 2 offered 1, passing 0', ...ringCuts],
+    );
+    expect(report.syncs[0]).toBe('resolved');
+    if (typeof second === 'string') expect(report.syncs[1]).toBe(second);
+    else expect(report.syncs[1]).toMatchObject(second);
+    expect(report.roundTripOk).toBe(true);
+    expect(report.syncsAfter).toEqual(['resolved', 'resolved']);
+  });
 });
 
 describe.skipIf(!libaio)('libaio', () => {
