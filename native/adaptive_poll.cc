@@ -72,10 +72,8 @@ void AdaptivePoller::setBudget(double fraction) { budget_.setFraction(fraction);
 void AdaptivePoller::submitted(uint32_t slot, OpCode op, int64_t nowNs) {
   if (slot >= submittedAtNs_.size()) return;
   if (submittedAtNs_[slot] == kIdle) ++inFlight_;
-  else if (kinds_[slot] == ServiceKind::kSync) --syncsInFlight_;
   submittedAtNs_[slot] = nowNs;
   kinds_[slot] = serviceKindOf(op);
-  if (kinds_[slot] == ServiceKind::kSync) ++syncsInFlight_;
 }
 
 void AdaptivePoller::completed(uint32_t slot, int64_t completedNs) {
@@ -83,15 +81,15 @@ void AdaptivePoller::completed(uint32_t slot, int64_t completedNs) {
   estimates_[static_cast<uint32_t>(kinds_[slot])].add(completedNs - submittedAtNs_[slot]);
   submittedAtNs_[slot] = kIdle;
   --inFlight_;
-  if (kinds_[slot] == ServiceKind::kSync) --syncsInFlight_;
 }
 
 int64_t AdaptivePoller::plan(int64_t nowNs) {
-  if (!enabled() || inFlight_ == 0 || syncsInFlight_ > 0) return 0;
+  if (!enabled() || inFlight_ == 0) return 0;
   int64_t likelyFromNs = std::numeric_limits<int64_t>::max();
   int64_t likelyUntilNs = 0;
   for (size_t slot = 0; slot < submittedAtNs_.size(); ++slot) {
     if (submittedAtNs_[slot] == kIdle) continue;
+    if (kinds_[slot] == ServiceKind::kSync) return 0;
     const ServiceEstimate& estimate = estimates_[static_cast<uint32_t>(kinds_[slot])];
     if (!estimate.learned()) continue;
     if (submittedAtNs_[slot] + estimate.lowNs() < likelyFromNs) {

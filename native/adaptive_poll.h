@@ -123,7 +123,6 @@ class AdaptivePoller {
   std::vector<int64_t> submittedAtNs_;  // kIdle when the slot is not in flight
   std::vector<ServiceKind> kinds_;
   uint32_t inFlight_ = 0;
-  uint32_t syncsInFlight_ = 0;
   ServiceEstimate estimates_[kServiceKinds];
   PollBudget budget_;
   uint32_t missesInRow_ = 0;
