@@ -854,7 +854,7 @@ Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t size = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
   size_t alignment = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
-  bool hugePages = info.Length() > 2 && info[2].ToBoolean().Value();
+  bool hugePages = info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
   void* memory = nullptr;
   if (hugePages && alignment <= kHugePageBytes) {
     memory = allocHugePageBacked(size);
