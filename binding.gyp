@@ -9,7 +9,7 @@
         "native/uring_register.cc",
         "native/uring_submit.cc",
         "native/uring_reap.cc",
-        "native/uring_aio_syncs.cc",
+        "native/uring_aio_offload.cc",
         "native/delivery.cc",
         "native/pool_engine.cc",
         "native/adaptive_poll.cc",

@@ -11,7 +11,7 @@
 
 #include "engine.h"
 #include "event_notifier.h"
-#include "uring_aio_syncs.h"
+#include "uring_aio_offload.h"
 
 struct io_uring_params;
 struct io_uring_sqe;
@@ -40,7 +40,7 @@ class UringEngine final : public Engine {
   bool linksInKernel() const override { return true; }
   uint64_t linkedOps() const override { return linkedOps_; }
   uint64_t linkTimeouts() const override { return linkTimeouts_; }
-  uint64_t syscalls() const override { return syscalls_ + (aioSyncs_ ? aioSyncs_->syscalls() : 0); }
+  uint64_t syscalls() const override { return syscalls_ + (aioOffload_ ? aioOffload_->syscalls() : 0); }
   uint32_t readyCount() const override { return completionsReady(); }
   bool completionsWaiting() const override { return completionsReady() > 0 || kernelHoldsCompletions(); }
   int registerBuffers(const struct iovec* buffers, uint32_t count) override;
@@ -74,13 +74,13 @@ class UringEngine final : public Engine {
   uint32_t pushSqes(uint32_t head, uint32_t tail, uint32_t enterFlags);
   // How many of the first `taken` requests (with their link timeouts) the
   // kernel's `consumedSqes` cover; arms the deadlines whose timeouts it took.
-  // Requests bound for aioSyncs_ take no SQE and count as consumed when no
+  // Requests bound for aioOffload_ take no SQE and count as consumed when no
   // request before them was left in the SQ.
   uint32_t requestsConsumed(const Request* reqs, uint32_t taken, uint32_t consumedSqes);
   // Whether `req`, which the request before it in its submit() links to when
-  // `linkedTo`, runs on aioSyncs_ (made here on the first one that can).
+  // `linkedTo`, runs on aioOffload_ (made here on the first one that can).
   bool runsOnAio(const Request& req, bool linkedTo);
-  // Starts the first `consumed` requests' syncs bound for aioSyncs_; those
+  // Starts the first `consumed` requests' syncs bound for aioOffload_; those
   // it refuses go to io_uring after all.
   void startOnAio(const Request* reqs, uint32_t consumed);
   bool onAio(uint32_t slot) const { return slot < onAio_.size() && onAio_[slot]; }
@@ -153,11 +153,11 @@ class UringEngine final : public Engine {
   uint64_t linkTimeouts_ = 0;
 
   // Where fsync and fdatasync run when nothing ties them to the ring (see
-  // uring_aio_syncs.h): made on the first such request, null where Linux AIO
+  // uring_aio_offload.h): made on the first such request, null where Linux AIO
   // is unavailable.
-  std::unique_ptr<AioSyncs> aioSyncs_;
-  bool aioSyncsTried_ = false;
-  // onAio_[slot]: the request in `slot` runs on aioSyncs_. runsOnAio_[i]: the
+  std::unique_ptr<AioOffload> aioOffload_;
+  bool aioOffloadTried_ = false;
+  // onAio_[slot]: the request in `slot` runs on aioOffload_. runsOnAio_[i]: the
   // i-th request of the submit() under way is bound for it.
   std::vector<uint8_t> onAio_;
   std::vector<uint8_t> runsOnAio_;

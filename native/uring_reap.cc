@@ -21,7 +21,7 @@ void UringEngine::drainNotifications() {
 
 uint32_t UringEngine::completionsReady() const {
   return __atomic_load_n(cqTail_, __ATOMIC_ACQUIRE) - cqHeadLocal_ + (spilled_ ? 1 : 0) +
-         (aioSyncs_ ? aioSyncs_->ready() : 0);
+         (aioOffload_ ? aioOffload_->ready() : 0);
 }
 
 void UringEngine::emit(Completion completion, Completion* out, uint32_t max, uint32_t* n) {
@@ -79,12 +79,12 @@ uint32_t UringEngine::copyCompletions(Completion* out, uint32_t max) {
     // Release: the kernel may refill these entries only after we have read them.
     __atomic_store_n(cqHead_, cqHeadLocal_, __ATOMIC_RELEASE);
   }
-  if (aioSyncs_ && n < max && !spilled_) n += copyAioCompletions(out + n, max - n);
+  if (aioOffload_ && n < max && !spilled_) n += copyAioCompletions(out + n, max - n);
   return n;
 }
 
 uint32_t UringEngine::copyAioCompletions(Completion* out, uint32_t max) {
-  const uint32_t got = aioSyncs_->reap(out, max);
+  const uint32_t got = aioOffload_->reap(out, max);
   for (uint32_t i = 0; i < got; ++i) onAio_[out[i].slot] = 0;
   inFlight_ -= got;
   return got;
@@ -116,7 +116,7 @@ uint32_t UringEngine::reap(Completion* out, uint32_t max) {
 }
 
 void UringEngine::waitIdle() {
-  if (aioSyncs_) aioSyncs_->waitIdle();
+  if (aioOffload_) aioOffload_->waitIdle();
   while (__atomic_load_n(cqTail_, __ATOMIC_ACQUIRE) - cqHeadLocal_ < cqesOwed_) {
     // Waiting for all of them at once costs one sleep instead of one per CQE;
     // the kernel counts the CQEs already in the ring towards minComplete.

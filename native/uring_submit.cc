@@ -107,10 +107,10 @@ uint32_t UringEngine::submit(const Request* reqs, uint32_t count) {
   const uint32_t head = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
   // Every consumed SQE must find a CQ entry, or a full CQ would push
   // completions onto the kernel's overflow list (or drop them before 5.5).
-  // Syncs on aioSyncs_ count against the CQ too, which keeps what is in flight
+  // Syncs on aioOffload_ count against the CQ too, which keeps what is in flight
   // within the ring's size; and syncs bound for it need room in both, as they
   // come back to the ring if AIO refuses them.
-  const uint32_t onAio = aioSyncs_ ? aioSyncs_->inFlight() : 0;
+  const uint32_t onAio = aioOffload_ ? aioOffload_->inFlight() : 0;
   const uint32_t room = std::min(sqEntries_ - (sqTailLocal_ - head), cqEntries_ - cqesOwed_ - onAio);
   // Whole chains only: a chain cut short here would let its tail start, on
   // the next submit, before its head had completed.
@@ -182,12 +182,12 @@ uint32_t UringEngine::pushSqes(uint32_t head, uint32_t tail, uint32_t enterFlags
 bool UringEngine::runsOnAio(const Request& req, bool linkedTo) {
   // A sync in a kernel chain, or with a deadline for the kernel to keep,
   // needs the ring's links.
-  if (!AioSyncs::runs(req) || linkedTo || (req.flags & kFlagLinkNext) || req.timeoutNs > 0) return false;
-  if (!aioSyncsTried_) {
-    aioSyncsTried_ = true;
-    aioSyncs_ = AioSyncs::create(static_cast<uint32_t>(onAio_.size()), notifier_.fd());
+  if (!AioOffload::runs(req) || linkedTo || (req.flags & kFlagLinkNext) || req.timeoutNs > 0) return false;
+  if (!aioOffloadTried_) {
+    aioOffloadTried_ = true;
+    aioOffload_ = AioOffload::create(static_cast<uint32_t>(onAio_.size()), notifier_.fd());
   }
-  return aioSyncs_ != nullptr;
+  return aioOffload_ != nullptr;
 }
 
 void UringEngine::startOnAio(const Request* reqs, uint32_t consumed) {
@@ -196,7 +196,7 @@ void UringEngine::startOnAio(const Request* reqs, uint32_t consumed) {
     if (runsOnAio_[i]) aioBatch_.push_back(&reqs[i]);
   }
   const uint32_t count = static_cast<uint32_t>(aioBatch_.size());
-  const uint32_t started = aioSyncs_->submit(aioBatch_.data(), count);
+  const uint32_t started = aioOffload_->submit(aioBatch_.data(), count);
   for (uint32_t i = 0; i < started; ++i) markOnAio(aioBatch_[i]->slot);
   if (started == count) return;
   // AIO refused the rest (its context full, or no kernel memory): the ring
@@ -210,7 +210,7 @@ void UringEngine::startOnAio(const Request* reqs, uint32_t consumed) {
   for (uint32_t i = started + consumedSqes; i < count; ++i) {
     const uint32_t slot = aioBatch_[i]->slot;
     markOnAio(slot);
-    aioSyncs_->fail(Completion{slot, -EAGAIN});
+    aioOffload_->fail(Completion{slot, -EAGAIN});
   }
 }
 

@@ -19,7 +19,7 @@ const sources = [
   'test/native/integrity_check.cc',
   ...['checksum', 'integrity'].flatMap((sub) => fs.readdirSync(path.join(native, sub)).filter((f) => f.endsWith('.cc')).map((f) => `native/${sub}/${f}`)),
   'native/aio_engine.cc',
-  ...['setup', 'register', 'submit', 'reap', 'aio_syncs'].map((part) => `native/uring_${part}.cc`),
+  ...['setup', 'register', 'submit', 'reap', 'aio_offload'].map((part) => `native/uring_${part}.cc`),
   'native/pool_engine.cc',
   'native/probe.cc',
 ];

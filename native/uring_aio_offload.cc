@@ -1,4 +1,4 @@
-#include "uring_aio_syncs.h"
+#include "uring_aio_offload.h"
 
 #include <algorithm>
 #include <cstring>
@@ -8,15 +8,15 @@
 
 namespace aioring {
 
-std::unique_ptr<AioSyncs> AioSyncs::create(uint32_t capacity, int eventFd) {
+std::unique_ptr<AioOffload> AioOffload::create(uint32_t capacity, int eventFd) {
   aio_context_t ctx = 0;
   if (capacity == 0 || aio::ioSetup(capacity, &ctx) < 0) return nullptr;
-  std::unique_ptr<AioSyncs> syncs(new (std::nothrow) AioSyncs(capacity, ctx, eventFd));
+  std::unique_ptr<AioOffload> syncs(new (std::nothrow) AioOffload(capacity, ctx, eventFd));
   if (!syncs) aio::ioDestroy(ctx);
   return syncs;
 }
 
-AioSyncs::AioSyncs(uint32_t capacity, aio_context_t ctx, int eventFd)
+AioOffload::AioOffload(uint32_t capacity, aio_context_t ctx, int eventFd)
     : capacity_(capacity),
       ctx_(ctx),
       ring_(aio::userRingOf(ctx)),
@@ -26,12 +26,12 @@ AioSyncs::AioSyncs(uint32_t capacity, aio_context_t ctx, int eventFd)
       events_(new struct io_event[capacity]),
       parked_(capacity) {}
 
-AioSyncs::~AioSyncs() {
+AioOffload::~AioOffload() {
   waitIdle();
   aio::ioDestroy(ctx_);
 }
 
-uint32_t AioSyncs::submit(const Request* const* reqs, uint32_t count) {
+uint32_t AioOffload::submit(const Request* const* reqs, uint32_t count) {
   const uint32_t room = capacity_ - inFlight_;
   if (count > room) count = room;
   for (uint32_t i = 0; i < count; ++i) {
@@ -60,13 +60,13 @@ uint32_t AioSyncs::submit(const Request* const* reqs, uint32_t count) {
   return started;
 }
 
-void AioSyncs::fail(Completion completion) {
+void AioOffload::fail(Completion completion) {
   parked_.push(completion);
   ++inFlight_;
   signalEventFd(eventFd_);
 }
 
-uint32_t AioSyncs::reap(Completion* out, uint32_t max) {
+uint32_t AioOffload::reap(Completion* out, uint32_t max) {
   uint32_t taken = parked_.popInto(out, max);
   if (taken < max && inFlight_ > parked_.size()) {
     if (ring_) {
@@ -81,7 +81,7 @@ uint32_t AioSyncs::reap(Completion* out, uint32_t max) {
   return taken;
 }
 
-void AioSyncs::waitIdle() {
+void AioOffload::waitIdle() {
   while (inFlight_ > parked_.size()) {
     Completion batch[64];
     const uint32_t want = std::min<uint32_t>(inFlight_ - parked_.size(), 64);

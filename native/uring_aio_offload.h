@@ -26,14 +26,14 @@
 
 namespace aioring {
 
-class AioSyncs {
+class AioOffload {
  public:
   // Room for `capacity` syncs in flight, each announcing its completion on
   // `eventFd`; nullptr when Linux AIO is unavailable.
-  static std::unique_ptr<AioSyncs> create(uint32_t capacity, int eventFd);
-  ~AioSyncs();
-  AioSyncs(const AioSyncs&) = delete;
-  AioSyncs& operator=(const AioSyncs&) = delete;
+  static std::unique_ptr<AioOffload> create(uint32_t capacity, int eventFd);
+  ~AioOffload();
+  AioOffload(const AioOffload&) = delete;
+  AioOffload& operator=(const AioOffload&) = delete;
 
   // Whether this is the kind of request it runs: an fsync or fdatasync.
   static bool runs(const Request& req) { return req.op == OpCode::kFsync || req.op == OpCode::kFdatasync; }
@@ -55,7 +55,7 @@ class AioSyncs {
   uint64_t syscalls() const { return syscalls_; }
 
  private:
-  AioSyncs(uint32_t capacity, aio_context_t ctx, int eventFd);
+  AioOffload(uint32_t capacity, aio_context_t ctx, int eventFd);
 
   uint32_t capacity_;
   aio_context_t ctx_;
