@@ -2,21 +2,22 @@
 // One round of the durable-write pattern outside the bench: 32 workers each
 // writing 4 KiB with O_DIRECT at random aligned positions of FILE, made
 // durable either as ring.submit([write, fdatasync], { ordered: true })
-// ('ordered') or as write(..., { dsync: true }) ('dsync'), for SECONDS on
+// ('ordered'), as write(..., { dsync: true }) ('dsync'), or as a write
+// awaited on its own and then datasync() ('await'), for SECONDS on
 // ENGINE. Prints one JSON line: IOPS, the sync calls' latency from
 // ring.stats() (counted from 0.3 s in), syncs coalesced and system calls.
 // Alternate the modes in a shell loop to compare them; AIORING_NATIVE_PATH
 // picks another build of the addon. FILE is created (256 MiB, written once,
 // so no round pays for allocating blocks) or overwritten.
 //
-// usage: node tools/profile/ordered-vs-dsync.js FILE ENGINE SECONDS ordered|dsync
+// usage: node tools/profile/ordered-vs-dsync.js FILE ENGINE SECONDS ordered|dsync|await
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
 const [file, engine, secondsArg, mode] = process.argv.slice(2);
-if (!file || !engine || !secondsArg || (mode !== 'ordered' && mode !== 'dsync')) {
-  console.error('usage: node tools/profile/ordered-vs-dsync.js FILE ENGINE SECONDS ordered|dsync');
+if (!file || !engine || !secondsArg || !['ordered', 'dsync', 'await'].includes(mode)) {
+  console.error('usage: node tools/profile/ordered-vs-dsync.js FILE ENGINE SECONDS ordered|dsync|await');
   process.exit(2);
 }
 const { Ring, allocAligned } = require(path.join(__dirname, '..', '..', 'dist', 'lib', 'index.js'));
@@ -50,6 +51,9 @@ async function main() {
         );
         if (typeof written !== 'number') throw written;
         if (typeof synced !== 'number') throw synced;
+      } else if (mode === 'await') {
+        await handle.write(buffer, position);
+        await handle.datasync();
       } else {
         await handle.write(buffer, position, { dsync: true });
       }
