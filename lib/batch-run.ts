@@ -15,6 +15,7 @@ import { type BatchState, Dispatcher, type IoRequest, RequestState, isSync, newC
 import { AioError, systemError } from './errors';
 import type { AioFile } from './file';
 import { requestContext } from './file';
+import { OpCodes } from './native-contract';
 
 export interface BatchRunOptions {
   signal: AbortSignal | undefined;
@@ -64,6 +65,11 @@ export function runBatch(
       }
       const dispatcher = dispatcherFor(file);
       track(request, index, dispatcher);
+      if (options.ordered) {
+        request.syncNext = syncWaitsFor(request, prepared[index + 1]);
+        const before = prepared[index - 1];
+        request.followsSyncNextWrite = before !== undefined && !(before instanceof AioError) && before.syncNext;
+      }
       dispatcher.enqueue(request);
     };
 
@@ -177,6 +183,14 @@ export function runBatch(
     if (options.ordered) startOrdered(0);
     else for (let index = 0; index < count; index++) start(index);
   });
+}
+
+// A direct write followed by a sync in an ordered batch: the sync can only be
+// asked for once the write's completion has reached JS, so the engine may run
+// the write where that happens soonest (on io_uring, Linux AIO).
+function syncWaitsFor(request: IoRequest, next: IoRequest | AioError | undefined): boolean {
+  const write = request.op === OpCodes.write || request.op === OpCodes.writev;
+  return write && (request.target as AioFile).info.direct && next !== undefined && !(next instanceof AioError) && isSync(next);
 }
 
 // Like io_uring's IOSQE_IO_LINK, a short read or write breaks the chain: what

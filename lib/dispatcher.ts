@@ -62,6 +62,10 @@ export interface IoRequest {
   atomic: boolean;
   /** Part of a kernel chain, linked to the request placed after it (see Dispatcher.enqueueChain). */
   linkNext: boolean;
+  /** A direct write that the next entry of an ordered batch, a sync, waits for (RequestFlags.syncNext). */
+  syncNext: boolean;
+  /** A sync that an ordered batch asks for right after a syncNext write. */
+  followsSyncNextWrite: boolean;
   /** Protection tuples, for a protected file's separate layout. */
   pi: ArrayBufferView | undefined;
   resolve: ((bytes: number) => void) | undefined;
@@ -119,6 +123,8 @@ export function newRequest(
     dsync,
     atomic: false,
     linkNext: false,
+    syncNext: false,
+    followsSyncNextWrite: false,
     pi,
     resolve: undefined,
     reject: undefined,
@@ -248,7 +254,7 @@ export class Dispatcher {
         started: (call) => call.control!.state === RequestState.inFlight || call.control!.state === RequestState.settled,
         settle: (member, outcome) => settle(member, memberOutcome(outcome as number | AioError, member, engine)),
       },
-      syncCallsInFlight[engine],
+      (request) => (request.followsSyncNextWrite ? 1 : syncCallsInFlight[engine]),
     );
     this.depth = depth;
     this.binding = binding;
@@ -514,6 +520,7 @@ export class Dispatcher {
       (request.dsync ? RequestFlags.dsync : 0) |
       (request.atomic ? RequestFlags.atomic : 0) |
       (request.linkNext ? RequestFlags.linkNext : 0) |
+      (request.syncNext ? RequestFlags.syncNext : 0) |
       (request.pi !== undefined ? RequestFlags.protectionTuples : 0);
     records[base + RecordField.length] = Array.isArray(request.buffers) ? request.buffers.length : request.length;
     records[base + RecordField.memAlign] = request.target.memAlign;
@@ -780,7 +787,10 @@ function context(request: IoRequest, engine?: string) {
 // completed during a call start the next call at once instead of waiting for
 // it. That pays on io_uring, whose completions reach JS only once the ring's
 // thread enters the kernel, and not on libaio or the thread pool (README,
-// "Durable writes", has the measurements).
+// "Durable writes", has the measurements). A sync that an ordered batch asks
+// for right after a write keeps to one call on every engine: that write ran
+// where its completion arrives soonest (RequestFlags.syncNext; on io_uring,
+// Linux AIO), so overlapping calls would only cost flushes.
 export const syncCallsInFlight: Record<EngineName, number> = { libaio: 1, io_uring: 3, threadpool: 1 };
 
 // With nothing in flight, an engine that still takes nothing after this many

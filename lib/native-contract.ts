@@ -17,10 +17,12 @@ export const opNames: readonly (OpName & keyof typeof OpCodes)[] = ['read', 'wri
 
 /**
  * engine.h's kFlag* bits of a record's `flags` (linkNext: the next record starts
- * only once this one has completed in full, in the kernel), and contract.h's
- * protectionTuples (one more buffer follows: the request's tuples).
+ * only once this one has completed in full, in the kernel; syncNext: a sync
+ * waits for this write, so the engine may run it where its completion arrives
+ * soonest), and contract.h's protectionTuples (one more buffer follows: the
+ * request's tuples).
  */
-export const RequestFlags = { dsync: 1, atomic: 2, linkNext: 4, protectionTuples: 256 } as const;
+export const RequestFlags = { dsync: 1, atomic: 2, linkNext: 4, syncNext: 8, protectionTuples: 256 } as const;
 
 /** Bytes of one SubmissionRecord. */
 export const recordBytes = 48;

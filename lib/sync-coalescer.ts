@@ -45,12 +45,13 @@ export class SyncCoalescer<Request extends SyncRequest, Call> {
 
   /**
    * `callsInFlight` (at least 1) is how many calls one file may have issued at
-   * once: each covers only what completed before it was issued, so a second
-   * can start while the first runs, for engines whose call is slow to return.
+   * once, or says it for each request that asks: each call covers only what
+   * completed before it was issued, so a second can start while the first
+   * runs, for engines whose writes are slow to report their completion.
    */
   constructor(
     private readonly port: SyncPort<Request, Call>,
-    private readonly callsInFlight = 1,
+    private readonly callsInFlight: number | ((request: Request) => number) = 1,
   ) {}
 
   /** Takes a sync request; true when it joined a group another request opened, so it makes no call of its own. */
@@ -66,7 +67,8 @@ export class SyncCoalescer<Request extends SyncRequest, Call> {
         return true;
       }
     }
-    if (syncs.next === undefined && syncs.issued.length < this.callsInFlight) {
+    const limit = typeof this.callsInFlight === 'number' ? this.callsInFlight : this.callsInFlight(request);
+    if (syncs.next === undefined && syncs.issued.length < limit) {
       this.issue(request.target, syncs, newGroup(request));
       return false;
     }

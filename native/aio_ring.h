@@ -1,6 +1,6 @@
 // Linux AIO's raw system calls and its completion ring, which the kernel maps
 // at the address io_setup returns: shared by the AIO engine and by the io_uring
-// engine's syncs (uring_aio_offload.h).
+// engine's requests it runs on AIO (uring_aio_offload.h).
 #pragma once
 
 #include <linux/aio_abi.h>

@@ -1202,6 +1202,7 @@ Napi::Object contractObject(Napi::Env env) {
   flags.Set("dsync", kFlagDsync);
   flags.Set("atomic", kFlagAtomic);
   flags.Set("linkNext", kFlagLinkNext);
+  flags.Set("syncNext", kFlagSyncNext);
   flags.Set("protectionTuples", kFlagProtectionTuples);
   contract.Set("flags", flags);
   contract.Set("recordBytes", kRecordBytes);

@@ -5,6 +5,7 @@
 #include <new>
 
 #include "event_notifier.h"
+#include "uapi_compat.h"
 
 namespace aioring {
 
@@ -31,6 +32,29 @@ AioOffload::~AioOffload() {
   aio::ioDestroy(ctx_);
 }
 
+namespace {
+
+void describeCommand(const Request& req, struct iocb* cb) {
+  switch (req.op) {
+    case OpCode::kFsync: cb->aio_lio_opcode = IOCB_CMD_FSYNC; return;
+    case OpCode::kFdatasync: cb->aio_lio_opcode = IOCB_CMD_FDSYNC; return;
+    case OpCode::kWritev:
+      cb->aio_lio_opcode = IOCB_CMD_PWRITEV;
+      cb->aio_buf = reinterpret_cast<uintptr_t>(req.iov);
+      cb->aio_nbytes = req.iovcnt;
+      break;
+    default:
+      cb->aio_lio_opcode = IOCB_CMD_PWRITE;
+      cb->aio_buf = reinterpret_cast<uintptr_t>(req.buf);
+      cb->aio_nbytes = req.len;
+      break;
+  }
+  cb->aio_offset = req.offset;
+  cb->aio_rw_flags = rwFlagsFor(req.flags);
+}
+
+}  // namespace
+
 uint32_t AioOffload::submit(const Request* const* reqs, uint32_t count) {
   const uint32_t room = capacity_ - inFlight_;
   if (count > room) count = room;
@@ -39,8 +63,8 @@ uint32_t AioOffload::submit(const Request* const* reqs, uint32_t count) {
     struct iocb* cb = &iocbs_[i];
     std::memset(cb, 0, sizeof *cb);
     cb->aio_data = req.slot;
-    cb->aio_lio_opcode = req.op == OpCode::kFdatasync ? IOCB_CMD_FDSYNC : IOCB_CMD_FSYNC;
     cb->aio_fildes = static_cast<uint32_t>(req.fd);
+    describeCommand(req, cb);
     cb->aio_flags = IOCB_FLAG_RESFD;
     cb->aio_resfd = static_cast<uint32_t>(eventFd_);
     iocbPointers_[i] = cb;

@@ -80,7 +80,7 @@ class UringEngine final : public Engine {
   // Whether `req`, which the request before it in its submit() links to when
   // `linkedTo`, runs on aioOffload_ (made here on the first one that can).
   bool runsOnAio(const Request& req, bool linkedTo);
-  // Starts the first `consumed` requests' syncs bound for aioOffload_; those
+  // Starts those of the first `consumed` requests bound for aioOffload_; those
   // it refuses go to io_uring after all.
   void startOnAio(const Request* reqs, uint32_t consumed);
   bool onAio(uint32_t slot) const { return slot < onAio_.size() && onAio_[slot]; }
@@ -152,9 +152,9 @@ class UringEngine final : public Engine {
   uint64_t linkedOps_ = 0;
   uint64_t linkTimeouts_ = 0;
 
-  // Where fsync and fdatasync run when nothing ties them to the ring (see
-  // uring_aio_offload.h): made on the first such request, null where Linux AIO
-  // is unavailable.
+  // Where syncs, and the writes they wait on, run when nothing ties them to
+  // the ring (see uring_aio_offload.h): made on the first such request, null
+  // where Linux AIO is unavailable.
   std::unique_ptr<AioOffload> aioOffload_;
   bool aioOffloadTried_ = false;
   // onAio_[slot]: the request in `slot` runs on aioOffload_. runsOnAio_[i]: the

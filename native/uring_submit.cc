@@ -107,9 +107,9 @@ uint32_t UringEngine::submit(const Request* reqs, uint32_t count) {
   const uint32_t head = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
   // Every consumed SQE must find a CQ entry, or a full CQ would push
   // completions onto the kernel's overflow list (or drop them before 5.5).
-  // Syncs on aioOffload_ count against the CQ too, which keeps what is in flight
-  // within the ring's size; and syncs bound for it need room in both, as they
-  // come back to the ring if AIO refuses them.
+  // Requests on aioOffload_ count against the CQ too, which keeps what is in
+  // flight within the ring's size; and those bound for it need room in both,
+  // as they come back to the ring if AIO refuses them.
   const uint32_t onAio = aioOffload_ ? aioOffload_->inFlight() : 0;
   const uint32_t room = std::min(sqEntries_ - (sqTailLocal_ - head), cqEntries_ - cqesOwed_ - onAio);
   // Whole chains only: a chain cut short here would let its tail start, on
@@ -180,7 +180,7 @@ uint32_t UringEngine::pushSqes(uint32_t head, uint32_t tail, uint32_t enterFlags
 }
 
 bool UringEngine::runsOnAio(const Request& req, bool linkedTo) {
-  // A sync in a kernel chain, or with a deadline for the kernel to keep,
+  // A request in a kernel chain, or with a deadline for the kernel to keep,
   // needs the ring's links.
   if (!AioOffload::runs(req) || linkedTo || (req.flags & kFlagLinkNext) || req.timeoutNs > 0) return false;
   if (!aioOffloadTried_) {
@@ -252,7 +252,7 @@ void UringEngine::countFixedOps(uint32_t firstSqe, uint32_t count) {
 }
 
 CancelOutcome UringEngine::cancel(uint32_t slot) {
-  // AIO cannot cancel a sync (io_cancel answers EINVAL for files).
+  // AIO cannot cancel what runs on it (io_cancel answers EINVAL for files).
   if (onAio(slot)) return CancelOutcome::kNotAsked;
   const uint32_t head = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
   const bool room = sqEntries_ - (sqTailLocal_ - head) > 0 && cqEntries_ - cqesOwed_ > 0;

@@ -1007,10 +1007,11 @@ void checkUringLinks(Engine& engine, int fd, uint32_t generation) {
   close(pipeFds[1]);
 }
 
-// io_uring's syncs: one that nothing ties to the ring runs on Linux AIO (where
-// it is available), which cannot cancel it; one at the end of a kernel chain
-// stays in the chain and starts only after the write before it.
-void checkUringSyncs(Engine& engine, int fd, uint32_t generation) {
+// What io_uring runs on Linux AIO (where it is available), which cannot cancel
+// it: a sync that nothing ties to the ring, and a write a sync waits for
+// (kFlagSyncNext). A sync at the end of a kernel chain stays in the chain and
+// starts only after the write before it.
+void checkUringAioOffload(Engine& engine, int fd, uint32_t generation) {
   Request sync = syncRequest(OpCode::kFdatasync, fd);
   sync.slot = 2;
   CHECK(engine.submit(&sync, 1) == 1, "a lone fdatasync was not taken");
@@ -1023,6 +1024,19 @@ void checkUringSyncs(Engine& engine, int fd, uint32_t generation) {
   if (outcome == aioring::CancelOutcome::kAsked) std::printf("[io_uring] Linux AIO unavailable: syncs stay on the ring\n");
 
   uint8_t* buf = allocBlocks(1);
+  fillBlock(buf, 6, generation + 1);
+  Request waitedFor = rw(OpCode::kWrite, fd, 6 * kBlock, buf, kBlock, aioring::kFlagSyncNext);
+  waitedFor.slot = 3;
+  CHECK(engine.submit(&waitedFor, 1) == 1, "a write a sync waits for was not taken");
+  const aioring::CancelOutcome writeOutcome = engine.cancel(3);
+  const std::vector<Completion> wrote = reapInOrder(engine, 1, 8);
+  CHECK(wrote.size() == 1 && wrote[0].slot == 3 && wrote[0].result == int32_t(kBlock),
+        "the write a sync waits for: %zu completions", wrote.size());
+  CHECK(writeOutcome == outcome, "cancelling the write a sync waits for gave %d, a lone sync %d", int(writeOutcome),
+        int(outcome));
+  CHECK(pread(fd, buf, kBlock, 6 * kBlock) == ssize_t(kBlock) && blockMatches(buf, 6, generation + 1),
+        "the write a sync waits for did not land");
+
   fillBlock(buf, 4, generation);
   const uint64_t linkedBefore = engine.linkedOps();
   std::vector<Request> chain = {rw(OpCode::kWrite, fd, 4 * kBlock, buf, kBlock, aioring::kFlagLinkNext),
@@ -1121,7 +1135,7 @@ bool checkEngine(EngineKind kind, const char* name, const std::string& dir) {
     checkUringSpecifics(*engine, fd);
     checkUringFixed(*engine, fd, 1);
     checkUringLinks(*engine, fd, 1);
-    checkUringSyncs(*engine, fd, 1);
+    checkUringAioOffload(*engine, fd, 1);
   } else {
     checkFixedDefaults(*engine, fd, 1);
   }

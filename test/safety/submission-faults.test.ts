@@ -180,6 +180,34 @@ describe.skipIf(!uring)('io_uring', () => {
   });
 
   it.each([
+    // Nothing else on an io_uring ring calls io_submit before the sync, so the
+    // sync's io_submit being call 2 shows that the write's was call 1.
+    ['runs on Linux AIO (the sync, refused there, then runs on the ring)', { SYSCALL_FAULTS_IO_SUBMIT: '2:0' }, ['io_submit call 2 offered 1, passing 0'], [block, 0], 'written'],
+    ['runs on the ring when Linux AIO refuses it', { SYSCALL_FAULTS_IO_SUBMIT: '1:0' }, ['io_submit call 1 offered 1, passing 0'], [block, 0], 'written'],
+    [
+      'fails with EAGAIN when the ring refuses it too, and its sync is not started',
+      { SYSCALL_FAULTS_IO_SUBMIT: '1:0', SYSCALL_FAULTS_URING_ENTER: '1:0' },
+      ['io_submit call 1 offered 1, passing 0', 'io_uring_enter call 1 offered 1, passing 0'],
+      [
+        { code: 'EAGAIN', op: 'write', position: 3 * block },
+        { code: 'ECANCELED', op: 'fdatasync', causeCode: 'EAGAIN' },
+      ],
+      'untouched',
+    ],
+  ] as const)('an ordered write + fdatasync on io_uring: the write %s', async (_, scripts, cuts, results, third) => {
+    const report = await runScenario<{ results: Outcome[]; roundTripOk: boolean; blocks: BlockState[] }>(
+      'uring-ordered-write-refused',
+      scripts,
+      cuts,
+    );
+    expect(report.results[0]).toEqual(typeof results[0] === 'number' ? results[0] : expect.objectContaining(results[0]));
+    expect(report.results[1]).toEqual(typeof results[1] === 'number' ? results[1] : expect.objectContaining(results[1]));
+    expect(report.blocks[3]).toBe(third);
+    expect(report.roundTripOk).toBe(true);
+    expect(report.blocks[5]).toBe('roundTrip');
+  });
+
+  it.each([
     ['runs on the ring', {}, [], 'resolved'],
     ['fails with EAGAIN when the ring refuses it too', { SYSCALL_FAULTS_URING_ENTER: '1:0' }, ['io_uring_enter call 1 offered 1, passing 0'], { code: 'EAGAIN', op: 'fdatasync' }],
   ])('of two fdatasyncs, the one Linux AIO refuses after starting the other %s', async (_, scripts, ringCuts, second) => {
