@@ -796,7 +796,7 @@ export const syncCallsInFlight: Record<EngineName, number> = { libaio: 1, io_uri
 // With nothing in flight, an engine that still takes nothing after this many
 // backed-off retries (about three seconds) is not going to: fail the requests
 // rather than leave their promises pending forever.
-const maxIdleRetries = 36;
+export const maxIdleRetries = 36;
 const submitSyscalls: Record<EngineName, string> = { libaio: 'io_submit', io_uring: 'io_uring_enter', threadpool: 'submit' };
 const eagain = 11;
 

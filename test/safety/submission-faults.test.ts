@@ -9,6 +9,7 @@
 // what the caller saw (results, error codes) and the file byte for byte.
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxIdleRetries } from '../../lib/dispatcher';
 import { availableEngines } from '../helpers/engines';
 import { buildPreloadLibrary, preloading } from '../helpers/preload-library';
 import { ensureDistFresh, expectCleanExit, runFixture, scratchDir } from './child';
@@ -249,7 +250,7 @@ describe.skipIf(!libaio)('libaio', () => {
   });
 
   it('io_submit refusing every retry: the request fails with EAGAIN from io_submit, and the ring keeps working', async () => {
-    const retries = 36; // lib/dispatcher.ts maxIdleRetries: the first call and this many more
+    const retries = maxIdleRetries; // the first call and this many more
     const report = await runScenario<{ result: Outcome; roundTripOk: boolean; blocks: BlockState[] }>(
       'libaio-refused-idle',
       { SYSCALL_FAULTS_IO_SUBMIT: `1-${retries + 1}:0` },
