@@ -33,9 +33,9 @@ constexpr uint32_t kFlagAtomic = 1u << 1;  // RWF_ATOMIC (6.11): the write is ne
 // chain with -ECANCELED. Only engines whose linksInKernel() is true honour it,
 // and they take a chain whole or not at all.
 constexpr uint32_t kFlagLinkNext = 1u << 2;
-// A sync on the same file waits for this write (the next entry of an ordered
-// batch): its completion latency paces the sync, not only its throughput.
-// Engines may route it where completions reach the caller soonest.
+// A sync waits for this write (the next entry of an ordered batch): its
+// completion latency paces the sync, not only its throughput. Engines may
+// route it where completions reach the caller soonest.
 constexpr uint32_t kFlagSyncNext = 1u << 3;
 
 // A Completion with this result is not the request's own: it says that the

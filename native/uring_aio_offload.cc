@@ -12,9 +12,9 @@ namespace aioring {
 std::unique_ptr<AioOffload> AioOffload::create(uint32_t capacity, int eventFd) {
   aio_context_t ctx = 0;
   if (capacity == 0 || aio::ioSetup(capacity, &ctx) < 0) return nullptr;
-  std::unique_ptr<AioOffload> syncs(new (std::nothrow) AioOffload(capacity, ctx, eventFd));
-  if (!syncs) aio::ioDestroy(ctx);
-  return syncs;
+  std::unique_ptr<AioOffload> offload(new (std::nothrow) AioOffload(capacity, ctx, eventFd));
+  if (!offload) aio::ioDestroy(ctx);
+  return offload;
 }
 
 AioOffload::AioOffload(uint32_t capacity, aio_context_t ctx, int eventFd)
