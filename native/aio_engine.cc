@@ -20,18 +20,6 @@ using aio::ioDestroy;
 using aio::ioSetup;
 using aio::ioSubmit;
 
-uint16_t aioOpcode(OpCode op) {
-  switch (op) {
-    case OpCode::kRead: return IOCB_CMD_PREAD;
-    case OpCode::kWrite: return IOCB_CMD_PWRITE;
-    case OpCode::kReadv: return IOCB_CMD_PREADV;
-    case OpCode::kWritev: return IOCB_CMD_PWRITEV;
-    case OpCode::kFsync: return IOCB_CMD_FSYNC;
-    case OpCode::kFdatasync: return IOCB_CMD_FDSYNC;
-  }
-  return IOCB_CMD_NOOP;
-}
-
 class AioEngine final : public Engine {
  public:
   AioEngine(uint32_t depth, aio_context_t ctx)
@@ -113,21 +101,7 @@ class AioEngine final : public Engine {
 
  private:
   void prepare(const Request& req, struct iocb* cb) {
-    std::memset(cb, 0, sizeof *cb);
-    cb->aio_data = req.slot;
-    cb->aio_lio_opcode = aioOpcode(req.op);
-    cb->aio_fildes = static_cast<uint32_t>(req.fd);
-    cb->aio_flags = IOCB_FLAG_RESFD;
-    cb->aio_resfd = static_cast<uint32_t>(notifier_.fd());
-    cb->aio_offset = req.offset;
-    cb->aio_rw_flags = rwFlagsFor(req.flags);
-    if (req.op == OpCode::kReadv || req.op == OpCode::kWritev) {
-      cb->aio_buf = reinterpret_cast<uintptr_t>(req.iov);
-      cb->aio_nbytes = req.iovcnt;
-    } else if (req.op == OpCode::kRead || req.op == OpCode::kWrite) {
-      cb->aio_buf = reinterpret_cast<uintptr_t>(req.buf);
-      cb->aio_nbytes = req.len;
-    }
+    aio::describe(req, cb, notifier_.fd());
     iocbPointers_[cb - iocbs_.get()] = cb;
   }
 

@@ -11,7 +11,10 @@
 #include <cerrno>
 #include <cstdint>
 
+#include <cstring>
+
 #include "engine.h"
+#include "uapi_compat.h"
 
 namespace aioring {
 namespace aio {
@@ -31,6 +34,38 @@ struct RingHeader {
   struct io_event events[];
 };
 constexpr unsigned kRingMagic = 0xa10a10a1;
+
+inline uint16_t opcodeFor(OpCode op) {
+  switch (op) {
+    case OpCode::kRead: return IOCB_CMD_PREAD;
+    case OpCode::kWrite: return IOCB_CMD_PWRITE;
+    case OpCode::kReadv: return IOCB_CMD_PREADV;
+    case OpCode::kWritev: return IOCB_CMD_PWRITEV;
+    case OpCode::kFsync: return IOCB_CMD_FSYNC;
+    case OpCode::kFdatasync: return IOCB_CMD_FDSYNC;
+  }
+  return IOCB_CMD_NOOP;
+}
+
+// Fills `cb` for `req`, its completion announced on `eventFd`. A sync's
+// offset and flags stay 0, which aio_fsync requires.
+inline void describe(const Request& req, struct iocb* cb, int eventFd) {
+  std::memset(cb, 0, sizeof *cb);
+  cb->aio_data = req.slot;
+  cb->aio_lio_opcode = opcodeFor(req.op);
+  cb->aio_fildes = static_cast<uint32_t>(req.fd);
+  cb->aio_flags = IOCB_FLAG_RESFD;
+  cb->aio_resfd = static_cast<uint32_t>(eventFd);
+  cb->aio_offset = req.offset;
+  cb->aio_rw_flags = rwFlagsFor(req.flags);
+  if (req.op == OpCode::kReadv || req.op == OpCode::kWritev) {
+    cb->aio_buf = reinterpret_cast<uintptr_t>(req.iov);
+    cb->aio_nbytes = req.iovcnt;
+  } else if (req.op == OpCode::kRead || req.op == OpCode::kWrite) {
+    cb->aio_buf = reinterpret_cast<uintptr_t>(req.buf);
+    cb->aio_nbytes = req.len;
+  }
+}
 
 inline long ioSetup(unsigned nr, aio_context_t* ctx) { return syscall(__NR_io_setup, nr, ctx); }
 inline long ioDestroy(aio_context_t ctx) { return syscall(__NR_io_destroy, ctx); }

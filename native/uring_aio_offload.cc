@@ -1,11 +1,9 @@
 #include "uring_aio_offload.h"
 
 #include <algorithm>
-#include <cstring>
 #include <new>
 
 #include "event_notifier.h"
-#include "uapi_compat.h"
 
 namespace aioring {
 
@@ -32,41 +30,12 @@ AioOffload::~AioOffload() {
   aio::ioDestroy(ctx_);
 }
 
-namespace {
-
-void describeCommand(const Request& req, struct iocb* cb) {
-  switch (req.op) {
-    case OpCode::kFsync: cb->aio_lio_opcode = IOCB_CMD_FSYNC; return;
-    case OpCode::kFdatasync: cb->aio_lio_opcode = IOCB_CMD_FDSYNC; return;
-    case OpCode::kWritev:
-      cb->aio_lio_opcode = IOCB_CMD_PWRITEV;
-      cb->aio_buf = reinterpret_cast<uintptr_t>(req.iov);
-      cb->aio_nbytes = req.iovcnt;
-      break;
-    default:
-      cb->aio_lio_opcode = IOCB_CMD_PWRITE;
-      cb->aio_buf = reinterpret_cast<uintptr_t>(req.buf);
-      cb->aio_nbytes = req.len;
-      break;
-  }
-  cb->aio_offset = req.offset;
-  cb->aio_rw_flags = rwFlagsFor(req.flags);
-}
-
-}  // namespace
-
 uint32_t AioOffload::submit(const Request* const* reqs, uint32_t count) {
   const uint32_t room = capacity_ - inFlight_;
   if (count > room) count = room;
   for (uint32_t i = 0; i < count; ++i) {
-    const Request& req = *reqs[i];
     struct iocb* cb = &iocbs_[i];
-    std::memset(cb, 0, sizeof *cb);
-    cb->aio_data = req.slot;
-    cb->aio_fildes = static_cast<uint32_t>(req.fd);
-    describeCommand(req, cb);
-    cb->aio_flags = IOCB_FLAG_RESFD;
-    cb->aio_resfd = static_cast<uint32_t>(eventFd_);
+    aio::describe(*reqs[i], cb, eventFd_);
     iocbPointers_[i] = cb;
   }
   uint32_t started = 0;
@@ -111,8 +80,9 @@ void AioOffload::waitIdle() {
     const uint32_t want = std::min<uint32_t>(inFlight_ - parked_.size(), 64);
     ++syscalls_;
     const uint32_t got = aio::reapSyscall(ctx_, events_.get(), batch, want, 1);
-    // Waiting for at least one, only an error returns none. A sync holds no
-    // memory the kernel could still write, so stop rather than spin.
+    // Waiting for at least one, only an error returns none: stop rather than
+    // spin. Nothing is freed early for it: io_destroy, in the destructor,
+    // waits for every request still in flight, writes included.
     if (got == 0) break;
     for (uint32_t i = 0; i < got; ++i) parked_.push(batch[i]);
   }
