@@ -435,6 +435,11 @@ export class Dispatcher {
     this.binding.clearProtection(fd);
   }
 
+  /** After the file on `fd` was truncated (the engine may route writes by what it saw of its size). */
+  fileResized(fd: number): void {
+    this.binding.fileResized(fd);
+  }
+
   /** Must come after the fd's last request has settled and before the fd is closed. */
   unregisterFile(fd: number): void {
     this.binding.unregisterFile(fd);

@@ -192,7 +192,10 @@ export class AioFile implements RequestTarget {
     try {
       checkPosition('length', length);
       if (!this.writable) return Promise.reject(this.notWritableError('truncate'));
-      return this.track('truncate', () => this.handle.truncate(length));
+      return this.track('truncate', async () => {
+        await this.handle.truncate(length);
+        this.dispatcher.fileResized(this.fd);
+      });
     } catch (error) {
       return Promise.reject(error);
     }

@@ -21,6 +21,8 @@ export interface EngineBinding {
   registerBuffers(count: number, size: number): NativeRegistration | NativeRegistrationFailure | number;
   registerFile(fd: number): boolean;
   unregisterFile(fd: number): void;
+  /** After the file on `fd` was truncated: an engine that keeps what it saw of its size looks again. */
+  fileResized(fd: number): void;
   /** Asks the engine to stop the request in flight in `slot`; a CancelOutcome. Its completion still arrives. */
   cancel(slot: number): number;
   /** Whether RequestFlags.linkNext chains run in the kernel (io_uring). */

@@ -3,9 +3,10 @@
 //
 // A sync must cover every write that completed before it was asked for, so a
 // request may join only a group whose call has not yet been handed to the
-// engine. A file has at most `callsInFlight` calls issued at once; while that
-// many are, later requests gather in one next group, issued as soon as one of
-// them completes. Every member of a group settles with its call's outcome.
+// engine. A request opens a group of its own only while its file has fewer
+// than `callsInFlight` calls issued (a limit each request may set for itself);
+// otherwise it gathers in the file's one next group, issued as soon as a call
+// completes. Every member of a group settles with its call's outcome.
 // fsync covers fdatasync, so a group holding an fsync issues fsync.
 import { OpCodes } from './native-contract';
 

@@ -129,6 +129,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
                         InstanceMethod<&EngineBinding::RegisterBuffers>("registerBuffers"),
                         InstanceMethod<&EngineBinding::RegisterFile>("registerFile"),
                         InstanceMethod<&EngineBinding::UnregisterFile>("unregisterFile"),
+                        InstanceMethod<&EngineBinding::FileResized>("fileResized"),
                         InstanceMethod<&EngineBinding::Cancel>("cancel"),
                         InstanceMethod<&EngineBinding::LinksInKernel>("linksInKernel"),
                         InstanceMethod<&EngineBinding::SetProtection>("setProtection"),
@@ -536,6 +537,12 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   // (fd): before fd is closed, once its requests have completed
   Napi::Value UnregisterFile(const Napi::CallbackInfo& info) {
     if (engine_ && !forked()) engine_->unregisterFile(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
+  }
+
+  // (fd): after the file on fd was truncated
+  Napi::Value FileResized(const Napi::CallbackInfo& info) {
+    if (engine_ && !forked()) engine_->fileResized(info[0].As<Napi::Number>().Int32Value());
     return info.Env().Undefined();
   }
 

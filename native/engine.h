@@ -183,6 +183,9 @@ class Engine {
     return false;
   }
   virtual void unregisterFile(int fd) { (void)fd; }
+  // The file on `fd` may have shrunk other than through this engine (an
+  // ftruncate): an engine that keeps what it saw of its size looks again.
+  virtual void fileResized(int fd) { (void)fd; }
 
   // Requests submitted so far using a registered buffer, or a registered file.
   virtual uint64_t fixedBufferOps() const { return 0; }

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "event_notifier.h"
+#include "known_file_sizes.h"
 #include "uring_aio_offload.h"
 
 struct io_uring_params;
@@ -47,6 +48,7 @@ class UringEngine final : public Engine {
   void unregisterBuffers() override;
   bool registerFile(int fd) override;
   void unregisterFile(int fd) override;
+  void fileResized(int fd) override { knownSizes_.forget(fd); }
   uint64_t fixedBufferOps() const override { return fixedBufferOps_; }
   uint64_t fixedFileOps() const override { return fixedFileOps_; }
   CancelOutcome cancel(uint32_t slot) override;
@@ -157,6 +159,7 @@ class UringEngine final : public Engine {
   // where Linux AIO is unavailable.
   std::unique_ptr<AioOffload> aioOffload_;
   bool aioOffloadTried_ = false;
+  KnownFileSizes knownSizes_;
   // onAio_[slot]: the request in `slot` runs on aioOffload_. runsOnAio_[i]: the
   // i-th request of the submit() under way is bound for it.
   std::vector<uint8_t> onAio_;

@@ -108,8 +108,8 @@ uint32_t UringEngine::reap(Completion* out, uint32_t max) {
     // owner a wakeup for completions it already has. Nothing is lost: the
     // kernel raises IORING_SQ_TASKRUN before it signals, so a completion whose
     // signal this read swallows is still seen by the loop condition; an
-    // offloaded request's AIO event is seen by the next reap, which the owner always makes after
-    // one that returned completions.
+    // offloaded request's AIO event is seen by the next reap, which the owner
+    // always makes after one that returned completions.
     drainNotifications();
   }
   return n;

@@ -95,6 +95,7 @@ bool UringEngine::registerFile(int fd) {
 }
 
 void UringEngine::unregisterFile(int fd) {
+  knownSizes_.forget(fd);
   const int32_t slot = fileSlotOf(fd);
   if (slot < 0) return;
   fileSlotOfFd_[fd] = -1;

@@ -25,6 +25,13 @@ constexpr uint8_t kInvalidOpcode = 0xff;
 // links on to the next request: a chain's timeout would cover only its last.
 uint32_t sqesFor(const Request& req) { return req.timeoutNs > 0 && !(req.flags & kFlagLinkNext) ? 2 : 1; }
 
+uint64_t bytesOf(const Request& req) {
+  if (req.op != OpCode::kReadv && req.op != OpCode::kWritev) return req.len;
+  uint64_t bytes = 0;
+  for (uint32_t i = 0; i < req.iovcnt; ++i) bytes += req.iov[i].iov_len;
+  return bytes;
+}
+
 }  // namespace
 
 void UringEngine::fillSqe(io_uring_sqe* sqe, const Request& req) const {
@@ -154,7 +161,7 @@ uint32_t UringEngine::submit(const Request* reqs, uint32_t count) {
     consumedSqes = pushSqes(head, tail, overflowed ? IORING_ENTER_GETEVENTS : 0);
   }
   const uint32_t consumed = requestsConsumed(reqs, taken, consumedSqes);
-  // Only now, so that no sync starts behind a request the kernel left.
+  // Only now, so that nothing bound for AIO starts behind a request the kernel left.
   if (aioBound > 0) startOnAio(reqs, consumed);
   inFlight_ += consumed;
   return consumed;
@@ -183,6 +190,12 @@ bool UringEngine::runsOnAio(const Request& req, bool linkedTo) {
   // A request in a kernel chain, or with a deadline for the kernel to keep,
   // needs the ring's links.
   if (!AioOffload::runs(req) || linkedTo || (req.flags & kFlagLinkNext) || req.timeoutNs > 0) return false;
+  // Linux AIO would hold io_submit until a write that extends its file, or is
+  // not on the file system's blocks, has completed (ext4 waits so; XFS
+  // serialises unaligned ones), stalling the loop for the device's time; the
+  // ring hands such a write to a worker thread instead.
+  const bool write = req.op == OpCode::kWrite || req.op == OpCode::kWritev;
+  if (write && !knownSizes_.coversAligned(req.fd, static_cast<uint64_t>(req.offset), bytesOf(req))) return false;
   if (!aioOffloadTried_) {
     aioOffloadTried_ = true;
     aioOffload_ = AioOffload::create(static_cast<uint32_t>(onAio_.size()), notifier_.fd());

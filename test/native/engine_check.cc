@@ -1037,6 +1037,46 @@ void checkUringAioOffload(Engine& engine, int fd, uint32_t generation) {
   CHECK(pread(fd, buf, kBlock, 6 * kBlock) == ssize_t(kBlock) && blockMatches(buf, 6, generation + 1),
         "the write a sync waits for did not land");
 
+  // One that extends the file would hold io_submit until the device is done,
+  // so it stays on the ring, where a cancel is asked of the kernel.
+  struct stat before;
+  CHECK(fstat(fd, &before) == 0, "fstat: %s", std::strerror(errno));
+  const uint64_t end = uint64_t(before.st_size);
+  fillBlock(buf, 7, generation + 1);
+  Request extending = rw(OpCode::kWrite, fd, end, buf, kBlock, aioring::kFlagSyncNext);
+  extending.slot = 3;
+  CHECK(engine.submit(&extending, 1) == 1, "an extending write a sync waits for was not taken");
+  const aioring::CancelOutcome extendingOutcome = engine.cancel(3);
+  const std::vector<Completion> extended = reapInOrder(engine, 1, 8);
+  CHECK(extendingOutcome == aioring::CancelOutcome::kAsked, "cancelling the extending write gave %d, not asked of the ring",
+        int(extendingOutcome));
+  CHECK(extended.size() == 1 && (extended[0].result == int32_t(kBlock) || extended[0].result == -ECANCELED),
+        "the extending write: %zu completions", extended.size());
+  if (extended.size() == 1 && extended[0].result == int32_t(kBlock)) {
+    CHECK(pread(fd, buf, kBlock, off_t(end)) == ssize_t(kBlock) && blockMatches(buf, 7, generation + 1),
+          "the extending write did not land");
+  }
+  CHECK(ftruncate(fd, off_t(end)) == 0, "ftruncate: %s", std::strerror(errno));
+
+  // The engine saw the file at `end` bytes. Cut short and reported, a write
+  // that now extends it stays on the ring too.
+  fillBlock(buf, 6, generation + 2);
+  Request inside = rw(OpCode::kWrite, fd, 6 * kBlock, buf, kBlock, aioring::kFlagSyncNext);
+  inside.slot = 3;
+  CHECK(engine.submit(&inside, 1) == 1 && reapInOrder(engine, 1, 8).size() == 1, "a write inside the file was lost");
+  CHECK(ftruncate(fd, off_t(6 * kBlock)) == 0, "ftruncate: %s", std::strerror(errno));
+  engine.fileResized(fd);
+  Request past = rw(OpCode::kWrite, fd, 6 * kBlock, buf, kBlock, aioring::kFlagSyncNext);
+  past.slot = 3;
+  CHECK(engine.submit(&past, 1) == 1, "a write past the cut was not taken");
+  const aioring::CancelOutcome pastOutcome = engine.cancel(3);
+  const std::vector<Completion> pastDone = reapInOrder(engine, 1, 8);
+  CHECK(pastOutcome == aioring::CancelOutcome::kAsked, "after the cut, cancelling the write past it gave %d, not asked of the ring",
+        int(pastOutcome));
+  CHECK(pastDone.size() == 1 && (pastDone[0].result == int32_t(kBlock) || pastDone[0].result == -ECANCELED),
+        "the write past the cut: %zu completions", pastDone.size());
+  CHECK(ftruncate(fd, off_t(end)) == 0, "ftruncate: %s", std::strerror(errno));
+
   fillBlock(buf, 4, generation);
   const uint64_t linkedBefore = engine.linkedOps();
   std::vector<Request> chain = {rw(OpCode::kWrite, fd, 4 * kBlock, buf, kBlock, aioring::kFlagLinkNext),

@@ -208,6 +208,16 @@ describe.skipIf(!uring)('io_uring', () => {
     expect(report.blocks[5]).toBe('roundTrip');
   });
 
+  it('an ordered append + fdatasync on io_uring: the append stays on the ring, and only the sync goes to Linux AIO', async () => {
+    const report = await runScenario<{ results: Outcome[]; blocks: BlockState[] }>(
+      'uring-ordered-append',
+      { SYSCALL_FAULTS_IO_SUBMIT: '1:0' },
+      ['io_submit call 1 offered 1, passing 0'],
+    );
+    expect(report.results).toEqual([block, 0]);
+    expect(report.blocks).toEqual([...Array(8).fill('untouched'), 'written']);
+  });
+
   it.each([
     ['runs on the ring', {}, [], 'resolved'],
     ['fails with EAGAIN when the ring refuses it too', { SYSCALL_FAULTS_URING_ENTER: '1:0' }, ['io_uring_enter call 1 offered 1, passing 0'], { code: 'EAGAIN', op: 'fdatasync' }],
