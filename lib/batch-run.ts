@@ -11,11 +11,10 @@
 // late to stop a kernel chain), and at the free slots; the next run starts
 // once the last has completed. Elsewhere the next entry is held back in JS.
 import { AbortError, CancelGuard } from './cancellation';
-import { type BatchState, Dispatcher, type IoRequest, RequestState, isSync, newControl } from './dispatcher';
+import { type BatchState, Dispatcher, type IoRequest, RequestState, isSync, isWrite, newControl } from './dispatcher';
 import { AioError, systemError } from './errors';
 import type { AioFile } from './file';
 import { requestContext } from './file';
-import { OpCodes } from './native-contract';
 
 export interface BatchRunOptions {
   signal: AbortSignal | undefined;
@@ -189,8 +188,7 @@ export function runBatch(
 // asked for once the write's completion has reached JS, so the engine may run
 // the write where that happens soonest (on io_uring, Linux AIO).
 function syncWaitsFor(request: IoRequest, next: IoRequest | AioError | undefined): boolean {
-  const write = request.op === OpCodes.write || request.op === OpCodes.writev;
-  return write && (request.target as AioFile).info.direct && next !== undefined && !(next instanceof AioError) && isSync(next);
+  return isWrite(request) && (request.target as AioFile).info.direct && next !== undefined && !(next instanceof AioError) && isSync(next);
 }
 
 // Like io_uring's IOSQE_IO_LINK, a short read or write breaks the chain: what

@@ -139,6 +139,10 @@ export function isSync(request: IoRequest): boolean {
   return request.op === OpCodes.fsync || request.op === OpCodes.fdatasync;
 }
 
+export function isWrite(request: IoRequest): boolean {
+  return request.op === OpCodes.write || request.op === OpCodes.writev;
+}
+
 /** The settlement of a batch: one entry per request, a byte count or its error. */
 export interface BatchState {
   results: Array<number | AioError>;
@@ -655,7 +659,7 @@ export class Dispatcher {
         this.release(slot, request, result);
       } else if (result >= 0) {
         if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += result;
-        else if (request.op === OpCodes.write || request.op === OpCodes.writev) this.counters.bytesWritten += result;
+        else if (isWrite(request)) this.counters.bytesWritten += result;
         this.finish(slot, result);
       } else if (result === CompletionResult.integrityFault) {
         this.finish(slot, this.integrityFailure(slot, request));
@@ -708,7 +712,7 @@ export class Dispatcher {
     if ((result === -ecanceled || result === -eintr) && request.control!.cancelAsked) this.counters.cancelsHonoured++;
     if (result > 0) {
       if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += result;
-      else if (request.op === OpCodes.write || request.op === OpCodes.writev) this.counters.bytesWritten += result;
+      else if (isWrite(request)) this.counters.bytesWritten += result;
     }
     if (result === CompletionResult.integrityFault) this.binding.takeIntegrityFaults(slot);
     this.finish(slot, result);
