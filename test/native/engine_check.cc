@@ -1007,6 +1007,20 @@ void checkUringLinks(Engine& engine, int fd, uint32_t generation) {
   close(pipeFds[1]);
 }
 
+// Submits a one-block `write` that must stay on the io_uring ring, where a
+// cancel is asked of the kernel (on AIO it would not be), and reaps it; true
+// when it completed in full rather than cancelled.
+bool writeOnTheRing(Engine& engine, Request write, const char* what) {
+  write.slot = 3;
+  CHECK(engine.submit(&write, 1) == 1, "%s was not taken", what);
+  const aioring::CancelOutcome outcome = engine.cancel(3);
+  const std::vector<Completion> done = reapInOrder(engine, 1, 8);
+  CHECK(outcome == aioring::CancelOutcome::kAsked, "cancelling %s gave %d, not asked of the ring", what, int(outcome));
+  CHECK(done.size() == 1 && (done[0].result == int32_t(kBlock) || done[0].result == -ECANCELED), "%s: %zu completions",
+        what, done.size());
+  return done.size() == 1 && done[0].result == int32_t(kBlock);
+}
+
 // What io_uring runs on Linux AIO (where it is available), which cannot cancel
 // it: a sync that nothing ties to the ring, and a write a sync waits for
 // (kFlagSyncNext). A sync at the end of a kernel chain stays in the chain and
@@ -1043,16 +1057,7 @@ void checkUringAioOffload(Engine& engine, int fd, uint32_t generation) {
   CHECK(fstat(fd, &before) == 0, "fstat: %s", std::strerror(errno));
   const uint64_t end = uint64_t(before.st_size);
   fillBlock(buf, 7, generation + 1);
-  Request extending = rw(OpCode::kWrite, fd, end, buf, kBlock, aioring::kFlagSyncNext);
-  extending.slot = 3;
-  CHECK(engine.submit(&extending, 1) == 1, "an extending write a sync waits for was not taken");
-  const aioring::CancelOutcome extendingOutcome = engine.cancel(3);
-  const std::vector<Completion> extended = reapInOrder(engine, 1, 8);
-  CHECK(extendingOutcome == aioring::CancelOutcome::kAsked, "cancelling the extending write gave %d, not asked of the ring",
-        int(extendingOutcome));
-  CHECK(extended.size() == 1 && (extended[0].result == int32_t(kBlock) || extended[0].result == -ECANCELED),
-        "the extending write: %zu completions", extended.size());
-  if (extended.size() == 1 && extended[0].result == int32_t(kBlock)) {
+  if (writeOnTheRing(engine, rw(OpCode::kWrite, fd, end, buf, kBlock, aioring::kFlagSyncNext), "the extending write")) {
     CHECK(pread(fd, buf, kBlock, off_t(end)) == ssize_t(kBlock) && blockMatches(buf, 7, generation + 1),
           "the extending write did not land");
   }
@@ -1066,15 +1071,7 @@ void checkUringAioOffload(Engine& engine, int fd, uint32_t generation) {
   CHECK(engine.submit(&inside, 1) == 1 && reapInOrder(engine, 1, 8).size() == 1, "a write inside the file was lost");
   CHECK(ftruncate(fd, off_t(6 * kBlock)) == 0, "ftruncate: %s", std::strerror(errno));
   engine.fileResized(fd);
-  Request past = rw(OpCode::kWrite, fd, 6 * kBlock, buf, kBlock, aioring::kFlagSyncNext);
-  past.slot = 3;
-  CHECK(engine.submit(&past, 1) == 1, "a write past the cut was not taken");
-  const aioring::CancelOutcome pastOutcome = engine.cancel(3);
-  const std::vector<Completion> pastDone = reapInOrder(engine, 1, 8);
-  CHECK(pastOutcome == aioring::CancelOutcome::kAsked, "after the cut, cancelling the write past it gave %d, not asked of the ring",
-        int(pastOutcome));
-  CHECK(pastDone.size() == 1 && (pastDone[0].result == int32_t(kBlock) || pastDone[0].result == -ECANCELED),
-        "the write past the cut: %zu completions", pastDone.size());
+  writeOnTheRing(engine, rw(OpCode::kWrite, fd, 6 * kBlock, buf, kBlock, aioring::kFlagSyncNext), "the write past the cut");
   CHECK(ftruncate(fd, off_t(end)) == 0, "ftruncate: %s", std::strerror(errno));
 
   fillBlock(buf, 4, generation);
