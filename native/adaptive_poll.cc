@@ -105,11 +105,12 @@ int64_t AdaptivePoller::plan(int64_t nowNs) {
     if (++skipped_ < (1u << shift)) return 0;
     skipped_ = 0;
   }
+  plannedNs_ = spinNs;
   return spinNs;
 }
 
 void AdaptivePoller::spun(int64_t spunNs, bool found) {
-  if (spunNs < 0) spunNs = 0;
+  spunNs = std::clamp<int64_t>(spunNs, 0, plannedNs_ + kMaxSpinOverrunNs);
   budget_.spend(spunNs);
   ++polls_;
   if (found) {

@@ -94,6 +94,11 @@ class AdaptivePoller {
   static constexpr int64_t kMaxSpinNs = 200'000;
   static constexpr uint32_t kMissesBeforeBackoff = 4;
   static constexpr uint32_t kMaxBackoffShift = 6;
+  // A spin ends at its first check past its deadline, so it runs at most its
+  // planned time plus one check (well under this). Wall time beyond that is
+  // time the thread spent preempted, off the CPU: it is not charged to the
+  // budget, nor counted as polling CPU.
+  static constexpr int64_t kMaxSpinOverrunNs = 10'000;
 
   // `depth` slots, numbered as Request::slot; a budget of 0 turns polling off.
   AdaptivePoller(uint32_t depth, double budget);
@@ -109,7 +114,8 @@ class AdaptivePoller {
 
   // Nanoseconds to spin from nowNs, or 0 to let the loop sleep.
   int64_t plan(int64_t nowNs);
-  // A planned spin ended after spunNs, having found a completion or not.
+  // The spin plan() last asked for ended after spunNs of wall time, having
+  // found a completion or not.
   void spun(int64_t spunNs, bool found);
 
   const ServiceEstimate& estimate(ServiceKind kind) const { return estimates_[static_cast<uint32_t>(kind)]; }
@@ -125,6 +131,7 @@ class AdaptivePoller {
   uint32_t inFlight_ = 0;
   ServiceEstimate estimates_[kServiceKinds];
   PollBudget budget_;
+  int64_t plannedNs_ = 0;
   uint32_t missesInRow_ = 0;
   uint32_t skipped_ = 0;
   uint64_t polls_ = 0;

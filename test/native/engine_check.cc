@@ -727,6 +727,20 @@ void checkAdaptivePoller() {
   CHECK(again > 0, "a backed-off poller never polled again");
   missing.spun(again, true);
   CHECK(missing.plan(t) > 0 && missing.plan(t) > 0, "a poll that found a completion did not end the back-off");
+
+  // A spin whose thread was preempted reports more wall time than it can have
+  // spent on the CPU: only its plan and one check's overrun are charged.
+  AdaptivePoller preempted(kDepth, 1.0);
+  t = 0;
+  teachReads(preempted, t);
+  preempted.submitted(0, OpCode::kRead, t);
+  int64_t plannedNs = 0;
+  for (int i = 0; i < 1000 && plannedNs == 0; ++i) plannedNs = preempted.plan(t += 10 * us);
+  CHECK(plannedNs > 0, "the preemption case never planned a spin");
+  preempted.spun(plannedNs + 5'000'000, true);
+  CHECK(preempted.spentNs() == uint64_t(plannedNs + AdaptivePoller::kMaxSpinOverrunNs),
+        "a preempted spin of %lld ns planned was charged %llu ns", (long long)plannedNs,
+        (unsigned long long)preempted.spentNs());
 }
 
 // The binding's delivery decisions (delivery.h): callback sizes, the
