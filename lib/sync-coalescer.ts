@@ -45,14 +45,15 @@ export class SyncCoalescer<Request extends SyncRequest, Call> {
   private readonly files = new Map<object, FileSyncs<Request, Call>>();
 
   /**
-   * `callsInFlight` (at least 1) is how many calls one file may have issued at
-   * once, or says it for each request that asks: each call covers only what
-   * completed before it was issued, so a second can start while the first
-   * runs, for engines whose writes are slow to report their completion.
+   * `callsInFlight` says, for each request that asks, how many calls (at
+   * least 1) its file may have issued for it to open one more: each call
+   * covers only what completed before it was issued, so a second can start
+   * while the first runs, for engines whose writes are slow to report their
+   * completion.
    */
   constructor(
     private readonly port: SyncPort<Request, Call>,
-    private readonly callsInFlight: number | ((request: Request) => number) = 1,
+    private readonly callsInFlight: (request: Request) => number = () => 1,
   ) {}
 
   /** Takes a sync request; true when it joined a group another request opened, so it makes no call of its own. */
@@ -68,8 +69,7 @@ export class SyncCoalescer<Request extends SyncRequest, Call> {
         return true;
       }
     }
-    const limit = typeof this.callsInFlight === 'number' ? this.callsInFlight : this.callsInFlight(request);
-    if (syncs.next === undefined && syncs.issued.length < limit) {
+    if (syncs.next === undefined && syncs.issued.length < this.callsInFlight(request)) {
       this.issue(request.target, syncs, newGroup(request));
       return false;
     }

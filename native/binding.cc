@@ -357,7 +357,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
                                                              transfer.profile.applicationTag);
       request.piAttribute = &slotAttributes_[request.slot];
     }
-    if (request.op == OpCode::kWrite || request.op == OpCode::kWritev) {
+    if (isWrite(request.op)) {
       integrity::generateFor(transfer, request);
     } else {
       slotTransfers_[request.slot] = transfer;

@@ -25,6 +25,8 @@ enum class OpCode : uint8_t {
   kFdatasync = 5,
 };
 
+inline bool isWrite(OpCode op) { return op == OpCode::kWrite || op == OpCode::kWritev; }
+
 // Per-request flags, mapped by each engine onto its own interface.
 constexpr uint32_t kFlagDsync = 1u << 0;   // RWF_DSYNC on this write alone
 constexpr uint32_t kFlagAtomic = 1u << 1;  // RWF_ATOMIC (6.11): the write is never torn

@@ -49,8 +49,7 @@ class AioOffload {
   // buffer needs the ring) and without protection information.
   static bool runs(const Request& req) {
     if (req.op == OpCode::kFsync || req.op == OpCode::kFdatasync) return true;
-    const bool write = req.op == OpCode::kWrite || req.op == OpCode::kWritev;
-    return write && (req.flags & kFlagSyncNext) && req.fixedBuffer < 0 && req.piAttribute == nullptr;
+    return isWrite(req.op) && (req.flags & kFlagSyncNext) && req.fixedBuffer < 0 && req.piAttribute == nullptr;
   }
 
   // Starts the requests, each of which must satisfy runs(), in order until the

@@ -194,8 +194,7 @@ bool UringEngine::runsOnAio(const Request& req, bool linkedTo) {
   // not on the file system's blocks, has completed (ext4 waits so; XFS
   // serialises unaligned ones), stalling the loop for the device's time; the
   // ring hands such a write to a worker thread instead.
-  const bool write = req.op == OpCode::kWrite || req.op == OpCode::kWritev;
-  if (write && !knownSizes_.coversAligned(req.fd, static_cast<uint64_t>(req.offset), bytesOf(req))) return false;
+  if (isWrite(req.op) && !knownSizes_.coversAligned(req.fd, static_cast<uint64_t>(req.offset), bytesOf(req))) return false;
   if (!aioOffloadTried_) {
     aioOffloadTried_ = true;
     aioOffload_ = AioOffload::create(static_cast<uint32_t>(onAio_.size()), notifier_.fd());

@@ -52,7 +52,7 @@ describe('the coalescing rule, one step at a time', () => {
         started: (call) => call.started,
         settle: (member, outcome) => settled.push([member.name, outcome]),
       },
-      callsInFlight,
+      typeof callsInFlight === 'number' ? () => callsInFlight : callsInFlight,
     );
     return { calls, settled, coalescer };
   }
