@@ -87,7 +87,7 @@ describe('the targets suite: target list', () => {
     expect(bars).toEqual([
       ['randread-qd32-disk', 'per-op iops vs fio-libaio', '>=', 0.95],
       ['randread-qd32-disk', 'per-op iops vs fs-promises', '>=', 3.5],
-      ['randread-qd1-latency', 'per-op p50 vs fio-libaio', '<=', 1.1],
+      ['randread-qd1-latency', 'per-op p50 vs fio-libaio', '<=', 1.05],
       ['randread-qd128', 'per-op iops vs fio-libaio', '>=', 0.95],
       ['randwrite-qd32', 'per-op iops vs fio-libaio', '>=', 0.95],
       ['seqread-1m-qd8', 'per-op mibps vs fio-libaio', '>=', 0.95],

@@ -48,7 +48,7 @@ export const TARGETS_SUITE: Suite = {
       name: 'randread-qd1-latency',
       run: 'randread-qd1-latency',
       workload: '4 KiB random read, O_DIRECT, QD 1, disk file',
-      checks: [ratio(`p50 latency vs ${FIO}`, 'per-op', FIO, 'p50', '<=', 1.1)],
+      checks: [ratio(`p50 latency vs ${FIO}`, 'per-op', FIO, 'p50', '<=', 1.05)],
     },
     {
       name: 'randread-qd128',
