@@ -93,6 +93,12 @@ uint32_t UringEngine::copyAioCompletions(Completion* out, uint32_t max) {
 // True when finished requests are held in the kernel until we enter it: with
 // DEFER_TASKRUN (flagged by TASKRUN_FLAG, also when an earlier enter ran only
 // part of the backlog), or after a CQ overflow that only GETEVENTS flushes.
+// The flag is trusted even when every CQE owed is already in the ring: the
+// kernel can hold task work of its own that posts none, and until that runs,
+// work queued behind it signals no eventfd (the kernel signals only when work
+// lands on an empty list), so a completion would wait for an unrelated wake-up.
+// The price is a futile enter now and then, when the kernel leaves the flag up
+// after a run that took the last of its work.
 bool UringEngine::kernelHoldsCompletions() const {
   return __atomic_load_n(sqFlags_, __ATOMIC_ACQUIRE) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW);
 }

@@ -356,6 +356,9 @@ uint32_t submitReadsWithoutReaping(Engine& engine, int fd, uint8_t* buf) {
 // Without reaping, the engine stops taking requests once it is full (at least
 // the depth, and never more than its completion queue can hold); waitIdle then
 // leaves every completion for reap(), which needs no system call to get them.
+// io_uring's one exception: the kernel can leave IORING_SQ_TASKRUN raised after
+// the run that waitIdle caused, and reap() enters once per call while it is up
+// (uring_reap.cc says why it must); the completions are in the ring all the same.
 void checkFullWaitIdleReap(Engine& engine, int fd, uint32_t generation) {
   uint8_t* buf = allocBlocks(kBlocks);
   const uint32_t taken = submitReadsWithoutReaping(engine, fd, buf);
@@ -366,12 +369,15 @@ void checkFullWaitIdleReap(Engine& engine, int fd, uint32_t generation) {
   CHECK(engine.inFlight() == taken, "waitIdle changed inFlight from %u to %u", taken, engine.inFlight());
   CHECK(engine.completionsWaiting(), "completionsWaiting() is false with %u finished requests unreaped", taken);
   const uint64_t syscallsBefore = engine.syscalls();
+  const bool uring = std::strcmp(engine.name(), "io_uring") == 0;
   Completion out[kBlocks];
   uint32_t got = 0;
-  for (uint32_t n; (n = engine.reap(out + got, kBlocks - got)) > 0;) got += n;
+  uint32_t reaps = 1;
+  for (uint32_t n; (n = engine.reap(out + got, kBlocks - got)) > 0; ++reaps) got += n;
   CHECK(got == taken, "after waitIdle reap returned %u completions, expected %u", got, taken);
-  CHECK(engine.syscalls() == syscallsBefore, "reaping after waitIdle made %llu system calls, expected none",
-        (unsigned long long)(engine.syscalls() - syscallsBefore));
+  const uint64_t allowed = uring ? reaps : 0;
+  CHECK(engine.syscalls() - syscallsBefore <= allowed, "reaping after waitIdle made %llu system calls in %u reaps, expected at most %llu",
+        (unsigned long long)(engine.syscalls() - syscallsBefore), reaps, (unsigned long long)allowed);
   std::vector<bool> seen(kBlocks, false);
   for (uint32_t i = 0; i < got; ++i) {
     CHECK(out[i].slot < taken && !seen[out[i].slot], "unexpected or repeated slot %u after waitIdle", out[i].slot);
@@ -382,7 +388,8 @@ void checkFullWaitIdleReap(Engine& engine, int fd, uint32_t generation) {
   }
   CHECK(engine.inFlight() == 0, "%u in flight after reaping everything", engine.inFlight());
   CHECK(engine.reap(out, kBlocks) == 0, "reap found completions with nothing in flight");
-  CHECK(!engine.completionsWaiting(), "completionsWaiting() is true with nothing in flight");
+  CHECK(engine.readyCount() == 0, "readyCount() is %u with nothing in flight", engine.readyCount());
+  CHECK(uring || !engine.completionsWaiting(), "completionsWaiting() is true with nothing in flight");
   engine.waitIdle();  // with nothing in flight: returns at once
   counters.requests += taken;
   // A notification may still be pending for completions reaped above; the next
