@@ -376,7 +376,8 @@ void checkFullWaitIdleReap(Engine& engine, int fd, uint32_t generation) {
   for (uint32_t n; (n = engine.reap(out + got, kBlocks - got)) > 0; ++reaps) got += n;
   CHECK(got == taken, "after waitIdle reap returned %u completions, expected %u", got, taken);
   const uint64_t allowed = uring ? reaps : 0;
-  CHECK(engine.syscalls() - syscallsBefore <= allowed, "reaping after waitIdle made %llu system calls in %u reaps, expected at most %llu",
+  CHECK(engine.syscalls() - syscallsBefore <= allowed,
+        "reaping after waitIdle made %llu system calls in %u reaps, expected at most %llu",
         (unsigned long long)(engine.syscalls() - syscallsBefore), reaps, (unsigned long long)allowed);
   std::vector<bool> seen(kBlocks, false);
   for (uint32_t i = 0; i < got; ++i) {
@@ -1057,7 +1058,8 @@ void checkUringAioOffload(Engine& engine, int fd, uint32_t generation) {
   // On the ring (Linux AIO unavailable) the kernel may honour the cancel.
   const bool onRing = outcome == aioring::CancelOutcome::kAsked;
   if (onRing) std::printf("[io_uring] Linux AIO unavailable: syncs stay on the ring\n");
-  CHECK(synced.size() == 1 && synced[0].slot == 2 && (synced[0].result == 0 || (onRing && synced[0].result == -ECANCELED)),
+  const bool syncEnded = synced.size() == 1 && synced[0].slot == 2;
+  CHECK(syncEnded && (synced[0].result == 0 || (onRing && synced[0].result == -ECANCELED)),
         "the lone fdatasync: %zu completions, result %d", synced.size(), synced.empty() ? 0 : synced[0].result);
 
   uint8_t* buf = allocBlocks(1);
