@@ -466,8 +466,12 @@ export class Dispatcher {
    */
   abandonIfForked(): void {
     if (this.idle() || !this.forked()) return;
+    // Taken before anything settles: a sync group that settles issues its next
+    // call into a free slot, and that call, never submitted, is not in flight
+    // (it stays batched, and the next flush fails it).
+    const inflight = this.inflightSlots();
     this.failBatch(ringForked);
-    this.failInflight(ringForked);
+    this.failInflight(inflight, ringForked);
     this.failWaiting(ringForked);
     this.notifyIfIdle();
   }
@@ -623,11 +627,16 @@ export class Dispatcher {
     for (const slot of slots) this.finish(slot, errorFor(this.slotRequest[slot]!));
   }
 
-  private failInflight(errorFor: (request: IoRequest) => AioError): void {
-    // Taken before any settles: a settled sync group issues its next call into a free slot, which is not in flight.
-    const inflight: number[] = [];
-    for (let slot = 0; slot < this.depth; slot++) if (this.slotRequest[slot] !== undefined) inflight.push(slot);
-    for (const slot of inflight) {
+  /** The occupied slots that are not in the batch: the requests native code holds. */
+  private inflightSlots(): number[] {
+    const batched = new Set(this.batch.slots.subarray(0, this.batch.count));
+    const slots: number[] = [];
+    for (let slot = 0; slot < this.depth; slot++) if (this.slotRequest[slot] !== undefined && !batched.has(slot)) slots.push(slot);
+    return slots;
+  }
+
+  private failInflight(slots: number[], errorFor: (request: IoRequest) => AioError): void {
+    for (const slot of slots) {
       this.inflight--;
       this.finish(slot, errorFor(this.slotRequest[slot]!));
     }
