@@ -28,7 +28,6 @@ WakeStep WakeUp::onEmpty(uint32_t inFlight) {
 WakeStep WakeUp::afterPoll(bool caught, uint32_t inFlight) {
   if (caught) {
     // They signalled the eventfd too: clear it again once they are used up.
-    caught_ = true;
     drained_ = false;
     return WakeStep::kReap;
   }

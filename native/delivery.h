@@ -59,7 +59,10 @@ class WakeUp {
   // False once the budget is spent: the caller sets the eventfd and stops.
   // (Set it even if this wake-up has not cleared it: an engine may have.)
   bool mayReap() const { return delivered_ < budget_; }
-  void delivered(uint32_t count) { delivered_ += count; }
+  void delivered(uint32_t count) {
+    delivered_ += count;
+    if (count > 0 && polled_) caught_ = true;
+  }
 
   // A reap found nothing, with `inFlight` requests still in the engine.
   WakeStep onEmpty(uint32_t inFlight);
@@ -74,6 +77,10 @@ class WakeUp {
   bool busyPolling_;
   bool drained_ = false;
   bool polled_ = false;
+  // The poll found something and the reaps after it delivered it. A poll can
+  // see a completion waiting that no reap then yields (io_uring's
+  // IORING_SQ_TASKRUN left raised with nothing to run); setting the eventfd
+  // for that would spin the loop until a real completion cleared the flag.
   bool caught_ = false;
 };
 
