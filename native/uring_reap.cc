@@ -25,13 +25,15 @@ uint32_t UringEngine::completionsReady() const {
 }
 
 void UringEngine::emit(Completion completion, Completion* out, uint32_t max, uint32_t* n) {
-  if (completion.result != kResultDeadlinePassed) --inFlight_;
-  if (*n < max) {
-    out[(*n)++] = completion;
-  } else {
+  if (*n == max) {
+    // Still in flight until handed out: the binding keeps the loop alive only
+    // while something is, and this one's promise has yet to settle.
     spilled_ = true;
     spilledCompletion_ = completion;
+    return;
   }
+  if (completion.result != kResultDeadlinePassed) --inFlight_;
+  out[(*n)++] = completion;
 }
 
 void UringEngine::takeCqe(const io_uring_cqe& cqe, Completion* out, uint32_t max, uint32_t* n) {
@@ -68,7 +70,7 @@ uint32_t UringEngine::copyCompletions(Completion* out, uint32_t max) {
   uint32_t n = 0;
   if (spilled_ && max > 0) {
     spilled_ = false;
-    out[n++] = spilledCompletion_;
+    emit(spilledCompletion_, out, max, &n);
   }
   const uint32_t ready = __atomic_load_n(cqTail_, __ATOMIC_ACQUIRE) - cqHeadLocal_;
   uint32_t seen = 0;

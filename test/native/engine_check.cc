@@ -960,7 +960,10 @@ void checkUringFixed(Engine& engine, int fd, uint32_t generation) {
 
 // Polls and reaps, `max` at a time, until `requests` requests have completed;
 // returns every Completion in the order reap() gave them, deadline news included.
-std::vector<Completion> reapInOrder(Engine& engine, uint32_t requests, uint32_t max) {
+// `inFlightAfter`, if given, gets the engine's inFlight() after each reap() that
+// returned any, once per Completion it returned.
+std::vector<Completion> reapInOrder(Engine& engine, uint32_t requests, uint32_t max,
+                                    std::vector<uint32_t>* inFlightAfter = nullptr) {
   std::vector<Completion> seen;
   std::vector<Completion> batch(max);
   uint32_t ended = 0;
@@ -974,6 +977,7 @@ std::vector<Completion> reapInOrder(Engine& engine, uint32_t requests, uint32_t 
       for (uint32_t got; (got = engine.reap(batch.data(), max)) > 0;) {
         for (uint32_t i = 0; i < got; ++i) {
           seen.push_back(batch[i]);
+          if (inFlightAfter) inFlightAfter->push_back(engine.inFlight());
           if (batch[i].result != aioring::kResultDeadlinePassed) ++ended;
         }
       }
@@ -999,10 +1003,16 @@ void checkUringLinks(Engine& engine, int fd, uint32_t generation) {
     late.timeoutNs = 20 * 1000 * 1000;
     CHECK(engine.submit(&late, 1) == 1, "a read with a deadline was not taken");
     CHECK(engine.deadlineArmed(3), "the deadline did not go to the kernel");
-    const std::vector<Completion> seen = reapInOrder(engine, 1, max);
+    std::vector<uint32_t> inFlightAfter;
+    const std::vector<Completion> seen = reapInOrder(engine, 1, max, &inFlightAfter);
     CHECK(seen.size() == 2 && seen[0].slot == 3 && seen[0].result == aioring::kResultDeadlinePassed && seen[1].slot == 3 &&
               seen[1].result == -ECANCELED,
           "reaping %u at a time: %zu completions, expected the deadline's news then -ECANCELED", max, seen.size());
+    // Until its own completion is handed out the read is in flight, so that
+    // the binding keeps the loop alive for it.
+    CHECK(max > 1 || (inFlightAfter.size() == 2 && inFlightAfter[0] == 1),
+          "reaping one at a time, %u in flight after the deadline's news, expected 1",
+          inFlightAfter.empty() ? 0 : inFlightAfter[0]);
     CHECK(engine.inFlight() == 0, "%u in flight after the timed-out read", engine.inFlight());
   }
 
