@@ -109,8 +109,16 @@ uint32_t UringEngine::reap(Completion* out, uint32_t max) {
   uint32_t n = copyCompletions(out, max);
   while (n < max && kernelHoldsCompletions()) {
     enter(0, 0, IORING_ENTER_GETEVENTS);
+    const uint32_t headBefore = cqHeadLocal_;
     const uint32_t more = copyCompletions(out + n, max - n);
-    if (more == 0) break;  // the enter posted nothing (or failed): do not spin
+    if (more == 0) {
+      if (cqHeadLocal_ == headBefore) break;  // the enter posted nothing (or failed): do not spin
+      // Only CQEs held for their deadline's CQE, which makes their Completions.
+      // An enter runs a bounded share of the kernel's task work (20 items from
+      // 6.13 on), and their deadlines' CQEs queue behind the rest: enter again
+      // rather than leave the owner a wake-up that yields nothing.
+      continue;
+    }
     n += more;
     // Posting those CQEs signalled our own eventfd; clearing it spares the
     // owner a wakeup for completions it already has. Nothing is lost: the
