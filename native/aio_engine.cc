@@ -1,17 +1,13 @@
 #include "aio_engine.h"
 
 #include <linux/aio_abi.h>
-#include <linux/fs.h>
 
 #include <cerrno>
-#include <cstring>
 #include <new>
 
 #include "aio_ring.h"
 #include "event_notifier.h"
 #include "parked_completions.h"
-#include "uapi_compat.h"
-
 
 namespace aioring {
 namespace {

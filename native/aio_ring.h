@@ -10,7 +10,6 @@
 
 #include <cerrno>
 #include <cstdint>
-
 #include <cstring>
 
 #include "engine.h"
