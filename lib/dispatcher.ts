@@ -667,8 +667,7 @@ export class Dispatcher {
       if (request.control !== undefined && request.control.abandoned) {
         this.release(slot, request, result);
       } else if (result >= 0) {
-        if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += result;
-        else if (isWrite(request)) this.counters.bytesWritten += result;
+        this.countTransferred(request, result);
         this.finish(slot, result);
       } else if (result === CompletionResult.integrityFault) {
         this.finish(slot, this.integrityFailure(slot, request));
@@ -719,12 +718,15 @@ export class Dispatcher {
   private release(slot: number, request: IoRequest, result: number): void {
     // One the kernel had handed to a worker thread of its own is stopped by a signal there: EINTR.
     if ((result === -ecanceled || result === -eintr) && request.control!.cancelAsked) this.counters.cancelsHonoured++;
-    if (result > 0) {
-      if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += result;
-      else if (isWrite(request)) this.counters.bytesWritten += result;
-    }
+    if (result > 0) this.countTransferred(request, result);
     if (result === CompletionResult.integrityFault) this.binding.takeIntegrityFaults(slot);
     this.finish(slot, result);
+  }
+
+  /** Adds a completed transfer's bytes to stats()' read or written count. */
+  private countTransferred(request: IoRequest, bytes: number): void {
+    if (request.op === OpCodes.read || request.op === OpCodes.readv) this.counters.bytesRead += bytes;
+    else if (isWrite(request)) this.counters.bytesWritten += bytes;
   }
 
   private finish(slot: number, outcome: number | AioError): void {
