@@ -15,6 +15,7 @@ import { type BatchState, Dispatcher, type IoRequest, RequestState, isSync, isWr
 import { AioError, systemError } from './errors';
 import type { AioFile } from './file';
 import { requestContext } from './file';
+import { OpCodes } from './native-contract';
 
 export interface BatchRunOptions {
   signal: AbortSignal | undefined;
@@ -65,7 +66,14 @@ export function runBatch(
       const dispatcher = dispatcherFor(file);
       track(request, index, dispatcher);
       if (options.ordered) {
-        request.syncNext = syncWaitsFor(request, prepared[index + 1]);
+        const next = prepared[index + 1];
+        if (datasyncFusesInto(request, next)) {
+          request.dsync = true;
+          fusedSync[index + 1] = true;
+          dispatcher.countFusedSync();
+        } else {
+          request.syncNext = syncWaitsFor(request, next);
+        }
         const before = prepared[index - 1];
         request.followsSyncNextWrite = before !== undefined && !(before instanceof AioError) && before.syncNext;
       }
@@ -107,6 +115,10 @@ export function runBatch(
       const request = prepared[index] as IoRequest;
       return isShort(request, outcome) ? `transferred ${outcome} of ${request.length} bytes` : undefined;
     };
+
+    // Entries that are an fdatasync the write before them ran as RWF_DSYNC:
+    // they settle with that write and never start.
+    const fusedSync: boolean[] = [];
 
     // The kernel run in flight (one at a time: the next starts when it has settled).
     let runFirst = -1;
@@ -166,8 +178,13 @@ export function runBatch(
           return;
         }
         const cause = breakage(index, outcome);
+        if (cause instanceof AioError && fusedSync[index + 1] === true) cause.message += ' (run with RWF_DSYNC for the fdatasync after it)';
         if (cause !== undefined) cancelRest(index, cause);
-        else if (index + 1 < count) startOrdered(index + 1);
+        else if (fusedSync[index + 1] === true) {
+          results[index + 1] = 0;
+          batch.remaining--;
+          if (index + 2 < count) startOrdered(index + 2);
+        } else if (index + 1 < count) startOrdered(index + 1);
       };
     }
 
@@ -189,6 +206,17 @@ export function runBatch(
 // the write where that happens soonest (on io_uring, Linux AIO).
 function syncWaitsFor(request: IoRequest, next: IoRequest | AioError | undefined): boolean {
   return isWrite(request) && (request.target as AioFile).info.direct && next !== undefined && !(next instanceof AioError) && isSync(next);
+}
+
+// A direct write followed in an ordered batch by an fdatasync of its file can
+// run as one write with RWF_DSYNC, which syncs once it completes: one request,
+// one flush, and no turn through JS between the two. On a file where a ranged
+// sync covers the whole file (ext4, XFS, block devices), that does all the
+// fdatasync would, unless a page of the file waits in the page cache.
+function datasyncFusesInto(request: IoRequest, next: IoRequest | AioError | undefined): boolean {
+  if (!isWrite(request) || next === undefined || next instanceof AioError) return false;
+  if (next.op !== OpCodes.fdatasync || next.target !== request.target) return false;
+  return (request.target as AioFile).dsyncStandsForDatasync();
 }
 
 // Like io_uring's IOSQE_IO_LINK, a short read or write breaks the chain: what

@@ -217,6 +217,7 @@ export class Dispatcher {
     cancelsAsked: 0,
     cancelsHonoured: 0,
     syncsCoalesced: 0,
+    syncsFused: 0,
     linkTimeoutsFired: 0,
   };
   private readonly flushBound = () => this.flush();
@@ -395,6 +396,11 @@ export class Dispatcher {
     // One whose completion has come meanwhile no longer holds its slot.
     for (const request of requests) if (this.slotRequest[request.control!.slot] === request) this.askCancel(request);
     if (this.cancelsToAsk.length === 0) this.cancelRetries = 0;
+  }
+
+  /** An ordered batch's fdatasync ran as RWF_DSYNC on the write before it (see lib/batch-run.ts). */
+  countFusedSync(): void {
+    this.counters.syncsFused++;
   }
 
   /** Zeroes the counts and latencies (not the gauges: inflight, queued). */

@@ -36,6 +36,13 @@ export interface FileAccess {
   writable: boolean;
   /** The ring's strictBuffers option. */
   strictBuffers: boolean;
+  /**
+   * Direct, writable, unprotected, on a block device or a file system whose
+   * fsync of a range covers the whole file's metadata and the device's cache
+   * (NativeDeviceInfo.rangedSyncCoversFile): where a write with RWF_DSYNC can
+   * stand for the write and an fdatasync after it.
+   */
+  dsyncCanStandForDatasync: boolean;
 }
 
 export class AioFile implements RequestTarget {
@@ -84,6 +91,16 @@ export class AioFile implements RequestTarget {
 
   get closed(): boolean {
     return this.closing !== undefined;
+  }
+
+  /**
+   * @internal Whether a write with RWF_DSYNC, made now, does all that the
+   * write and then fdatasync() would: the file allows it (FileAccess) and no
+   * page of it waits in the page cache to be written, which only fdatasync
+   * would write back (a buffered write through another descriptor).
+   */
+  dsyncStandsForDatasync(): boolean {
+    return this.access.dsyncCanStandForDatasync && native.pageCacheClean(this.fd) === 1;
   }
 
   /**

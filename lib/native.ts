@@ -66,7 +66,11 @@ export interface NativeRefusal {
 }
 
 /** What native code learns about a descriptor; `readOnly` is the device's own flag only. */
-export type NativeDeviceInfo = Omit<FileInfo, 'direct'> & { errno: number };
+export type NativeDeviceInfo = Omit<FileInfo, 'direct'> & {
+  errno: number;
+  /** A sync of part of the file (RWF_DSYNC's) does for its metadata and the device's cache all that fdatasync does (block devices, ext4, XFS). */
+  rangedSyncCoversFile: boolean;
+};
 
 /** (format, interval, trailer, refTag of the first interval, appTag) */
 export type NativeProtectionProfile = [format: number, interval: number, trailer: boolean, refTag: number, appTag: number];
@@ -112,6 +116,8 @@ export interface NativeAddon {
   ): EngineBinding | NativeRefusal;
   probeEngine(engine: string): NativeRefusal;
   describeFd(fd: number): NativeDeviceInfo;
+  /** 1 when the page cache holds no dirty or writeback page of the file (cachestat), 0 when it does, -errno when that cannot be told. */
+  pageCacheClean(fd: number): number;
   /** With hugePages, the memory starts on a huge page and is advised (MADV_HUGEPAGE) to be backed by them. */
   allocAligned(size: number, alignment: number, hugePages?: boolean): Buffer | null;
   /** For aioring/testing. */

@@ -155,7 +155,11 @@ export class Ring {
     const dispatcher = direct ? this.direct : this.bufferedDispatcher();
     if (!forLog) dispatcher.registerFile(handle.fd);
     const protection = integrity && Object.freeze({ ...integrity, kernelChecks: this.kernelChecks(handle.fd, path, integrity, info, dispatcher) });
-    const access = { writable: write, strictBuffers: this.strictBuffers };
+    const access = {
+      writable: write,
+      strictBuffers: this.strictBuffers,
+      dsyncCanStandForDatasync: direct && write && integrity === undefined && device.rangedSyncCoversFile,
+    };
     const file = new AioFile(this, path, handle, access, info, dispatcher, (closed) => this.files.delete(closed), protection);
     this.files.add(file);
     if (forLog) this.logFiles.add(file);

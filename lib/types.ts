@@ -357,6 +357,13 @@ export interface RingStats {
    */
   syncsCoalesced: number;
   /**
+   * fdatasync entries of ordered batches that made no call at all: the write
+   * before them ran with RWF_DSYNC instead, which does the same for that file
+   * (see README "Ordered batches"). Not in `submitted`, `completed` or
+   * `latencyUs.sync`; the write counts there as a write.
+   */
+  syncsFused: number;
+  /**
    * io_uring: requests whose timeoutMs went to the kernel with them, as a
    * linked IORING_OP_LINK_TIMEOUT carrying the time left at submission. Always
    * 0 on libaio and thread-pool rings, whose deadlines are timers in JS.

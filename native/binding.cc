@@ -852,7 +852,13 @@ Napi::Value DescribeFd(const Napi::CallbackInfo& info) {
   result.Set("readOnly", Napi::Boolean::New(env, device.readOnly));
   result.Set("atomicWriteMin", Napi::Number::New(env, device.atomicWriteMin));
   result.Set("atomicWriteMax", Napi::Number::New(env, device.atomicWriteMax));
+  result.Set("rangedSyncCoversFile", Napi::Boolean::New(env, device.rangedSyncCoversFile));
   return result;
+}
+
+// (fd) -> 1 when no page of the file is dirty or under writeback, 0 when one is, -errno
+Napi::Value PageCacheClean(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), pageCacheClean(info[0].As<Napi::Number>().Int32Value()));
 }
 
 // (size, alignment, hugePages?) -> zero-filled Buffer whose memory starts on
@@ -1281,6 +1287,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openEngine", Napi::Function::New(env, OpenEngine));
   exports.Set("probeEngine", Napi::Function::New(env, ProbeEngine));
   exports.Set("describeFd", Napi::Function::New(env, DescribeFd));
+  exports.Set("pageCacheClean", Napi::Function::New(env, PageCacheClean));
   exports.Set("allocAligned", Napi::Function::New(env, AllocAligned));
   exports.Set("attachLoopDevice", Napi::Function::New(env, AttachLoopDevice));
   exports.Set("setBlockDeviceReadOnly", Napi::Function::New(env, SetBlockDeviceReadOnly));

@@ -24,6 +24,15 @@
 #ifndef BTRFS_SUPER_MAGIC
 #define BTRFS_SUPER_MAGIC 0x9123683E
 #endif
+#ifndef EXT4_SUPER_MAGIC
+#define EXT4_SUPER_MAGIC 0xEF53
+#endif
+#ifndef XFS_SUPER_MAGIC
+#define XFS_SUPER_MAGIC 0x58465342
+#endif
+#ifndef __NR_cachestat
+#define __NR_cachestat 451
+#endif
 
 namespace aioring {
 namespace {
@@ -74,8 +83,29 @@ uint32_t fallbackBlockSize(int fd, const struct statx& sx) {
   return 512;
 }
 
+bool rangedSyncCoversFile(int fd) {
+  struct statfs fs;
+  if (fstatfs(fd, &fs) != 0) return false;
+  const auto type = static_cast<unsigned long>(fs.f_type);
+  return type == EXT4_SUPER_MAGIC || type == XFS_SUPER_MAGIC;
+}
+
+// struct cachestat_range and struct cachestat of linux/mman.h (6.5).
+struct CachestatRange {
+  uint64_t offset;
+  uint64_t length;
+};
+struct Cachestat {
+  uint64_t cached;
+  uint64_t dirty;
+  uint64_t writeback;
+  uint64_t evicted;
+  uint64_t recentlyEvicted;
+};
+
 void describeBlockDevice(int fd, DeviceInfo* info) {
   info->blockDevice = true;
+  info->rangedSyncCoversFile = true;
   uint64_t bytes = 0;
   int logical = 0;
   unsigned physical = 0;
@@ -109,6 +139,7 @@ DeviceInfo describeDevice(int fd) {
     if (info.error) return info;
   } else {
     info.size = sx.stx_size;
+    info.rangedSyncCoversFile = rangedSyncCoversFile(fd);
     // A file's blocks live on the device that holds its file system; its queue
     // limits are the honest answer where statx has none (tmpfs, older kernels).
     info.logicalBlockSize = readSysfsNumber(sx.stx_dev_major, sx.stx_dev_minor, "logical_block_size");
@@ -123,6 +154,13 @@ DeviceInfo describeDevice(int fd) {
   // accept buffers aligned to less than a logical block.
   info.memAlign = larger(dioMemAlign, info.logicalBlockSize);
   return info;
+}
+
+int pageCacheClean(int fd) {
+  CachestatRange wholeFile = {0, 0};
+  Cachestat counts = {};
+  if (syscall(__NR_cachestat, fd, &wholeFile, &counts, 0) < 0) return -errno;
+  return counts.dirty == 0 && counts.writeback == 0 ? 1 : 0;
 }
 
 }  // namespace aioring

@@ -18,8 +18,17 @@ struct DeviceInfo {
   // The sizes RWF_ATOMIC writes may have (statx STATX_WRITE_ATOMIC, 6.11+); 0 when unsupported.
   uint32_t atomicWriteMin = 0;
   uint32_t atomicWriteMax = 0;
+  // A sync of part of the file (what RWF_DSYNC runs after a write) does for
+  // the file's metadata and the device's cache all that fdatasync would: true
+  // for block devices, ext4 and XFS, whose fsync uses the range only to choose
+  // the dirty pages it writes back.
+  bool rangedSyncCoversFile = false;
 };
 
 DeviceInfo describeDevice(int fd);
+
+// 1 when the page cache holds no dirty or writeback pages of the file
+// (cachestat, Linux 6.5+), 0 when it does, -errno when that cannot be told.
+int pageCacheClean(int fd);
 
 }  // namespace aioring

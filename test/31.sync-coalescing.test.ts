@@ -393,9 +393,11 @@ describe.each(availableEngines)('engine %s', (engine) => {
     const after = ring.stats();
     const calls = after.latencyUs.sync.count - before.latencyUs.sync.count;
     // The sync after an ordered batch's write keeps to one call in flight on
-    // every engine, so those that come while it runs share the next.
+    // every engine, so those that come while it runs share the next; where
+    // the file system allows, it makes no call at all (test/32).
     expect(calls).toBeLessThan(16);
-    expect(after.syncsCoalesced - before.syncsCoalesced).toBe(16 - calls);
+    const fused = after.syncsFused - before.syncsFused;
+    expect(after.syncsCoalesced - before.syncsCoalesced).toBe(16 - calls - fused);
     const expected = Buffer.concat(pages.flatMap((page, i) => [commits[i]!, page]));
     expect(firstDifference(fs.readFileSync(file.path), expected)).toBe(-1);
     await file.close();

@@ -191,11 +191,11 @@ describe.skipIf(!uring)('io_uring', () => {
       ['io_submit call 1 offered 1, passing 0', 'io_uring_enter call 1 offered 1, passing 0'],
       [
         { code: 'EAGAIN', op: 'write', position: 3 * block },
-        { code: 'ECANCELED', op: 'fdatasync', causeCode: 'EAGAIN' },
+        { code: 'ECANCELED', op: 'fsync', causeCode: 'EAGAIN' },
       ],
       'untouched',
     ],
-  ] as const)('an ordered write + fdatasync on io_uring: the write %s', async (_, scripts, cuts, results, third) => {
+  ] as const)('an ordered write + fsync on io_uring: the write %s', async (_, scripts, cuts, results, third) => {
     const report = await runScenario<{ results: Outcome[]; roundTripOk: boolean; blocks: BlockState[] }>(
       'uring-ordered-write-refused',
       scripts,
@@ -208,7 +208,7 @@ describe.skipIf(!uring)('io_uring', () => {
     expect(report.blocks[5]).toBe('roundTrip');
   });
 
-  it('an ordered append + fdatasync on io_uring: the append stays on the ring, and only the sync goes to Linux AIO', async () => {
+  it('an ordered append + fsync on io_uring: the append stays on the ring, and only the sync goes to Linux AIO', async () => {
     const report = await runScenario<{ results: Outcome[]; blocks: BlockState[] }>(
       'uring-ordered-append',
       { SYSCALL_FAULTS_IO_SUBMIT: '1:0' },

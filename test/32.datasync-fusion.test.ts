@@ -1,0 +1,170 @@
+// An ordered batch's write followed by an fdatasync of the same file runs as
+// one write with RWF_DSYNC where that does all the fdatasync would: on ext4 and
+// XFS (and block devices), with no page of the file waiting in the page cache.
+// Everywhere else, and whenever a page waits, the fdatasync stays a call.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AioError, Ring, type RingStats } from '../lib/index';
+import { native } from '../lib/native';
+import { firstDifference, randomAligned } from './helpers/data';
+import { availableEngines } from './helpers/engines';
+import { type Place, makePlaces, removePlaces } from './helpers/places';
+
+const ext4 = 0xef53;
+const xfs = 0x58465342;
+const tempFsType = fs.statfsSync(os.tmpdir()).type;
+const fusingFs = tempFsType === ext4 || tempFsType === xfs;
+if (!fusingFs) console.log(`skipping the fused cases: ${os.tmpdir()} is not on ext4 or XFS (statfs type 0x${tempFsType.toString(16)})`);
+
+let places: Place[];
+let counter = 0;
+const newPath = (place: string) => path.join(places.find((p) => p.name === place)!.dir, `fusion-${counter++}.dat`);
+beforeAll(() => {
+  places = makePlaces();
+});
+afterAll(() => removePlaces(places));
+
+function delta(before: RingStats, after: RingStats) {
+  return {
+    fused: after.syncsFused - before.syncsFused,
+    syncCalls: after.latencyUs.sync.count - before.latencyUs.sync.count,
+    writes: after.latencyUs.write.count - before.latencyUs.write.count,
+  };
+}
+
+describe.each(availableEngines)('engine %s', (engine) => {
+  let ring: Ring;
+  beforeAll(() => {
+    ring = new Ring({ engine, depth: 8 });
+  });
+  afterAll(() => ring.close());
+
+  describe.runIf(fusingFs)('on the temp dir (ext4 or XFS)', () => {
+    it('write + fdatasync runs as one RWF_DSYNC write and settles both entries', async () => {
+      const file = await ring.open(newPath('disk'), { write: true, create: true });
+      const page = randomAligned(4096);
+      const before = ring.stats();
+      const results = await ring.submit(
+        [
+          { op: 'write', file, buffer: page, position: 8192 },
+          { op: 'fdatasync', file },
+        ],
+        { ordered: true },
+      );
+      expect(results).toEqual([4096, 0]);
+      expect(delta(before, ring.stats())).toEqual({ fused: 1, syncCalls: 0, writes: 1 });
+      const onDisk = fs.readFileSync(file.path);
+      expect(onDisk.length).toBe(12288);
+      expect(firstDifference(onDisk.subarray(8192), page)).toBe(-1);
+      await file.close();
+    });
+
+    it('pages, fdatasync, commit record: one sync, fused or a call, and every byte in place', async () => {
+      const file = await ring.open(newPath('disk'), { write: true, create: true });
+      const pages = [randomAligned(4096), randomAligned(4096)];
+      const commit = randomAligned(4096);
+      const before = ring.stats();
+      const results = await ring.submit(
+        [
+          { op: 'write', file, buffer: pages[0]!, position: 4096 },
+          { op: 'write', file, buffer: pages[1]!, position: 8192 },
+          { op: 'fdatasync', file },
+          { op: 'write', file, buffer: commit, position: 0 },
+        ],
+        { ordered: true },
+      );
+      expect(results).toEqual([4096, 4096, 0, 4096]);
+      const { fused, syncCalls } = delta(before, ring.stats());
+      // io_uring sends the two pages to the kernel as one linked run, which ends before the sync.
+      expect({ fused, syncCalls }).toEqual(engine === 'io_uring' ? { fused: 0, syncCalls: 1 } : { fused: 1, syncCalls: 0 });
+      expect(firstDifference(fs.readFileSync(file.path), Buffer.concat([commit, ...pages]))).toBe(-1);
+      await file.close();
+    });
+
+    it('a dirty page of the file in the page cache keeps the fdatasync a call, which writes it back', async () => {
+      const target = newPath('disk');
+      const file = await ring.open(target, { write: true, create: true });
+      const buffered = fs.openSync(target, 'r+');
+      const dirty = randomAligned(4096);
+      const page = randomAligned(4096);
+      try {
+        fs.writeSync(buffered, dirty, 0, 4096, 0);
+        expect(native.pageCacheClean(file.fd)).toBe(0);
+        const before = ring.stats();
+        const results = await ring.submit(
+          [
+            { op: 'write', file, buffer: page, position: 4096 },
+            { op: 'fdatasync', file },
+          ],
+          { ordered: true },
+        );
+        expect(results).toEqual([4096, 0]);
+        expect(delta(before, ring.stats())).toEqual({ fused: 0, syncCalls: 1, writes: 1 });
+        expect(native.pageCacheClean(file.fd)).toBe(1);
+        expect(firstDifference(fs.readFileSync(target), Buffer.concat([dirty, page]))).toBe(-1);
+      } finally {
+        fs.closeSync(buffered);
+        await file.close();
+      }
+    });
+
+    it('an fdatasync of another file is not fused into the write', async () => {
+      const written = await ring.open(newPath('disk'), { write: true, create: true });
+      const other = await ring.open(newPath('disk'), { write: true, create: true });
+      const before = ring.stats();
+      const results = await ring.submit(
+        [
+          { op: 'write', file: written, buffer: randomAligned(4096), position: 0 },
+          { op: 'fdatasync', file: other },
+        ],
+        { ordered: true },
+      );
+      expect(results).toEqual([4096, 0]);
+      expect(delta(before, ring.stats())).toEqual({ fused: 0, syncCalls: 1, writes: 1 });
+      await Promise.all([written.close(), other.close()]);
+    });
+
+    it.runIf(tempFsType === ext4)('a fused write that fails cancels the fdatasync and says it ran with RWF_DSYNC', async () => {
+      const file = await ring.open(newPath('disk'), { write: true, create: true });
+      // Past ext4's largest file (16 TiB with 4 KiB blocks).
+      const results = await ring.submit(
+        [
+          { op: 'write', file, buffer: randomAligned(4096), position: 2 ** 44 },
+          { op: 'fdatasync', file },
+        ],
+        { ordered: true },
+      );
+      const [write, sync] = results as AioError[];
+      expect(write).toBeInstanceOf(AioError);
+      expect(write!.code).toBe('EFBIG');
+      expect(write!.message).toContain('run with RWF_DSYNC for the fdatasync after it');
+      expect(sync).toBeInstanceOf(AioError);
+      expect(sync!.code).toBe('ECANCELED');
+      expect(sync!.cause).toBe(write);
+      await file.close();
+    });
+  });
+
+  it('unordered, or on tmpfs, the fdatasync is a call of its own', async () => {
+    const place = places.some((p) => p.name === 'tmpfs') ? 'tmpfs' : 'disk';
+    const file = await ring.open(newPath(place), { write: true, create: true });
+    const page = randomAligned(4096);
+    const before = ring.stats();
+    await expect(ring.submit([{ op: 'write', file, buffer: page, position: 0 }])).resolves.toEqual([4096]);
+    await expect(ring.submit([{ op: 'fdatasync', file }])).resolves.toEqual([0]);
+    if (place === 'tmpfs') {
+      const ordered = await ring.submit(
+        [
+          { op: 'write', file, buffer: page, position: 4096 },
+          { op: 'fdatasync', file },
+        ],
+        { ordered: true },
+      );
+      expect(ordered).toEqual([4096, 0]);
+    }
+    expect(delta(before, ring.stats())).toEqual({ fused: 0, syncCalls: place === 'tmpfs' ? 2 : 1, writes: place === 'tmpfs' ? 2 : 1 });
+    await file.close();
+  });
+});
