@@ -37,10 +37,8 @@ export interface FileAccess {
   /** The ring's strictBuffers option. */
   strictBuffers: boolean;
   /**
-   * Direct, writable, unprotected, on a block device or a file system whose
-   * fsync of a range covers the whole file's metadata and the device's cache
-   * (NativeDeviceInfo.rangedSyncCoversFile): where a write with RWF_DSYNC can
-   * stand for the write and an fdatasync after it.
+   * Direct, writable, unprotected, and NativeDeviceInfo.dsyncWriteDoesDatasync:
+   * where a write with RWF_DSYNC can stand for the write and an fdatasync after it.
    */
   dsyncCanStandForDatasync: boolean;
 }

@@ -68,8 +68,8 @@ export interface NativeRefusal {
 /** What native code learns about a descriptor; `readOnly` is the device's own flag only. */
 export type NativeDeviceInfo = Omit<FileInfo, 'direct'> & {
   errno: number;
-  /** A sync of part of the file (RWF_DSYNC's) does for its metadata and the device's cache all that fdatasync does (block devices, ext4, XFS). */
-  rangedSyncCoversFile: boolean;
+  /** An RWF_DSYNC write makes durable all an fdatasync after it would, but for dirty pages of the file (block devices, ext4, XFS, on a device without a volatile cache or without FUA). */
+  dsyncWriteDoesDatasync: boolean;
 };
 
 /** (format, interval, trailer, refTag of the first interval, appTag) */

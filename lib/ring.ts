@@ -158,7 +158,7 @@ export class Ring {
     const access = {
       writable: write,
       strictBuffers: this.strictBuffers,
-      dsyncCanStandForDatasync: direct && write && integrity === undefined && device.rangedSyncCoversFile,
+      dsyncCanStandForDatasync: direct && write && integrity === undefined && device.dsyncWriteDoesDatasync,
     };
     const file = new AioFile(this, path, handle, access, info, dispatcher, (closed) => this.files.delete(closed), protection);
     this.files.add(file);

@@ -852,7 +852,7 @@ Napi::Value DescribeFd(const Napi::CallbackInfo& info) {
   result.Set("readOnly", Napi::Boolean::New(env, device.readOnly));
   result.Set("atomicWriteMin", Napi::Number::New(env, device.atomicWriteMin));
   result.Set("atomicWriteMax", Napi::Number::New(env, device.atomicWriteMax));
-  result.Set("rangedSyncCoversFile", Napi::Boolean::New(env, device.rangedSyncCoversFile));
+  result.Set("dsyncWriteDoesDatasync", Napi::Boolean::New(env, device.dsyncWriteDoesDatasync));
   return result;
 }
 

@@ -37,7 +37,8 @@
 namespace aioring {
 namespace {
 
-uint32_t readSysfsNumber(unsigned major, unsigned minor, const char* attribute) {
+// Reads a queue attribute of the block device into `text` (NUL-terminated); false if it has none.
+bool readSysfsText(unsigned major, unsigned minor, const char* attribute, char* text, size_t size) {
   char path[128];
   std::snprintf(path, sizeof path, "/sys/dev/block/%u:%u/queue/%s", major, minor, attribute);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -45,12 +46,30 @@ uint32_t readSysfsNumber(unsigned major, unsigned minor, const char* attribute) 
     // A partition keeps its queue attributes on the parent disk.
     std::snprintf(path, sizeof path, "/sys/dev/block/%u:%u/../queue/%s", major, minor, attribute);
     fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
+    if (fd < 0) return false;
   }
-  char text[32] = {0};
-  ssize_t got = read(fd, text, sizeof text - 1);
+  ssize_t got = read(fd, text, size - 1);
   close(fd);
-  return got > 0 ? static_cast<uint32_t>(std::strtoul(text, nullptr, 10)) : 0;
+  if (got <= 0) return false;
+  text[got] = '\0';
+  return true;
+}
+
+uint32_t readSysfsNumber(unsigned major, unsigned minor, const char* attribute) {
+  char text[32];
+  return readSysfsText(major, minor, attribute, text, sizeof text) ? static_cast<uint32_t>(std::strtoul(text, nullptr, 10)) : 0;
+}
+
+// Whether an RWF_DSYNC write to the device leaves every write completed before
+// it durable too. With no volatile cache they already are; without FUA the
+// kernel makes the write durable with a flush of the whole cache. A device
+// with both writes that one request through (FUA) and flushes nothing else.
+bool dsyncFlushesWholeCache(unsigned major, unsigned minor) {
+  char cache[32];
+  char fua[8];
+  if (!readSysfsText(major, minor, "write_cache", cache, sizeof cache)) return false;
+  if (std::strncmp(cache, "write through", 13) == 0) return true;
+  return readSysfsText(major, minor, "fua", fua, sizeof fua) && fua[0] == '0';
 }
 
 uint32_t larger(uint32_t a, uint32_t b) { return a > b ? a : b; }
@@ -83,6 +102,8 @@ uint32_t fallbackBlockSize(int fd, const struct statx& sx) {
   return 512;
 }
 
+// ext4's and XFS's fsync of a range use the range only to choose the dirty
+// pages to write back; the journal or log commit covers the whole inode.
 bool rangedSyncCoversFile(int fd) {
   struct statfs fs;
   if (fstatfs(fd, &fs) != 0) return false;
@@ -105,7 +126,6 @@ struct Cachestat {
 
 void describeBlockDevice(int fd, DeviceInfo* info) {
   info->blockDevice = true;
-  info->rangedSyncCoversFile = true;
   uint64_t bytes = 0;
   int logical = 0;
   unsigned physical = 0;
@@ -137,9 +157,10 @@ DeviceInfo describeDevice(int fd) {
   if (S_ISBLK(sx.stx_mode)) {
     describeBlockDevice(fd, &info);
     if (info.error) return info;
+    info.dsyncWriteDoesDatasync = dsyncFlushesWholeCache(sx.stx_rdev_major, sx.stx_rdev_minor);
   } else {
     info.size = sx.stx_size;
-    info.rangedSyncCoversFile = rangedSyncCoversFile(fd);
+    info.dsyncWriteDoesDatasync = rangedSyncCoversFile(fd) && dsyncFlushesWholeCache(sx.stx_dev_major, sx.stx_dev_minor);
     // A file's blocks live on the device that holds its file system; its queue
     // limits are the honest answer where statx has none (tmpfs, older kernels).
     info.logicalBlockSize = readSysfsNumber(sx.stx_dev_major, sx.stx_dev_minor, "logical_block_size");

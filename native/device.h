@@ -18,11 +18,11 @@ struct DeviceInfo {
   // The sizes RWF_ATOMIC writes may have (statx STATX_WRITE_ATOMIC, 6.11+); 0 when unsupported.
   uint32_t atomicWriteMin = 0;
   uint32_t atomicWriteMax = 0;
-  // A sync of part of the file (what RWF_DSYNC runs after a write) does for
-  // the file's metadata and the device's cache all that fdatasync would: true
-  // for block devices, ext4 and XFS, whose fsync uses the range only to choose
-  // the dirty pages it writes back.
-  bool rangedSyncCoversFile = false;
+  // An RWF_DSYNC write makes durable all that the write and an fdatasync after
+  // it would, but for dirty pages of other ranges in the page cache: on a block
+  // device, ext4 or XFS, whose device either has no volatile cache or lacks
+  // FUA (so the kernel flushes the whole cache rather than write through).
+  bool dsyncWriteDoesDatasync = false;
 };
 
 DeviceInfo describeDevice(int fd);
