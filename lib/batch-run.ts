@@ -10,6 +10,9 @@
 // integrity-protected file (its read is verified after the kernel is done, too
 // late to stop a kernel chain), and at the free slots; the next run starts
 // once the last has completed. Elsewhere the next entry is held back in JS.
+// A write followed by an fdatasync of its file, alone or ending a run, can
+// carry RWF_DSYNC instead, where that does all the fdatasync would
+// (datasyncFusesInto); the fdatasync then settles with it.
 import { AbortError, CancelGuard } from './cancellation';
 import { type BatchState, Dispatcher, type IoRequest, RequestState, isSync, isWrite, newControl } from './dispatcher';
 import { AioError, systemError } from './errors';
@@ -66,14 +69,7 @@ export function runBatch(
       const dispatcher = dispatcherFor(file);
       track(request, index, dispatcher);
       if (options.ordered) {
-        const next = prepared[index + 1];
-        if (datasyncFusesInto(request, next)) {
-          request.dsync = true;
-          fusedSync[index + 1] = true;
-          dispatcher.countFusedSync();
-        } else {
-          request.syncNext = syncWaitsFor(request, next);
-        }
+        if (!fuseDatasync(index, request, dispatcher)) request.syncNext = syncWaitsFor(request, prepared[index + 1]);
         const before = prepared[index - 1];
         request.followsSyncNextWrite = before !== undefined && !(before instanceof AioError) && before.syncNext;
       }
@@ -95,6 +91,7 @@ export function runBatch(
     // Those up to `settledTo` (a kernel run's) have settled already: their
     // kernel ECANCELED is replaced; the rest were never started.
     const cancelRest = (broken: number, cause: AioError | string, settledTo = broken): void => {
+      if (cause instanceof AioError && fusedSync[broken + 1] === true) cause.message += ' (run with RWF_DSYNC for the fdatasync after it)';
       const culprit = prepared[broken]!;
       const what = culprit instanceof AioError ? `ops[${broken}]` : `ops[${broken}] (${describeRequest(culprit)})`;
       const why = typeof cause === 'string' ? cause : `failed with ${cause.code}`;
@@ -119,6 +116,26 @@ export function runBatch(
     // Entries that are an fdatasync the write before them ran as RWF_DSYNC:
     // they settle with that write and never start.
     const fusedSync: boolean[] = [];
+
+    // Runs the write at `index` with RWF_DSYNC in place of the fdatasync after it, where that does the same.
+    const fuseDatasync = (index: number, request: IoRequest, dispatcher: Dispatcher): boolean => {
+      if (!datasyncFusesInto(request, prepared[index + 1])) return false;
+      request.dsync = true;
+      fusedSync[index + 1] = true;
+      dispatcher.countFusedSync();
+      return true;
+    };
+
+    // Entry `index` succeeded in full: the fdatasync fused into it settles too, then what follows starts.
+    const continueAfter = (index: number): void => {
+      let next = index + 1;
+      if (fusedSync[next] === true) {
+        results[next] = 0;
+        batch.remaining--;
+        next++;
+      }
+      if (next < count) startOrdered(next);
+    };
 
     // The kernel run in flight (one at a time: the next starts when it has settled).
     let runFirst = -1;
@@ -154,6 +171,7 @@ export function runBatch(
       runLast = index + run.length - 1;
       unsettledInRun = run.length;
       run.forEach((request, offset) => track(request, index + offset, dispatcher));
+      fuseDatasync(runLast, run[run.length - 1]!, dispatcher);
       dispatcher.enqueueChain(run);
     };
 
@@ -167,7 +185,7 @@ export function runBatch(
           return;
         }
       }
-      if (last + 1 < count) startOrdered(last + 1);
+      continueAfter(last);
     };
 
     if (options.ordered) {
@@ -178,13 +196,8 @@ export function runBatch(
           return;
         }
         const cause = breakage(index, outcome);
-        if (cause instanceof AioError && fusedSync[index + 1] === true) cause.message += ' (run with RWF_DSYNC for the fdatasync after it)';
         if (cause !== undefined) cancelRest(index, cause);
-        else if (fusedSync[index + 1] === true) {
-          results[index + 1] = 0;
-          batch.remaining--;
-          if (index + 2 < count) startOrdered(index + 2);
-        } else if (index + 1 < count) startOrdered(index + 1);
+        else continueAfter(index);
       };
     }
 

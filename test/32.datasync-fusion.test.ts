@@ -1,6 +1,7 @@
 // An ordered batch's write followed by an fdatasync of the same file runs as
 // one write with RWF_DSYNC where that does all the fdatasync would: on ext4 and
-// XFS (and block devices), with no page of the file waiting in the page cache.
+// XFS (and block devices) over a device that then flushes its whole cache,
+// with no page of the file waiting in the page cache.
 // Everywhere else, and whenever a page waits, the fdatasync stays a call.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,10 +14,27 @@ import { availableEngines } from './helpers/engines';
 import { type Place, makePlaces, removePlaces } from './helpers/places';
 
 const ext4 = 0xef53;
-const xfs = 0x58465342;
 const tempFsType = fs.statfsSync(os.tmpdir()).type;
-const fusingFs = tempFsType === ext4 || tempFsType === xfs;
-if (!fusingFs) console.log(`skipping the fused cases: ${os.tmpdir()} is not on ext4 or XFS (statfs type 0x${tempFsType.toString(16)})`);
+
+// Whether the temp dir's files can fuse at all: ext4 or XFS on a device that
+// flushes its whole cache for an RWF_DSYNC write, and cachestat(2) allowed.
+function fusionSkipReason(): string | undefined {
+  const probe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aioring-fusion-probe-')), 'probe');
+  const fd = fs.openSync(probe, 'w');
+  try {
+    if (!native.describeFd(fd).dsyncWriteDoesDatasync) {
+      return `${os.tmpdir()} is not on ext4 or XFS over a device without a volatile cache or without FUA`;
+    }
+    const clean = native.pageCacheClean(fd);
+    return clean < 0 ? `cachestat(2) fails with errno ${-clean} (Linux 6.5+, and not blocked by seccomp)` : undefined;
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(path.dirname(probe), { recursive: true, force: true });
+  }
+}
+const skipReason = fusionSkipReason();
+if (skipReason !== undefined) console.log(`skipping the fused cases: ${skipReason}`);
+const fusingFs = skipReason === undefined;
 
 let places: Place[];
 let counter = 0;
@@ -41,7 +59,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
   });
   afterAll(() => ring.close());
 
-  describe.runIf(fusingFs)('on the temp dir (ext4 or XFS)', () => {
+  describe.runIf(fusingFs)('on the temp dir (ext4 or XFS, whole-cache flushes)', () => {
     it('write + fdatasync runs as one RWF_DSYNC write and settles both entries', async () => {
       const file = await ring.open(newPath('disk'), { write: true, create: true });
       const page = randomAligned(4096);
@@ -61,7 +79,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
       await file.close();
     });
 
-    it('pages, fdatasync, commit record: one sync, fused or a call, and every byte in place', async () => {
+    it('pages, fdatasync, commit record: the sync fused into the last page, and every byte in place', async () => {
       const file = await ring.open(newPath('disk'), { write: true, create: true });
       const pages = [randomAligned(4096), randomAligned(4096)];
       const commit = randomAligned(4096);
@@ -76,9 +94,10 @@ describe.each(availableEngines)('engine %s', (engine) => {
         { ordered: true },
       );
       expect(results).toEqual([4096, 4096, 0, 4096]);
-      const { fused, syncCalls } = delta(before, ring.stats());
-      // io_uring sends the two pages to the kernel as one linked run, which ends before the sync.
-      expect({ fused, syncCalls }).toEqual(engine === 'io_uring' ? { fused: 0, syncCalls: 1 } : { fused: 1, syncCalls: 0 });
+      const after = ring.stats();
+      // On io_uring the two pages go to the kernel as one linked run, the second carrying RWF_DSYNC.
+      expect(delta(before, after)).toEqual({ fused: 1, syncCalls: 0, writes: 3 });
+      expect(after.linkedSubmits - before.linkedSubmits).toBe(engine === 'io_uring' ? 1 : 0);
       expect(firstDifference(fs.readFileSync(file.path), Buffer.concat([commit, ...pages]))).toBe(-1);
       await file.close();
     });
@@ -124,6 +143,30 @@ describe.each(availableEngines)('engine %s', (engine) => {
       expect(results).toEqual([4096, 0]);
       expect(delta(before, ring.stats())).toEqual({ fused: 0, syncCalls: 1, writes: 1 });
       await Promise.all([written.close(), other.close()]);
+    });
+
+    it.runIf(tempFsType === ext4)('a fused write that fails at the end of a run cancels the fdatasync and the rest', async () => {
+      const file = await ring.open(newPath('disk'), { write: true, create: true });
+      const first = randomAligned(4096);
+      const results = await ring.submit(
+        [
+          { op: 'write', file, buffer: first, position: 0 },
+          { op: 'write', file, buffer: randomAligned(4096), position: 2 ** 44 },
+          { op: 'fdatasync', file },
+          { op: 'write', file, buffer: randomAligned(4096), position: 4096 },
+        ],
+        { ordered: true },
+      );
+      expect(results[0]).toBe(4096);
+      const [, write, sync, commit] = results as AioError[];
+      expect(write!.code).toBe('EFBIG');
+      expect(write!.message).toContain('run with RWF_DSYNC for the fdatasync after it');
+      for (const cancelled of [sync, commit]) {
+        expect(cancelled!.code).toBe('ECANCELED');
+        expect(cancelled!.cause).toBe(write);
+      }
+      expect(firstDifference(fs.readFileSync(file.path), first)).toBe(-1);
+      await file.close();
     });
 
     it.runIf(tempFsType === ext4)('a fused write that fails cancels the fdatasync and says it ran with RWF_DSYNC', async () => {
