@@ -103,12 +103,17 @@ uint32_t fallbackBlockSize(int fd, const struct statx& sx) {
 }
 
 // ext4's and XFS's fsync of a range use the range only to choose the dirty
-// pages to write back; the journal or log commit covers the whole inode.
+// pages to write back; the journal or log commit covers the whole inode. An
+// XFS realtime file keeps its data on another device than st_dev names, whose
+// cache dsyncFlushesWholeCache would then not be asked about.
 bool rangedSyncCoversFile(int fd) {
   struct statfs fs;
   if (fstatfs(fd, &fs) != 0) return false;
   const auto type = static_cast<unsigned long>(fs.f_type);
-  return type == EXT4_SUPER_MAGIC || type == XFS_SUPER_MAGIC;
+  if (type == EXT4_SUPER_MAGIC) return true;
+  if (type != XFS_SUPER_MAGIC) return false;
+  struct fsxattr attributes = {};
+  return ioctl(fd, FS_IOC_FSGETXATTR, &attributes) == 0 && !(attributes.fsx_xflags & FS_XFLAG_REALTIME);
 }
 
 // struct cachestat_range and struct cachestat of linux/mman.h (6.5).
