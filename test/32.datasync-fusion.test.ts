@@ -11,6 +11,7 @@ import { AioError, Ring, type RingStats } from '../lib/index';
 import { native } from '../lib/native';
 import { firstDifference, randomAligned } from './helpers/data';
 import { availableEngines } from './helpers/engines';
+import { orderedCommit } from './helpers/ordered-commit';
 import { type Place, makePlaces, removePlaces } from './helpers/places';
 
 const ext4 = 0xef53;
@@ -81,24 +82,14 @@ describe.each(availableEngines)('engine %s', (engine) => {
 
     it('pages, fdatasync, commit record: the sync fused into the last page, and every byte in place', async () => {
       const file = await ring.open(newPath('disk'), { write: true, create: true });
-      const pages = [randomAligned(4096), randomAligned(4096)];
-      const commit = randomAligned(4096);
       const before = ring.stats();
-      const results = await ring.submit(
-        [
-          { op: 'write', file, buffer: pages[0]!, position: 4096 },
-          { op: 'write', file, buffer: pages[1]!, position: 8192 },
-          { op: 'fdatasync', file },
-          { op: 'write', file, buffer: commit, position: 0 },
-        ],
-        { ordered: true },
-      );
+      const { results, expected } = await orderedCommit(ring, file);
       expect(results).toEqual([4096, 4096, 0, 4096]);
       const after = ring.stats();
       // On io_uring the two pages go to the kernel as one linked run, the second carrying RWF_DSYNC.
       expect(delta(before, after)).toEqual({ fused: 1, syncCalls: 0, writes: 3 });
       expect(after.linkedSubmits - before.linkedSubmits).toBe(engine === 'io_uring' ? 1 : 0);
-      expect(firstDifference(fs.readFileSync(file.path), Buffer.concat([commit, ...pages]))).toBe(-1);
+      expect(firstDifference(fs.readFileSync(file.path), expected)).toBe(-1);
       await file.close();
     });
 

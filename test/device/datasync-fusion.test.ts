@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { type AioFile, Ring, allocAligned } from '../../lib/index';
 import { createFileSystem, createLoopDevice } from '../../lib/testing/index';
 import type { FileSystemType } from '../../lib/testing/index';
-import { firstDifference, randomAligned } from '../helpers/data';
+import { firstDifference } from '../helpers/data';
 import { availableEngines } from '../helpers/engines';
+import { orderedCommit } from '../helpers/ordered-commit';
 import { rootSuiteSkipReason } from '../helpers/root';
 import { toolSkipReason } from '../helpers/tools';
 
@@ -32,23 +33,13 @@ async function orderedCommitOnEveryEngine(open: (ring: Ring) => Promise<AioFile>
     const ring = new Ring({ engine, depth: 8 });
     try {
       const file = await open(ring);
-      const pages = [randomAligned(4096), randomAligned(4096)];
-      const commit = randomAligned(4096);
       const before = ring.stats().syncsFused;
-      const results = await ring.submit(
-        [
-          { op: 'write', file, buffer: pages[0]!, position: 4096 },
-          { op: 'write', file, buffer: pages[1]!, position: 8192 },
-          { op: 'fdatasync', file },
-          { op: 'write', file, buffer: commit, position: 0 },
-        ],
-        { ordered: true },
-      );
+      const { results, expected } = await orderedCommit(ring, file);
       expect(results).toEqual([4096, 4096, 0, 4096]);
       fused.push(ring.stats().syncsFused - before);
       const back = allocAligned(3 * 4096);
       expect(await file.read(back, 0)).toBe(back.length);
-      expect(firstDifference(back, Buffer.concat([commit, ...pages]))).toBe(-1);
+      expect(firstDifference(back, expected)).toBe(-1);
       await file.close();
     } finally {
       await ring.close();
