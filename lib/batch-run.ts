@@ -223,9 +223,10 @@ function syncWaitsFor(request: IoRequest, next: IoRequest | AioError | undefined
 
 // A direct write followed in an ordered batch by an fdatasync of its file can
 // run as one write with RWF_DSYNC, which syncs once it completes: one request,
-// one flush, and no turn through JS between the two. On a file where a ranged
-// sync covers the whole file (ext4, XFS, block devices), that does all the
-// fdatasync would, unless a page of the file waits in the page cache.
+// one flush, and no turn through JS between the two. That does all the
+// fdatasync would on ext4, XFS or a block device whose device flushes its
+// whole cache for it (AioFile.dsyncStandsForDatasync), unless a page of the
+// file waits in the page cache.
 function datasyncFusesInto(request: IoRequest, next: IoRequest | AioError | undefined): boolean {
   if (!isWrite(request) || next === undefined || next instanceof AioError) return false;
   if (next.op !== OpCodes.fdatasync || next.target !== request.target) return false;
