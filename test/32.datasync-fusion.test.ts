@@ -11,7 +11,7 @@ import { AioError, Ring, type RingStats } from '../lib/index';
 import { native } from '../lib/native';
 import { firstDifference, randomAligned } from './helpers/data';
 import { availableEngines } from './helpers/engines';
-import { orderedCommit } from './helpers/ordered-commit';
+import { orderedCommit, orderedWriteDatasync } from './helpers/ordered-commit';
 import { type Place, makePlaces, removePlaces } from './helpers/places';
 
 const ext4 = 0xef53;
@@ -65,13 +65,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
       const file = await ring.open(newPath('disk'), { write: true, create: true });
       const page = randomAligned(4096);
       const before = ring.stats();
-      const results = await ring.submit(
-        [
-          { op: 'write', file, buffer: page, position: 8192 },
-          { op: 'fdatasync', file },
-        ],
-        { ordered: true },
-      );
+      const results = await orderedWriteDatasync(ring, file, page, 8192);
       expect(results).toEqual([4096, 0]);
       expect(delta(before, ring.stats())).toEqual({ fused: 1, syncCalls: 0, writes: 1 });
       const onDisk = fs.readFileSync(file.path);
@@ -103,13 +97,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
         fs.writeSync(buffered, dirty, 0, 4096, 0);
         expect(native.pageCacheClean(file.fd)).toBe(0);
         const before = ring.stats();
-        const results = await ring.submit(
-          [
-            { op: 'write', file, buffer: page, position: 4096 },
-            { op: 'fdatasync', file },
-          ],
-          { ordered: true },
-        );
+        const results = await orderedWriteDatasync(ring, file, page, 4096);
         expect(results).toEqual([4096, 0]);
         expect(delta(before, ring.stats())).toEqual({ fused: 0, syncCalls: 1, writes: 1 });
         expect(native.pageCacheClean(file.fd)).toBe(1);
@@ -163,13 +151,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
     it.runIf(tempFsType === ext4)('a fused write that fails cancels the fdatasync and says it ran with RWF_DSYNC', async () => {
       const file = await ring.open(newPath('disk'), { write: true, create: true });
       // Past ext4's largest file (16 TiB with 4 KiB blocks).
-      const results = await ring.submit(
-        [
-          { op: 'write', file, buffer: randomAligned(4096), position: 2 ** 44 },
-          { op: 'fdatasync', file },
-        ],
-        { ordered: true },
-      );
+      const results = await orderedWriteDatasync(ring, file, randomAligned(4096), 2 ** 44);
       const [write, sync] = results as AioError[];
       expect(write).toBeInstanceOf(AioError);
       expect(write!.code).toBe('EFBIG');
@@ -189,13 +171,7 @@ describe.each(availableEngines)('engine %s', (engine) => {
     await expect(ring.submit([{ op: 'write', file, buffer: page, position: 0 }])).resolves.toEqual([4096]);
     await expect(ring.submit([{ op: 'fdatasync', file }])).resolves.toEqual([0]);
     if (place === 'tmpfs') {
-      const ordered = await ring.submit(
-        [
-          { op: 'write', file, buffer: page, position: 4096 },
-          { op: 'fdatasync', file },
-        ],
-        { ordered: true },
-      );
+      const ordered = await orderedWriteDatasync(ring, file, page, 4096);
       expect(ordered).toEqual([4096, 0]);
     }
     expect(delta(before, ring.stats())).toEqual({ fused: 0, syncCalls: place === 'tmpfs' ? 2 : 1, writes: place === 'tmpfs' ? 2 : 1 });

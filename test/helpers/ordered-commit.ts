@@ -25,3 +25,14 @@ export async function orderedCommit(ring: Ring, file: AioFile): Promise<OrderedC
   );
   return { results, expected: Buffer.concat([commit, ...pages]) };
 }
+
+/** A write then an fdatasync of the same file, as one ordered batch. */
+export function orderedWriteDatasync(ring: Ring, file: AioFile, buffer: Buffer, position: number): Promise<Array<number | AioError>> {
+  return ring.submit(
+    [
+      { op: 'write', file, buffer, position },
+      { op: 'fdatasync', file },
+    ],
+    { ordered: true },
+  );
+}
