@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Random 4 KiB O_DIRECT writes or reads at QD 32, the same file, in several
-shapes run side by side: fio, the two C shapes of reap-shapes.c (plain, with
-busy work per request, and polling before sleeping), aioring without the
+shapes run side by side: fio, the C shapes of reap-shapes.c (plain, with
+busy work per request, polling before sleeping, and hybrid polling: asleep on
+a timer until shortly before a completion is likely, then polling within a
+tenth of a core, woken 100 or 200 us early), aioring without the
 bench's harness (qd-loop.js) and the bench's aioring driver. Rounds alternate,
 rotating the order, and each shape's ratio to fio in the same round is
 reported as the median over the rounds, so the disk's drift cancels out.
@@ -71,6 +73,8 @@ def main():
         "C, aioring's shape": c_shape('loop'),
         "C, aioring's shape + 2.3 us/request": c_shape('loop', REAP_WORK_NS=2300),
         "C, aioring's shape, polling 400 us": c_shape('loop', REAP_SPIN_US=400),
+        "C, aioring's shape, hybrid polling": c_shape('loop', REAP_HYBRID_LEAD_US=100),
+        "C, aioring's shape, hybrid, lead 200 us": c_shape('loop', REAP_HYBRID_LEAD_US=200),
         'aioring, qd-loop.js': qd_loop,
         'aioring, bench driver': bench_driver,
     }
