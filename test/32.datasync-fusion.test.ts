@@ -156,6 +156,8 @@ describe.each(availableEngines)('engine %s', (engine) => {
       expect(write).toBeInstanceOf(AioError);
       expect(write!.code).toBe('EFBIG');
       expect(write!.message).toContain('run with RWF_DSYNC for the fdatasync after it');
+      // The stack's first line is made from the message when first read, so it says so too.
+      expect(write!.stack!.split('\n')[0]).toContain('run with RWF_DSYNC for the fdatasync after it');
       expect(sync).toBeInstanceOf(AioError);
       expect(sync!.code).toBe('ECANCELED');
       expect(sync!.cause).toBe(write);
