@@ -5,14 +5,14 @@
 
 namespace aioring {
 
-ServiceKind serviceKindOf(OpCode op) {
+ServiceKind serviceKindOf(OpCode op, uint32_t flags) {
   switch (op) {
     case OpCode::kRead:
     case OpCode::kReadv:
       return ServiceKind::kRead;
     case OpCode::kWrite:
     case OpCode::kWritev:
-      return ServiceKind::kWrite;
+      return (flags & kFlagDsync) != 0 ? ServiceKind::kSync : ServiceKind::kWrite;
     case OpCode::kFsync:
     case OpCode::kFdatasync:
       return ServiceKind::kSync;
@@ -69,11 +69,11 @@ AdaptivePoller::AdaptivePoller(uint32_t depth, double budget)
 
 void AdaptivePoller::setBudget(double fraction) { budget_.setFraction(fraction); }
 
-void AdaptivePoller::submitted(uint32_t slot, OpCode op, int64_t nowNs) {
+void AdaptivePoller::submitted(uint32_t slot, OpCode op, uint32_t flags, int64_t nowNs) {
   if (slot >= submittedAtNs_.size()) return;
   if (submittedAtNs_[slot] == kIdle) ++inFlight_;
   submittedAtNs_[slot] = nowNs;
-  kinds_[slot] = serviceKindOf(op);
+  kinds_[slot] = serviceKindOf(op, flags);
 }
 
 void AdaptivePoller::completed(uint32_t slot, int64_t completedNs) {

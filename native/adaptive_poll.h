@@ -18,7 +18,9 @@
 // No spin while a sync is in flight: the kernel runs an fsync or fdatasync on a
 // worker thread (AIO's workqueue; the thread pool's own threads), and a spin
 // takes a CPU that thread could be running on, so the sync, and every write
-// waiting for it, would finish later than without polling.
+// waiting for it, would finish later than without polling. A write with
+// RWF_DSYNC counts as a sync: on a device with a volatile cache its sync runs
+// on such a worker once the data is written.
 // Where that prediction fails (a device that returns a deep queue in bursts
 // leaves the oldest request always overdue and the ring between bursts), the
 // spins find nothing: after kMissesBeforeBackoff misses in a row the ring
@@ -40,7 +42,10 @@ namespace aioring {
 enum class ServiceKind : uint8_t { kRead = 0, kWrite = 1, kSync = 2 };
 constexpr uint32_t kServiceKinds = 3;
 
-ServiceKind serviceKindOf(OpCode op);
+// A write with kFlagDsync counts as a sync: where the device has a volatile
+// cache, the kernel makes it durable on a worker thread once the data is
+// written, as it runs an fdatasync.
+ServiceKind serviceKindOf(OpCode op, uint32_t flags);
 
 // The 25th and 75th percentiles of the submit-to-complete time of one kind
 // of request, each tracked by stepping towards every sample by a small
@@ -106,8 +111,8 @@ class AdaptivePoller {
   void setBudget(double fraction);
   bool enabled() const { return budget_.fraction() > 0; }
 
-  // A request went out in `slot` at nowNs.
-  void submitted(uint32_t slot, OpCode op, int64_t nowNs);
+  // A request (op, Request::flags) went out in `slot` at nowNs.
+  void submitted(uint32_t slot, OpCode op, uint32_t flags, int64_t nowNs);
   // The request in `slot` was seen complete at completedNs.
   void completed(uint32_t slot, int64_t completedNs);
   uint32_t inFlight() const { return inFlight_; }

@@ -259,7 +259,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
       slotBusy_[request.slot] = true;
       slotRequests_[request.slot] = request;
       slotSubmittedNs_[request.slot] = submittedNs;
-      if (adaptive) poller_.submitted(request.slot, request.op, submittedNs);
+      if (adaptive) poller_.submitted(request.slot, request.op, request.flags, submittedNs);
       if (request.timeoutNs > 0 && engine_->deadlineArmed(request.slot)) {
         reinterpret_cast<SubmissionRecord*>(submissionBytes_ + requestRecords_[i] * kRecordBytes)->deadlineInKernel = 1;
       }

@@ -585,9 +585,11 @@ void checkAdaptivePoller() {
   using aioring::AdaptivePoller;
   using aioring::ServiceKind;
   constexpr int64_t us = 1000;
-  CHECK(aioring::serviceKindOf(OpCode::kReadv) == ServiceKind::kRead, "readv is not a read");
-  CHECK(aioring::serviceKindOf(OpCode::kWritev) == ServiceKind::kWrite, "writev is not a write");
-  CHECK(aioring::serviceKindOf(OpCode::kFdatasync) == ServiceKind::kSync, "fdatasync is not a sync");
+  CHECK(aioring::serviceKindOf(OpCode::kReadv, 0) == ServiceKind::kRead, "readv is not a read");
+  CHECK(aioring::serviceKindOf(OpCode::kWritev, 0) == ServiceKind::kWrite, "writev is not a write");
+  CHECK(aioring::serviceKindOf(OpCode::kFdatasync, 0) == ServiceKind::kSync, "fdatasync is not a sync");
+  CHECK(aioring::serviceKindOf(OpCode::kWrite, aioring::kFlagDsync) == ServiceKind::kSync, "a dsync write is not a sync");
+  CHECK(aioring::serviceKindOf(OpCode::kWritev, aioring::kFlagDsync) == ServiceKind::kSync, "a dsync writev is not a sync");
 
   aioring::ServiceEstimate estimate;
   for (uint32_t i = 0; i + 1 < aioring::ServiceEstimate::kSamplesBeforeUse; ++i) estimate.add(1000 * us);
@@ -610,7 +612,7 @@ void checkAdaptivePoller() {
   // Teaches `poller` that reads take 300 us, ending at `now` with nothing in flight.
   auto teachReads = [](AdaptivePoller& poller, int64_t& now) {
     for (int i = 0; i < 32; ++i) {
-      poller.submitted(3, OpCode::kRead, now);
+      poller.submitted(3, OpCode::kRead, 0, now);
       now += 300 * us;
       poller.completed(3, now);
     }
@@ -618,7 +620,7 @@ void checkAdaptivePoller() {
 
   int64_t now = 1'000'000'000;
   AdaptivePoller poller(kDepth, 0.1);
-  poller.submitted(0, OpCode::kRead, now);
+  poller.submitted(0, OpCode::kRead, 0, now);
   CHECK(poller.plan(now + 290 * us) == 0, "spun for a kind of request it has not learned");
   poller.completed(0, now + 300 * us);
   now += 300 * us;
@@ -627,16 +629,16 @@ void checkAdaptivePoller() {
   CHECK(poller.plan(now) == 0, "spun with nothing in flight");
   CHECK(poller.estimate(ServiceKind::kRead).learned(), "32 reads did not teach the read estimate");
 
-  poller.submitted(1, OpCode::kWrite, now);
+  poller.submitted(1, OpCode::kWrite, 0, now);
   CHECK(poller.plan(now + 290 * us) == 0, "spun for a write with only reads learned");
-  poller.submitted(2, OpCode::kRead, now);
+  poller.submitted(2, OpCode::kRead, 0, now);
   CHECK(poller.plan(now + 10 * us) == 0, "spun with the next completion 290 us away");
   CHECK(poller.plan(now + 300 * us - AdaptivePoller::kLeadNs - 5 * us) == 0, "spun before the lead");
   const int64_t spin = poller.plan(now + 290 * us);
   CHECK(spin >= AdaptivePoller::kMinSpinNs && spin <= AdaptivePoller::kMaxSpinNs,
         "10 us before a read is due, planned a spin of %lld ns", (long long)spin);
   // The oldest of several in flight decides.
-  poller.submitted(4, OpCode::kRead, now + 250 * us);
+  poller.submitted(4, OpCode::kRead, 0, now + 250 * us);
   CHECK(poller.plan(now + 295 * us) > 0, "a later request hid the one about to complete");
   poller.completed(1, now + 300 * us);
   poller.completed(2, now + 300 * us);
@@ -648,11 +650,11 @@ void checkAdaptivePoller() {
   AdaptivePoller capped(kDepth, 1.0);
   int64_t t = 0;
   for (int i = 0; i < 4000; ++i) {
-    capped.submitted(0, OpCode::kWrite, t);
+    capped.submitted(0, OpCode::kWrite, 0, t);
     t += (i % 2 ? 100 : 5000) * us;
     capped.completed(0, t);
   }
-  capped.submitted(0, OpCode::kWrite, t);
+  capped.submitted(0, OpCode::kWrite, 0, t);
   const int64_t cappedSpin = capped.plan(t + 120 * us);
   CHECK(cappedSpin == AdaptivePoller::kMaxSpinNs, "a spin on a widely varying device was %lld ns, not the cap",
         (long long)cappedSpin);
@@ -664,22 +666,26 @@ void checkAdaptivePoller() {
   AdaptivePoller syncing(kDepth, 1.0);
   t = 0;
   teachReads(syncing, t);
-  syncing.submitted(0, OpCode::kRead, t);
+  syncing.submitted(0, OpCode::kRead, 0, t);
   CHECK(syncing.plan(t + 290 * us) > 0, "did not spin for a read about to complete");
-  syncing.submitted(1, OpCode::kFdatasync, t);
+  syncing.submitted(1, OpCode::kFdatasync, 0, t);
   CHECK(syncing.plan(t + 290 * us) == 0, "spun while an fdatasync was in flight");
-  syncing.submitted(1, OpCode::kWrite, t);
+  syncing.submitted(1, OpCode::kWrite, 0, t);
   CHECK(syncing.plan(t + 290 * us) > 0, "a slot reused by a write still counted as a sync");
-  syncing.submitted(2, OpCode::kFsync, t);
+  syncing.submitted(2, OpCode::kFsync, 0, t);
   CHECK(syncing.plan(t + 290 * us) == 0, "spun while an fsync was in flight");
   syncing.completed(2, t + 100 * us);
   CHECK(syncing.plan(t + 290 * us) > 0, "did not spin again once the sync had completed");
+  syncing.submitted(2, OpCode::kWrite, aioring::kFlagDsync, t);
+  CHECK(syncing.plan(t + 290 * us) == 0, "spun while a dsync write was in flight");
+  syncing.completed(2, t + 100 * us);
+  CHECK(syncing.plan(t + 290 * us) > 0, "did not spin again once the dsync write had completed");
 
   // A budget of 0 never spins, however close the completion.
   AdaptivePoller off(kDepth, 0);
   t = 0;
   teachReads(off, t);
-  off.submitted(0, OpCode::kRead, t);
+  off.submitted(0, OpCode::kRead, 0, t);
   CHECK(off.plan(t + 299 * us) == 0 && off.polls() == 0, "a budget of 0 spun");
 
   // Ten seconds of requests that each take 100 us and always look due: asked
@@ -689,14 +695,14 @@ void checkAdaptivePoller() {
     AdaptivePoller budgeted(kDepth, fraction);
     t = 0;
     for (int i = 0; i < 16; ++i) {
-      budgeted.submitted(0, OpCode::kRead, t);
+      budgeted.submitted(0, OpCode::kRead, 0, t);
       t += 100 * us;
       budgeted.completed(0, t);
     }
     const int64_t start = t;
     const int64_t end = start + 10'000'000 * us;
     while (t < end) {
-      budgeted.submitted(0, OpCode::kRead, t);
+      budgeted.submitted(0, OpCode::kRead, 0, t);
       const int64_t asked = t + 90 * us;
       const int64_t planned = budgeted.plan(asked);
       // Worst case for the budget: every spin runs to its end.
@@ -718,7 +724,7 @@ void checkAdaptivePoller() {
   AdaptivePoller missing(kDepth, 1.0);
   t = 0;
   teachReads(missing, t);
-  missing.submitted(0, OpCode::kRead, t);
+  missing.submitted(0, OpCode::kRead, 0, t);
   uint32_t planned = 0;
   for (int i = 0; i < 6400; ++i) {
     t += 300 * us;
@@ -741,7 +747,7 @@ void checkAdaptivePoller() {
   AdaptivePoller preempted(kDepth, 1.0);
   t = 0;
   teachReads(preempted, t);
-  preempted.submitted(0, OpCode::kRead, t);
+  preempted.submitted(0, OpCode::kRead, 0, t);
   int64_t plannedNs = 0;
   for (int i = 0; i < 1000 && plannedNs == 0; ++i) plannedNs = preempted.plan(t += 10 * us);
   CHECK(plannedNs > 0, "the preemption case never planned a spin");
