@@ -25,9 +25,6 @@ const defaultDepth = 128;
 const maxDepth = 4096;
 // Beyond 10 ms a spin holds the event loop longer than any device here takes.
 const maxBusyPollUs = 10_000;
-// A tenth of a core: enough to poll through the short gaps between a device's
-// completions at QD 32 and beyond, small enough to leave the CPU to the program.
-const defaultPollBudget = 0.1;
 
 /** One operation of ring.submit(); `file` must have been opened by the same ring. */
 export type BatchOp = BatchOpOn<AioFile>;
@@ -64,12 +61,12 @@ export class Ring {
     const opts = checkOptions('options', options, optionKeys.ring);
     this.depth = opts.depth === undefined ? defaultDepth : checkInteger('depth', opts.depth, 1, maxDepth);
     this.busyPollUs = opts.busyPollUs === undefined ? 0 : checkInteger('busyPollUs', opts.busyPollUs, 0, maxBusyPollUs);
-    this.pollBudget = opts.pollBudget === undefined ? defaultPollBudget : checkFraction('pollBudget', opts.pollBudget);
+    const pollBudget = opts.pollBudget === undefined ? undefined : checkFraction('pollBudget', opts.pollBudget);
     this.strictBuffers = checkBoolean('strictBuffers', opts.strictBuffers, false);
     this.dispatcherOptions = {
       depth: this.depth,
       busyPollUs: this.busyPollUs,
-      pollBudget: this.pollBudget,
+      pollBudget,
       latencyStats: checkBoolean('latencyStats', opts.latencyStats, true),
     };
     this.preferred = preferredEngine(opts.prefer, opts.engine);
@@ -81,6 +78,7 @@ export class Ring {
         : openForced(requested, this.dispatcherOptions, `${requested} was requested`);
     this.direct = selection.dispatcher;
     this.engine = selection.dispatcher.engine;
+    this.pollBudget = selection.dispatcher.pollBudget;
     this.engineReason = selection.reason;
   }
 

@@ -44,7 +44,8 @@ export interface RingOptions {
   busyPollUs?: number;
   /**
    * Adaptive polling's CPU budget, as a fraction of one core (0 to 1; default
-   * 0.1). While requests are in flight and the next completion is expected
+   * 0.1, and 0 on the thread-pool engine, whose own threads need the CPU a
+   * spin would take). While requests are in flight and the next completion is expected
    * within a short window (learned from the ring's own submit-to-complete
    * times, per kind of request), the ring checks the completion ring without
    * a system call instead of letting the event loop sleep, spending at most
