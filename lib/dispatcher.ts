@@ -181,10 +181,10 @@ export interface DispatcherOptions {
  * Adaptive polling's share of a core when the ring was given no pollBudget: a
  * tenth, enough to poll through the short gaps between a device's completions
  * at QD 32 and beyond, small enough to leave the CPU to the program. None on
- * the thread pool: every request there runs on one of its threads,
- * and a spin takes the CPU that thread needs to run it (the reason no ring
- * spins while a sync is in flight). On this project's 2-core machine, its
- * 4 KiB reads at QD 1 took 135 us at the median with polling, 86 us without.
+ * the thread pool: every request there runs on one of its threads, and a spin
+ * takes the CPU that thread needs to run it (the reason no ring spins while a
+ * sync is in flight). On this project's 2-core machine, its 4 KiB reads at
+ * QD 1 took 135 us at the median with polling, 86 us without.
  */
 export function defaultPollBudget(engine: EngineName): number {
   return engine === 'threadpool' ? 0 : 0.1;

@@ -45,12 +45,13 @@ export interface RingOptions {
   /**
    * Adaptive polling's CPU budget, as a fraction of one core (0 to 1; default
    * 0.1, and 0 on the thread-pool engine, whose own threads need the CPU a
-   * spin would take). While requests are in flight and the next completion is expected
-   * within a short window (learned from the ring's own submit-to-complete
-   * times, per kind of request), the ring checks the completion ring without
-   * a system call instead of letting the event loop sleep, spending at most
-   * this share of a core on it, averaged over time; it never polls with
-   * nothing in flight, and each poll holds the loop for at most 200 µs.
+   * spin would take). While requests are in flight and the next completion
+   * is expected within a short window (learned from the ring's own
+   * submit-to-complete times, per kind of request), the ring checks the
+   * completion ring without a system call instead of letting the event loop
+   * sleep, spending at most this share of a core on it, averaged over time;
+   * it never polls with nothing in flight, and each poll holds the loop for
+   * at most 200 µs.
    * 0 turns adaptive polling off. A busyPollUs above 0 replaces it.
    */
   pollBudget?: number;
